@@ -1,0 +1,142 @@
+//! The campaign file (SPEC §1.1): read with serde and spans, then validated
+//! into a [`Campaign`]. Every problem is collected before any is reported.
+
+mod load;
+
+pub use load::{ConfigError, ConfigErrors};
+
+use std::path::PathBuf;
+
+use jiff::civil::Date;
+
+use crate::recipients::Field;
+use crate::rules::{Level, Levels};
+
+/// Whose law the mailing is judged by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Jurisdiction {
+    #[default]
+    Nl,
+    Eu,
+    Us,
+    Ca,
+}
+
+impl Jurisdiction {
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "nl" => Some(Jurisdiction::Nl),
+            "eu" => Some(Jurisdiction::Eu),
+            "us" => Some(Jurisdiction::Us),
+            "ca" => Some(Jurisdiction::Ca),
+            _ => None,
+        }
+    }
+}
+
+/// How the SMTP connection is secured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tls {
+    #[default]
+    Starttls,
+    Tls,
+    None,
+}
+
+/// A sending rate cap across all connections.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rate {
+    pub messages: u32,
+    pub per_seconds: u32,
+}
+
+/// The `[smtp]` table.
+#[derive(Clone, Debug)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    pub tls: Tls,
+    pub username: Option<String>,
+    /// The name of the environment variable that holds the password.
+    pub password_env: Option<String>,
+    /// Extra CA certificate (PEM) to trust, for private relays.
+    pub ca_file: Option<PathBuf>,
+    pub connections: u32,
+    pub rate: Option<Rate>,
+    /// Line of the `tls` key (or of the table), for `insecure-transport`.
+    pub tls_line: Option<u64>,
+}
+
+/// A `[products]` similarity group.
+#[derive(Clone, Debug)]
+pub struct ProductGroup {
+    pub name: String,
+    pub products: Vec<String>,
+    pub line: Option<u64>,
+}
+
+/// Something the campaign file itself is faulted for (campaign rules that
+/// are found while reading it, e.g. `password-in-config`).
+#[derive(Clone, Debug)]
+pub struct ConfigFinding {
+    pub rule: crate::rules::RuleId,
+    pub message: String,
+    pub line: Option<u64>,
+    pub key: String,
+}
+
+/// A validated campaign: the file's settings with command-line overrides
+/// applied and paths resolved.
+#[derive(Clone, Debug)]
+pub struct Campaign {
+    /// The campaign file, when there is one.
+    pub path: Option<PathBuf>,
+    pub name: String,
+    pub draft: PathBuf,
+    pub recipients: PathBuf,
+    pub suppression: Vec<PathBuf>,
+    /// What the mailing promotes.
+    pub products: Vec<String>,
+    /// Line of `product`/`products` in the campaign file.
+    pub products_line: Option<u64>,
+    pub sender: Option<String>,
+    pub postal_address: Option<String>,
+    pub unsubscribe_url: Option<String>,
+    pub jurisdiction: Jurisdiction,
+    /// The date ages are measured against.
+    pub today: Date,
+    pub product_groups: Vec<ProductGroup>,
+    /// `[columns]`: logical field → CSV header.
+    pub columns: Vec<(Field, String)>,
+    /// `[rules]` allow/warn/deny entries, in file order.
+    pub rule_levels: Vec<(crate::rules::RuleId, Level)>,
+    pub soft_opt_in_months: u32,
+    pub consent_max_age_months: u32,
+    pub smtp: Option<Smtp>,
+    /// Campaign-rule findings made while reading the file.
+    pub findings: Vec<ConfigFinding>,
+}
+
+impl Campaign {
+    /// The effective level of every rule: jurisdiction, then `[rules]`.
+    pub fn levels(&self) -> Levels {
+        let mut levels = Levels::for_jurisdiction(self.jurisdiction);
+        for &(rule, level) in &self.rule_levels {
+            levels.set(rule, level);
+        }
+        levels
+    }
+
+    /// The file name to show in diagnostics about the campaign file.
+    pub fn display_path(&self) -> Option<String> {
+        self.path.as_ref().map(|p| p.display().to_string())
+    }
+}
+
+/// Command-line settings that override the campaign file.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub recipients: Option<PathBuf>,
+    pub draft: Option<PathBuf>,
+    pub products: Vec<String>,
+}

@@ -1,0 +1,116 @@
+//! The one diagnostic type that every check produces and every output format
+//! renders (SPEC §4).
+
+use std::fmt;
+
+use crate::rules::RuleId;
+
+/// How serious a diagnostic is, after the rule's level has been applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    /// The name used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a diagnostic is about (SPEC §4 `scope`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    Campaign,
+    Draft,
+    List,
+    Recipient,
+}
+
+impl Scope {
+    /// The name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Recipient => "recipient",
+            Scope::List => "list",
+            Scope::Draft => "draft",
+            Scope::Campaign => "campaign",
+        }
+    }
+}
+
+/// A finding as a check reports it, before levels are applied. The rule's
+/// scope comes from the registry; the severity from the [`crate::rules::Levels`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: RuleId,
+    pub message: String,
+    /// The recipient's address, for recipient diagnostics.
+    pub recipient: Option<String>,
+    /// The file the diagnostic points into (as given by the user).
+    pub file: Option<String>,
+    /// 1-based line in `file`.
+    pub line: Option<u64>,
+    /// The CSV column, the draft header or body part, or the config key.
+    pub field: Option<String>,
+}
+
+impl Finding {
+    /// A finding with only a rule and a message; locate it with the builder methods.
+    pub fn new(rule: RuleId, message: impl Into<String>) -> Self {
+        Finding {
+            rule,
+            message: message.into(),
+            recipient: None,
+            file: None,
+            line: None,
+            field: None,
+        }
+    }
+
+    pub fn file(mut self, file: impl Into<String>) -> Self {
+        self.file = Some(file.into());
+        self
+    }
+
+    pub fn line(mut self, line: impl Into<Option<u64>>) -> Self {
+        self.line = line.into();
+        self
+    }
+
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn recipient(mut self, recipient: impl Into<String>) -> Self {
+        self.recipient = Some(recipient.into());
+        self
+    }
+}
+
+/// A finding with its severity and scope settled: what the emitters render.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub finding: Finding,
+    pub severity: Severity,
+    pub scope: Scope,
+}
+
+impl Diagnostic {
+    pub fn rule(&self) -> RuleId {
+        self.finding.rule
+    }
+}

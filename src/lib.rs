@@ -7,5 +7,8 @@
 pub mod campaign;
 pub mod diagnostic;
 pub mod draft;
+pub mod judge;
+pub mod lint;
 pub mod recipients;
+pub mod report;
 pub mod rules;

@@ -12,9 +12,7 @@ use jiff::civil::Date;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::{
-    Campaign, ConfigFinding, Jurisdiction, Overrides, ProductGroup, Rate, Smtp, Tls,
-};
+use super::{Campaign, ConfigFinding, Jurisdiction, Overrides, ProductGroup, Rate, Smtp, Tls};
 use crate::recipients::Field;
 use crate::rules::{Level, RuleId};
 
@@ -120,7 +118,10 @@ impl Reader<'_> {
                 let hint = suggest(name, known)
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_else(|| format!("; expected one of: {}", known.join(", ")));
-                self.error(key.span().start, format!("unknown key `{name}` in [{section}]{hint}"));
+                self.error(
+                    key.span().start,
+                    format!("unknown key `{name}` in [{section}]{hint}"),
+                );
             }
         }
     }
@@ -130,7 +131,10 @@ impl Reader<'_> {
             DeValue::String(s) => Some(s.to_string()),
             other => {
                 let kind = other.type_str();
-                self.error(value.span().start, format!("`{key}` must be a string, not {kind}"));
+                self.error(
+                    value.span().start,
+                    format!("`{key}` must be a string, not {kind}"),
+                );
                 None
             }
         }
@@ -181,7 +185,10 @@ impl Reader<'_> {
         match value.get_ref() {
             DeValue::Table(t) => Some(t),
             _ => {
-                self.error(value.span().start, format!("`{name}` must be a table: [{name}]"));
+                self.error(
+                    value.span().start,
+                    format!("`{name}` must be a table: [{name}]"),
+                );
                 None
             }
         }
@@ -257,14 +264,17 @@ impl Campaign {
         let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
 
         let draft = overrides.draft.clone().or(settings.draft.map(resolve));
-        let recipients = overrides.recipients.clone().or(settings.recipients.map(&resolve));
+        let recipients = overrides
+            .recipients
+            .clone()
+            .or(settings.recipients.map(&resolve));
         let missing = |what: &str, flag: &str| ConfigError {
             path: display.clone(),
             line: None,
             message: match path {
-                Some(_) => format!(
-                    "no {what}: set `{what} = \"...\"` in [campaign], or pass {flag} FILE"
-                ),
+                Some(_) => {
+                    format!("no {what}: set `{what} = \"...\"` in [campaign], or pass {flag} FILE")
+                }
                 None => format!("no {what}: pass {flag} FILE, or give a campaign file"),
             },
         };
@@ -390,7 +400,11 @@ fn read_campaign(reader: &mut Reader<'_>, table: &DeTable<'_>, settings: &mut Se
                     DeValue::String(s) => Some(vec![s.to_string()]),
                     _ => reader.strings(value, name),
                 };
-                settings.suppression = files.unwrap_or_default().into_iter().map(PathBuf::from).collect();
+                settings.suppression = files
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(PathBuf::from)
+                    .collect();
             }
             "product" | "products" => {
                 if let Some(other) = product_key {
@@ -458,7 +472,10 @@ fn read_columns(reader: &mut Reader<'_>, table: &DeTable<'_>, settings: &mut Set
             let hint = suggest(name, &names)
                 .map(|s| format!("did you mean `{s}`?"))
                 .unwrap_or_else(|| format!("expected one of: {}", names.join(", ")));
-            reader.error(key.span().start, format!("unknown field `{name}` in [columns]; {hint}"));
+            reader.error(
+                key.span().start,
+                format!("unknown field `{name}` in [columns]; {hint}"),
+            );
             continue;
         };
         if let Some(header) = reader.string(value, name) {
@@ -473,12 +490,19 @@ fn read_rules(reader: &mut Reader<'_>, table: &DeTable<'_>, settings: &mut Setti
     // Read allow, warn, deny in that order whatever the file's order, so a
     // rule in two lists is reported, not silently resolved.
     let mut seen: Vec<(RuleId, &str)> = Vec::new();
-    for (list, level) in [("allow", Level::Allow), ("warn", Level::Warn), ("deny", Level::Deny)] {
+    for (list, level) in [
+        ("allow", Level::Allow),
+        ("warn", Level::Warn),
+        ("deny", Level::Deny),
+    ] {
         let Some((_, value)) = table.iter().find(|(k, _)| k.get_ref() == list) else {
             continue;
         };
         let DeValue::Array(items) = value.get_ref() else {
-            reader.error(value.span().start, format!("`{list}` must be an array of rule names"));
+            reader.error(
+                value.span().start,
+                format!("`{list}` must be an array of rule names"),
+            );
             continue;
         };
         for item in items.iter() {
@@ -691,13 +715,22 @@ rate = "3000/min"
         assert_eq!(campaign.products_line, Some(7));
         assert_eq!(campaign.jurisdiction, Jurisdiction::Ca);
         assert_eq!(campaign.today, jiff::civil::date(2027, 3, 1));
-        assert_eq!(campaign.columns, [(Field::Email, "Email Address".to_owned())]);
+        assert_eq!(
+            campaign.columns,
+            [(Field::Email, "Email Address".to_owned())]
+        );
         assert_eq!(campaign.soft_opt_in_months, 12);
         assert_eq!(campaign.consent_max_age_months, 36);
         assert_eq!(campaign.rule_levels.len(), 2);
         let smtp = campaign.smtp.unwrap();
         assert_eq!((smtp.port, smtp.tls), (25, Tls::None));
-        assert_eq!(smtp.rate, Some(Rate { messages: 3000, per_seconds: 60 }));
+        assert_eq!(
+            smtp.rate,
+            Some(Rate {
+                messages: 3000,
+                per_seconds: 60
+            })
+        );
     }
 
     #[test]
@@ -733,7 +766,9 @@ rate = "3000/min"
 
     #[test]
     fn invalid_toml_names_the_line() {
-        let errors = load_text("[campaign]\ndraft = \"d.eml\nrecipients = 1\n").unwrap_err().0;
+        let errors = load_text("[campaign]\ndraft = \"d.eml\nrecipients = 1\n")
+            .unwrap_err()
+            .0;
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].line, Some(2));
     }
@@ -754,7 +789,13 @@ rate = "3000/min"
 
     #[test]
     fn rate_forms() {
-        assert_eq!(parse_rate("50/s"), Some(Rate { messages: 50, per_seconds: 1 }));
+        assert_eq!(
+            parse_rate("50/s"),
+            Some(Rate {
+                messages: 50,
+                per_seconds: 1
+            })
+        );
         assert_eq!(parse_rate("0/s"), None);
         assert_eq!(parse_rate("fast"), None);
     }

@@ -3,6 +3,7 @@
 
 mod load;
 
+pub(crate) use load::suggest;
 pub use load::{ConfigError, ConfigErrors};
 
 use std::path::PathBuf;

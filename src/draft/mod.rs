@@ -2,10 +2,12 @@
 //! headers, decoded text/HTML body parts and attachments, plus the minijinja
 //! templates compiled from its subject and bodies.
 
+mod addresses;
 pub mod opt_out;
 mod parse;
 pub mod templates;
 
+pub use addresses::{AddressList, Mailbox};
 pub use templates::{TemplateProblem, TemplateSource, Templates};
 
 use std::path::PathBuf;

@@ -61,10 +61,7 @@ impl Templates {
     /// variable that is empty but only tested (`{% if first_name %}`) is not
     /// listed. Results are cached per pattern of empty variables, so this is
     /// cheap per row.
-    pub fn empty_fields_shown<'v>(
-        &self,
-        value: &dyn Fn(&str) -> Option<&'v str>,
-    ) -> Vec<&str> {
+    pub fn empty_fields_shown<'v>(&self, value: &dyn Fn(&str) -> Option<&'v str>) -> Vec<&str> {
         let _ = value;
         todo!()
     }

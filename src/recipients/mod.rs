@@ -5,6 +5,7 @@
 //! The file is never loaded whole: [`RecipientReader`] reuses one record and
 //! hands out a borrowed [`Row`] per data line.
 
+pub mod address;
 pub mod dates;
 mod headers;
 mod reader;

@@ -39,6 +39,11 @@ impl RecipientReader {
         todo!()
     }
 
+    /// Every listmonk attribute key seen so far.
+    pub fn attribute_keys(&self) -> &std::collections::BTreeSet<String> {
+        todo!()
+    }
+
     /// The physical line of the first row that was not valid UTF-8 and was
     /// decoded as Windows-1252, if any.
     pub fn first_non_utf8_line(&self) -> Option<u64> {

@@ -3,6 +3,10 @@
 //! [`Levels`] that turn `[rules] allow/warn/deny` and the jurisdiction into a
 //! severity per rule — applied in one place, after the checks have run.
 
+pub mod campaign;
+pub mod draft;
+pub mod list;
+
 use std::fmt;
 
 use crate::campaign::Jurisdiction;
@@ -82,39 +86,237 @@ macro_rules! rule {
 
 /// The registry, indexed by `RuleId as usize`.
 pub static RULES: [RuleInfo; 33] = [
-    rule!(NoConsent, "no-consent", Recipient, Error, "a non-customer on the own list carries no consent data at all"),
-    rule!(UnrelatedProduct, "unrelated-product", Recipient, Error, "a customer without consent: the mailing promotes something not similar to what they bought"),
-    rule!(PurchasedWithoutConsent, "purchased-without-consent", Recipient, Error, "a purchased-list address without consent data (soft opt-in never covers bought addresses)"),
-    rule!(IncompleteConsent, "incomplete-consent", Recipient, Error, "consent has a date but no source, or a source but no date"),
-    rule!(OutOfScopeConsent, "out-of-scope-consent", Recipient, Error, "consent exists but its scope does not cover a promoted product"),
-    rule!(Unsubscribed, "unsubscribed", Recipient, Error, "the person opted out, or the address is on a suppression list"),
-    rule!(InvalidAddress, "invalid-address", Recipient, Error, "the address is not a deliverable RFC 5322 addr-spec"),
-    rule!(InvalidDate, "invalid-date", Recipient, Error, "a date the judgement needs does not parse"),
-    rule!(StaleCustomer, "stale-customer", Recipient, Warning, "soft opt-in rests on a purchase older than soft_opt_in_months"),
-    rule!(StaleConsent, "stale-consent", Recipient, Warning, "consent older than consent_max_age_months"),
-    rule!(DuplicateAddress, "duplicate-address", Recipient, Warning, "the address occurred on an earlier row (it is sent once)"),
-    rule!(EmptyMergeField, "empty-merge-field", Recipient, Warning, "the template uses a field that is empty for this recipient"),
-    rule!(SpecialCategoryData, "special-category-data", List, Error, "a column holds GDPR art. 9 special-category data (health, religion, ...)"),
-    rule!(NationalId, "national-id", List, Error, "a column holds national identification numbers (BSN, SSN)"),
-    rule!(UnusedColumn, "unused-column", List, Warning, "a column that no rule and no template uses is carried along"),
-    rule!(NonUtf8, "non-utf8", List, Warning, "the CSV is not UTF-8 and was read as Windows-1252"),
-    rule!(MissingOptOut, "missing-opt-out", Draft, Error, "a body part offers no unsubscribe link or instruction"),
-    rule!(HiddenOptOut, "hidden-opt-out", Draft, Error, "the HTML opt-out is hidden from the reader"),
-    rule!(MissingListUnsubscribe, "missing-list-unsubscribe", Draft, Warning, "no List-Unsubscribe header and no unsubscribe_url to add one"),
-    rule!(InvalidListUnsubscribe, "invalid-list-unsubscribe", Draft, Error, "the List-Unsubscribe header is not a list of <http(s)/mailto URIs>"),
-    rule!(MissingOneClick, "missing-one-click", Draft, Warning, "no RFC 8058 one-click unsubscribe with an https URI"),
-    rule!(ExposedRecipients, "exposed-recipients", Draft, Error, "To/Cc would show every recipient the others' addresses"),
-    rule!(MissingSender, "missing-sender", Draft, Error, "the draft has no valid From"),
-    rule!(NoReplySender, "no-reply-sender", Draft, Warning, "From or Reply-To is a no-reply address"),
-    rule!(MissingSenderIdentity, "missing-sender-identity", Draft, Warning, "the body does not name the sending legal entity"),
-    rule!(MissingPostalAddress, "missing-postal-address", Draft, Info, "the body does not contain the sender's postal address"),
-    rule!(PersonalDataAttachment, "personal-data-attachment", Draft, Error, "an attachment is a spreadsheet, CSV or vCard, or holds e-mail addresses"),
-    rule!(UnknownMergeField, "unknown-merge-field", Draft, Error, "a template uses a variable that is no column and no built-in"),
-    rule!(TemplateError, "template-error", Draft, Error, "a template does not parse"),
-    rule!(MissingProduct, "missing-product", Campaign, Error, "customers would rely on soft opt-in, but the campaign names no product"),
-    rule!(UnknownProduct, "unknown-product", Campaign, Warning, "a promoted product is in no product group and no customer's purchases"),
-    rule!(InsecureTransport, "insecure-transport", Campaign, Error, "tls = \"none\" to a host that is not loopback"),
-    rule!(PasswordInConfig, "password-in-config", Campaign, Error, "a password literal in the campaign file"),
+    rule!(
+        NoConsent,
+        "no-consent",
+        Recipient,
+        Error,
+        "a non-customer on the own list carries no consent data at all"
+    ),
+    rule!(
+        UnrelatedProduct,
+        "unrelated-product",
+        Recipient,
+        Error,
+        "a customer without consent: the mailing promotes something not similar to what they bought"
+    ),
+    rule!(
+        PurchasedWithoutConsent,
+        "purchased-without-consent",
+        Recipient,
+        Error,
+        "a purchased-list address without consent data (soft opt-in never covers bought addresses)"
+    ),
+    rule!(
+        IncompleteConsent,
+        "incomplete-consent",
+        Recipient,
+        Error,
+        "consent has a date but no source, or a source but no date"
+    ),
+    rule!(
+        OutOfScopeConsent,
+        "out-of-scope-consent",
+        Recipient,
+        Error,
+        "consent exists but its scope does not cover a promoted product"
+    ),
+    rule!(
+        Unsubscribed,
+        "unsubscribed",
+        Recipient,
+        Error,
+        "the person opted out, or the address is on a suppression list"
+    ),
+    rule!(
+        InvalidAddress,
+        "invalid-address",
+        Recipient,
+        Error,
+        "the address is not a deliverable RFC 5322 addr-spec"
+    ),
+    rule!(
+        InvalidDate,
+        "invalid-date",
+        Recipient,
+        Error,
+        "a date the judgement needs does not parse"
+    ),
+    rule!(
+        StaleCustomer,
+        "stale-customer",
+        Recipient,
+        Warning,
+        "soft opt-in rests on a purchase older than soft_opt_in_months"
+    ),
+    rule!(
+        StaleConsent,
+        "stale-consent",
+        Recipient,
+        Warning,
+        "consent older than consent_max_age_months"
+    ),
+    rule!(
+        DuplicateAddress,
+        "duplicate-address",
+        Recipient,
+        Warning,
+        "the address occurred on an earlier row (it is sent once)"
+    ),
+    rule!(
+        EmptyMergeField,
+        "empty-merge-field",
+        Recipient,
+        Warning,
+        "the template uses a field that is empty for this recipient"
+    ),
+    rule!(
+        SpecialCategoryData,
+        "special-category-data",
+        List,
+        Error,
+        "a column holds GDPR art. 9 special-category data (health, religion, ...)"
+    ),
+    rule!(
+        NationalId,
+        "national-id",
+        List,
+        Error,
+        "a column holds national identification numbers (BSN, SSN)"
+    ),
+    rule!(
+        UnusedColumn,
+        "unused-column",
+        List,
+        Warning,
+        "a column that no rule and no template uses is carried along"
+    ),
+    rule!(
+        NonUtf8,
+        "non-utf8",
+        List,
+        Warning,
+        "the CSV is not UTF-8 and was read as Windows-1252"
+    ),
+    rule!(
+        MissingOptOut,
+        "missing-opt-out",
+        Draft,
+        Error,
+        "a body part offers no unsubscribe link or instruction"
+    ),
+    rule!(
+        HiddenOptOut,
+        "hidden-opt-out",
+        Draft,
+        Error,
+        "the HTML opt-out is hidden from the reader"
+    ),
+    rule!(
+        MissingListUnsubscribe,
+        "missing-list-unsubscribe",
+        Draft,
+        Warning,
+        "no List-Unsubscribe header and no unsubscribe_url to add one"
+    ),
+    rule!(
+        InvalidListUnsubscribe,
+        "invalid-list-unsubscribe",
+        Draft,
+        Error,
+        "the List-Unsubscribe header is not a list of <http(s)/mailto URIs>"
+    ),
+    rule!(
+        MissingOneClick,
+        "missing-one-click",
+        Draft,
+        Warning,
+        "no RFC 8058 one-click unsubscribe with an https URI"
+    ),
+    rule!(
+        ExposedRecipients,
+        "exposed-recipients",
+        Draft,
+        Error,
+        "To/Cc would show every recipient the others' addresses"
+    ),
+    rule!(
+        MissingSender,
+        "missing-sender",
+        Draft,
+        Error,
+        "the draft has no valid From"
+    ),
+    rule!(
+        NoReplySender,
+        "no-reply-sender",
+        Draft,
+        Warning,
+        "From or Reply-To is a no-reply address"
+    ),
+    rule!(
+        MissingSenderIdentity,
+        "missing-sender-identity",
+        Draft,
+        Warning,
+        "the body does not name the sending legal entity"
+    ),
+    rule!(
+        MissingPostalAddress,
+        "missing-postal-address",
+        Draft,
+        Info,
+        "the body does not contain the sender's postal address"
+    ),
+    rule!(
+        PersonalDataAttachment,
+        "personal-data-attachment",
+        Draft,
+        Error,
+        "an attachment is a spreadsheet, CSV or vCard, or holds e-mail addresses"
+    ),
+    rule!(
+        UnknownMergeField,
+        "unknown-merge-field",
+        Draft,
+        Error,
+        "a template uses a variable that is no column and no built-in"
+    ),
+    rule!(
+        TemplateError,
+        "template-error",
+        Draft,
+        Error,
+        "a template does not parse"
+    ),
+    rule!(
+        MissingProduct,
+        "missing-product",
+        Campaign,
+        Error,
+        "customers would rely on soft opt-in, but the campaign names no product"
+    ),
+    rule!(
+        UnknownProduct,
+        "unknown-product",
+        Campaign,
+        Warning,
+        "a promoted product is in no product group and no customer's purchases"
+    ),
+    rule!(
+        InsecureTransport,
+        "insecure-transport",
+        Campaign,
+        Error,
+        "tls = \"none\" to a host that is not loopback"
+    ),
+    rule!(
+        PasswordInConfig,
+        "password-in-config",
+        Campaign,
+        Error,
+        "a password literal in the campaign file"
+    ),
 ];
 
 impl RuleId {
@@ -199,7 +401,11 @@ mod tests {
         for (i, info) in RULES.iter().enumerate() {
             assert_eq!(info.id as usize, i, "{} is out of place", info.name);
             assert_eq!(RuleId::from_name(info.name), Some(info.id));
-            assert!(!info.explain.trim().is_empty(), "{} has no explanation", info.name);
+            assert!(
+                !info.explain.trim().is_empty(),
+                "{} has no explanation",
+                info.name
+            );
         }
     }
 
@@ -210,8 +416,14 @@ mod tests {
         let us = Levels::for_jurisdiction(Jurisdiction::Us);
         assert_eq!(nl.severity(RuleId::StaleCustomer), Some(Severity::Warning));
         assert_eq!(ca.severity(RuleId::StaleCustomer), Some(Severity::Error));
-        assert_eq!(nl.severity(RuleId::MissingPostalAddress), Some(Severity::Info));
-        assert_eq!(us.severity(RuleId::MissingPostalAddress), Some(Severity::Error));
+        assert_eq!(
+            nl.severity(RuleId::MissingPostalAddress),
+            Some(Severity::Info)
+        );
+        assert_eq!(
+            us.severity(RuleId::MissingPostalAddress),
+            Some(Severity::Error)
+        );
     }
 
     #[test]
@@ -220,6 +432,9 @@ mod tests {
         levels.set(RuleId::StaleConsent, Level::Allow);
         levels.set(RuleId::MissingListUnsubscribe, Level::Deny);
         assert_eq!(levels.severity(RuleId::StaleConsent), None);
-        assert_eq!(levels.severity(RuleId::MissingListUnsubscribe), Some(Severity::Error));
+        assert_eq!(
+            levels.severity(RuleId::MissingListUnsubscribe),
+            Some(Severity::Error)
+        );
     }
 }

@@ -1,0 +1,54 @@
+//! Command-line flags (SPEC §4): clap derive structs, nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// mailgate: lint a mailing against e-mail law before it is sent.
+#[derive(Debug, Parser)]
+#[command(name = "mailgate", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Judge every recipient and check the draft; report what stands in the way.
+    Lint(LintArgs),
+    /// List every rule with its default level and what it checks.
+    Rules,
+    /// Print a rule's full explanation: what, why, an example, how to fix.
+    Explain {
+        /// The rule's name, e.g. `no-consent`.
+        rule: String,
+    },
+}
+
+/// Output formats of `lint`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LintArgs {
+    /// The campaign file (campaign.toml). Optional when --recipients and --draft are given.
+    pub campaign: Option<PathBuf>,
+    /// The recipient CSV (overrides the campaign file).
+    #[arg(long, value_name = "FILE")]
+    pub recipients: Option<PathBuf>,
+    /// The draft e-mail, an .eml file (overrides the campaign file).
+    #[arg(long, value_name = "FILE")]
+    pub draft: Option<PathBuf>,
+    /// A product the mailing promotes (repeatable; overrides the campaign file).
+    #[arg(long = "product", value_name = "PRODUCT")]
+    pub products: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}

@@ -1,0 +1,56 @@
+//! The draft's address headers (From, To, Cc, Reply-To), parsed with
+//! mail-parser, including RFC 5322 groups.
+
+use mail_parser::{Address, MessageParser};
+
+use super::Draft;
+
+/// One mailbox: an optional display name and the address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mailbox {
+    pub name: Option<String>,
+    pub address: Option<String>,
+}
+
+/// An address header's content.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AddressList {
+    /// Every mailbox, including group members.
+    pub mailboxes: Vec<Mailbox>,
+    /// Named groups (`Klanten: a@x.nl, b@y.nl;`) with their member counts.
+    pub groups: Vec<(Option<String>, usize)>,
+}
+
+impl Draft {
+    /// The parsed content of an address header (`From`, `To`, `Cc`,
+    /// `Reply-To`); `None` when the draft has no such header.
+    pub fn addresses(&self, header: &str) -> Option<AddressList> {
+        let message = MessageParser::default().parse(&self.raw)?;
+        let address = match header.to_ascii_lowercase().as_str() {
+            "from" => message.from(),
+            "to" => message.to(),
+            "cc" => message.cc(),
+            "reply-to" => message.reply_to(),
+            _ => None,
+        }?;
+        let mailbox = |a: &mail_parser::Addr<'_>| Mailbox {
+            name: a.name.as_ref().map(|n| n.to_string()),
+            address: a.address.as_ref().map(|n| n.to_string()),
+        };
+        let mut list = AddressList::default();
+        match address {
+            Address::List(addrs) => list.mailboxes.extend(addrs.iter().map(mailbox)),
+            Address::Group(groups) => {
+                for group in groups {
+                    let members: Vec<Mailbox> = group.addresses.iter().map(mailbox).collect();
+                    if group.name.is_some() {
+                        list.groups
+                            .push((group.name.as_ref().map(|n| n.to_string()), members.len()));
+                    }
+                    list.mailboxes.extend(members);
+                }
+            }
+        }
+        Some(list)
+    }
+}

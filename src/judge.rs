@@ -1,0 +1,617 @@
+//! SPEC §2: the one place that decides whether the law lets this mailing
+//! reach a recipient, and which recipient rules fire for a row.
+//!
+//! Product similarity and consent scopes are resolved once, before the first
+//! row, into small sets of lower-case names per promoted product; per row the
+//! judge only splits cells and looks names up.
+
+use std::collections::HashSet;
+
+use jiff::civil::Date;
+use jiff::{ToSpan, Unit};
+
+use crate::campaign::Campaign;
+use crate::recipients::address::is_deliverable;
+use crate::recipients::suppression::Suppression;
+use crate::recipients::{Field, parse_date};
+use crate::rules::RuleId;
+
+/// Read access to a row's logical fields (a CSV [`crate::recipients::Row`],
+/// or a table in tests).
+pub trait Fields {
+    /// The trimmed value of `field`, `""` when absent.
+    fn get(&self, field: Field) -> &str;
+}
+
+impl Fields for crate::recipients::Row<'_> {
+    fn get(&self, field: Field) -> &str {
+        crate::recipients::Row::get(self, field)
+    }
+}
+
+/// The lawful basis a recipient is mailed on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Basis {
+    /// Recorded consent (GDPR art. 6(1)(a), ePrivacy art. 13(1)).
+    Consent,
+    /// An own customer, about similar products (ePrivacy art. 13(2),
+    /// Telecommunicatiewet art. 11.7 lid 3).
+    SoftOptIn,
+}
+
+impl Basis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Consent => "consent",
+            Basis::SoftOptIn => "soft-opt-in",
+        }
+    }
+}
+
+/// One recipient rule that fired for a row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    pub rule: RuleId,
+    /// The logical field the reason is about (mapped to the CSV header by the caller).
+    pub field: Field,
+    pub message: String,
+}
+
+/// The judgement of one row.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Verdict {
+    pub basis: Option<Basis>,
+    pub reasons: Vec<Reason>,
+    /// True when the row was stopped at step 1 or 2 (invalid or opted out):
+    /// nothing else is to be reported for it.
+    pub stopped: bool,
+}
+
+impl Verdict {
+    fn push(&mut self, rule: RuleId, field: Field, message: impl Into<String>) {
+        self.reasons.push(Reason {
+            rule,
+            field,
+            message: message.into(),
+        });
+    }
+}
+
+/// A promoted product with everything it is compared against, in lower case.
+#[derive(Debug)]
+struct Promoted {
+    name: String,
+    /// Products a purchase may be of for soft opt-in to cover this one.
+    similar: HashSet<String>,
+    /// Names a consent scope may use to cover it: the product and its groups.
+    scope_names: HashSet<String>,
+}
+
+/// The judge for one campaign.
+#[derive(Debug)]
+pub struct Judge<'s> {
+    promoted: Vec<Promoted>,
+    today: Date,
+    soft_opt_in_months: u32,
+    consent_max_age_months: u32,
+    suppression: &'s Suppression,
+}
+
+fn normalise(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// Splits a list cell (`purchased`, `consent_scope`) on `|` and `;`.
+fn list_items(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split(['|', ';'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// Interprets a yes/no cell; `None` for empty or unrecognised values.
+pub fn parse_yes_no(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "yes" | "y" | "true" | "1" | "ja" | "j" | "waar" => Some(true),
+        "no" | "n" | "false" | "0" | "nee" | "onwaar" => Some(false),
+        _ => None,
+    }
+}
+
+/// True when a `list_source` value says the address was bought.
+pub fn is_purchased_source(value: &str) -> bool {
+    let value = value.trim();
+    let head = value.split(':').next().unwrap_or("").trim();
+    head.eq_ignore_ascii_case("purchased")
+        || head.eq_ignore_ascii_case("gekocht")
+        || head.eq_ignore_ascii_case("bought")
+}
+
+impl<'s> Judge<'s> {
+    /// Resolves the campaign's products and groups for fast per-row lookups.
+    pub fn new(campaign: &Campaign, suppression: &'s Suppression) -> Self {
+        let promoted = campaign
+            .products
+            .iter()
+            .map(|product| {
+                let key = normalise(product);
+                let mut similar = HashSet::from([key.clone()]);
+                let mut scope_names = HashSet::from([key.clone()]);
+                for group in &campaign.product_groups {
+                    if group.products.iter().any(|p| normalise(p) == key) {
+                        similar.extend(group.products.iter().map(|p| normalise(p)));
+                        scope_names.insert(normalise(&group.name));
+                    }
+                }
+                Promoted {
+                    name: product.clone(),
+                    similar,
+                    scope_names,
+                }
+            })
+            .collect();
+        Judge {
+            promoted,
+            today: campaign.today,
+            soft_opt_in_months: campaign.soft_opt_in_months,
+            consent_max_age_months: campaign.consent_max_age_months,
+            suppression,
+        }
+    }
+
+    /// Who is a customer: the `customer` column when it has a value,
+    /// otherwise anyone with a purchase recorded.
+    pub fn is_customer(row: &impl Fields) -> bool {
+        parse_yes_no(row.get(Field::Customer)).unwrap_or_else(|| {
+            !row.get(Field::Purchased).is_empty() || !row.get(Field::LastPurchaseAt).is_empty()
+        })
+    }
+
+    /// Judges one row. `earlier_line` is the line of an earlier row with the
+    /// same address (case-insensitive), if there was one.
+    pub fn judge(&self, row: &impl Fields, earlier_line: Option<u64>) -> Verdict {
+        let mut verdict = Verdict::default();
+        let email = row.get(Field::Email);
+
+        // 1. An address that cannot be delivered: nothing else matters.
+        if !is_deliverable(email) {
+            let message = if email.is_empty() {
+                "the address is empty".to_owned()
+            } else {
+                format!("`{email}` is not a deliverable e-mail address")
+            };
+            verdict.push(RuleId::InvalidAddress, Field::Email, message);
+            verdict.stopped = true;
+            return verdict;
+        }
+
+        // 2. An opt-out, whatever the date cell holds.
+        let unsubscribed = row.get(Field::UnsubscribedAt);
+        if !unsubscribed.is_empty() {
+            verdict.push(
+                RuleId::Unsubscribed,
+                Field::UnsubscribedAt,
+                format!("the recipient opted out ({unsubscribed})"),
+            );
+            verdict.stopped = true;
+            return verdict;
+        }
+        if self.suppression.contains(email) {
+            verdict.push(
+                RuleId::Unsubscribed,
+                Field::Email,
+                "the address is on a suppression list",
+            );
+            verdict.stopped = true;
+            return verdict;
+        }
+
+        // 3. Sent once; the row is still judged.
+        if let Some(line) = earlier_line {
+            verdict.push(
+                RuleId::DuplicateAddress,
+                Field::Email,
+                format!("the address also appears on line {line}; it is sent once"),
+            );
+        }
+
+        // 4. Look for a basis: consent first, then soft opt-in.
+        let consent_at_text = row.get(Field::ConsentAt);
+        let consent_source = row.get(Field::ConsentSource);
+        let consent_at = parse_date(consent_at_text);
+        let scope = row.get(Field::ConsentScope);
+        let uncovered = self.uncovered_by_scope(scope);
+        if let (Some(date), false, None) = (consent_at, consent_source.is_empty(), &uncovered) {
+            verdict.basis = Some(Basis::Consent);
+            if self.consent_max_age_months > 0 && self.older_than(date, self.consent_max_age_months)
+            {
+                verdict.push(
+                    RuleId::StaleConsent,
+                    Field::ConsentAt,
+                    format!(
+                        "consent given {date} is older than consent_max_age_months ({})",
+                        self.consent_max_age_months
+                    ),
+                );
+            }
+            return verdict;
+        }
+
+        let customer = Self::is_customer(row);
+        let purchased_list = is_purchased_source(row.get(Field::ListSource));
+        let unrelated = if customer && !purchased_list {
+            self.unrelated_to_purchases(row.get(Field::Purchased))
+        } else {
+            None
+        };
+        if customer && !purchased_list && unrelated.is_none() {
+            verdict.basis = Some(Basis::SoftOptIn);
+            let last = row.get(Field::LastPurchaseAt);
+            if !last.is_empty() {
+                match parse_date(last) {
+                    None => verdict.push(
+                        RuleId::InvalidDate,
+                        Field::LastPurchaseAt,
+                        format!("last purchase date `{last}` is not a date (use YYYY-MM-DD)"),
+                    ),
+                    Some(date) if self.older_than(date, self.soft_opt_in_months) => verdict.push(
+                        RuleId::StaleCustomer,
+                        Field::LastPurchaseAt,
+                        format!(
+                            "soft opt-in rests on a purchase of {date}, older than {} months",
+                            self.soft_opt_in_months
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+            return verdict;
+        }
+
+        // 5. No basis: every reason that applies.
+        let has_consent_data = !consent_at_text.is_empty() || !consent_source.is_empty();
+        if has_consent_data {
+            if !consent_at_text.is_empty() && consent_at.is_none() {
+                verdict.push(
+                    RuleId::InvalidDate,
+                    Field::ConsentAt,
+                    format!("consent date `{consent_at_text}` is not a date (use YYYY-MM-DD)"),
+                );
+            } else if consent_at_text.is_empty() {
+                verdict.push(
+                    RuleId::IncompleteConsent,
+                    Field::ConsentAt,
+                    "consent has a source but no date, so it cannot be demonstrated",
+                );
+            } else if consent_source.is_empty() {
+                verdict.push(
+                    RuleId::IncompleteConsent,
+                    Field::ConsentSource,
+                    "consent has a date but no source, so it cannot be demonstrated",
+                );
+            } else if let Some(product) = uncovered {
+                verdict.push(
+                    RuleId::OutOfScopeConsent,
+                    Field::ConsentScope,
+                    format!("consent scope `{scope}` does not cover `{product}`"),
+                );
+            }
+        } else if purchased_list {
+            verdict.push(
+                RuleId::PurchasedWithoutConsent,
+                Field::ListSource,
+                "address from a purchased list without recorded consent",
+            );
+        } else if !customer {
+            verdict.push(
+                RuleId::NoConsent,
+                Field::ConsentAt,
+                "non-customer without recorded consent",
+            );
+        }
+        if customer && !purchased_list {
+            let message = match unrelated {
+                Some(Unrelated::NothingPurchased) => {
+                    "customer without consent and no purchase recorded to base soft opt-in on"
+                        .to_owned()
+                }
+                Some(Unrelated::Product(product)) => format!(
+                    "customer without consent: `{product}` is not similar to anything they bought"
+                ),
+                None => unreachable!("soft opt-in held above"),
+            };
+            verdict.push(RuleId::UnrelatedProduct, Field::Purchased, message);
+        }
+        verdict
+    }
+
+    /// The first promoted product the consent scope does not cover, if any.
+    /// An empty scope or `*` covers everything.
+    fn uncovered_by_scope(&self, scope: &str) -> Option<&str> {
+        if scope.is_empty() || scope == "*" {
+            return None;
+        }
+        let named: Vec<String> = list_items(scope).map(normalise).collect();
+        if named.iter().any(|n| n == "*") {
+            return None;
+        }
+        self.promoted
+            .iter()
+            .find(|p| !named.iter().any(|n| p.scope_names.contains(n)))
+            .map(|p| p.name.as_str())
+    }
+
+    /// Why soft opt-in does not cover the mailing, or `None` when it does.
+    fn unrelated_to_purchases(&self, purchased: &str) -> Option<Unrelated<'_>> {
+        let bought: Vec<String> = list_items(purchased).map(normalise).collect();
+        if bought.is_empty() {
+            return Some(Unrelated::NothingPurchased);
+        }
+        self.promoted
+            .iter()
+            .find(|p| !bought.iter().any(|b| p.similar.contains(b)))
+            .map(|p| Unrelated::Product(p.name.as_str()))
+    }
+
+    /// True when `date` lies more than `months` months before today.
+    fn older_than(&self, date: Date, months: u32) -> bool {
+        let months = i64::from(months);
+        match self.today.checked_sub(months.months()) {
+            Ok(limit) => date < limit,
+            Err(_) => false,
+        }
+    }
+
+    /// Marks which promoted products appear by name in the row's purchases
+    /// (for `unknown-product`).
+    pub fn mark_purchased_products(&self, row: &impl Fields, seen: &mut [bool]) {
+        let purchased = row.get(Field::Purchased);
+        if purchased.is_empty() || seen.iter().all(|&s| s) {
+            return;
+        }
+        for item in list_items(purchased) {
+            for (product, seen) in self.promoted.iter().zip(seen.iter_mut()) {
+                *seen |= product.name.trim().eq_ignore_ascii_case(item);
+            }
+        }
+    }
+
+    /// Whole months between `date` and today (for messages and reports).
+    pub fn age_in_months(&self, date: Date) -> Option<i64> {
+        date.until((Unit::Month, self.today))
+            .ok()
+            .map(|span| i64::from(span.get_months()))
+    }
+}
+
+enum Unrelated<'a> {
+    NothingPurchased,
+    Product(&'a str),
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::campaign::{Overrides, ProductGroup};
+
+    struct Table(HashMap<Field, &'static str>);
+
+    impl Fields for Table {
+        fn get(&self, field: Field) -> &str {
+            self.0.get(&field).copied().unwrap_or("")
+        }
+    }
+
+    fn row(pairs: &[(Field, &'static str)]) -> Table {
+        let mut map: HashMap<Field, &'static str> = pairs.iter().copied().collect();
+        map.entry(Field::Email).or_insert("jan@example.nl");
+        Table(map)
+    }
+
+    fn campaign(products: &[&str]) -> Campaign {
+        let mut campaign = Campaign::load(
+            None,
+            &Overrides {
+                recipients: Some("r.csv".into()),
+                draft: Some("d.eml".into()),
+                products: products.iter().map(|s| s.to_string()).collect(),
+            },
+        )
+        .unwrap();
+        campaign.today = jiff::civil::date(2027, 3, 1);
+        campaign.product_groups = vec![
+            ProductGroup {
+                name: "garden".into(),
+                products: vec!["garden-furniture".into(), "parasols".into(), "bbq".into()],
+                line: None,
+            },
+            ProductGroup {
+                name: "cycling".into(),
+                products: vec!["bicycles".into(), "e-bikes".into()],
+                line: None,
+            },
+        ];
+        campaign
+    }
+
+    fn rules(verdict: &Verdict) -> Vec<RuleId> {
+        verdict.reasons.iter().map(|r| r.rule).collect()
+    }
+
+    fn judge(products: &[&str], fields: &[(Field, &'static str)]) -> Verdict {
+        let suppression = Suppression::default();
+        let campaign = campaign(products);
+        Judge::new(&campaign, &suppression).judge(&row(fields), None)
+    }
+
+    use Field::*;
+
+    #[test]
+    fn customer_of_same_group_is_soft_opt_in() {
+        let v = judge(
+            &["garden-furniture"],
+            &[(Purchased, "bbq"), (LastPurchaseAt, "2026-05-01")],
+        );
+        assert_eq!(v.basis, Some(Basis::SoftOptIn));
+        assert!(v.reasons.is_empty());
+    }
+
+    #[test]
+    fn customer_of_other_group_is_unrelated() {
+        let v = judge(&["garden-furniture"], &[(Purchased, "bicycles")]);
+        assert_eq!(v.basis, None);
+        assert_eq!(rules(&v), [RuleId::UnrelatedProduct]);
+    }
+
+    #[test]
+    fn every_promoted_product_must_be_similar() {
+        let v = judge(&["garden-furniture", "e-bikes"], &[(Purchased, "parasols")]);
+        assert_eq!(rules(&v), [RuleId::UnrelatedProduct]);
+        let v = judge(
+            &["garden-furniture", "e-bikes"],
+            &[(Purchased, "parasols|bicycles")],
+        );
+        assert_eq!(v.basis, Some(Basis::SoftOptIn));
+    }
+
+    #[test]
+    fn non_customer_without_consent() {
+        let v = judge(&["bbq"], &[]);
+        assert_eq!(rules(&v), [RuleId::NoConsent]);
+        let v = judge(&["bbq"], &[(Customer, "nee"), (Purchased, "bbq")]);
+        assert_eq!(
+            rules(&v),
+            [RuleId::NoConsent],
+            "customer column wins over purchases"
+        );
+    }
+
+    #[test]
+    fn consent_needs_date_and_source() {
+        let v = judge(
+            &["bbq"],
+            &[(ConsentAt, "2026-01-05"), (ConsentSource, "form")],
+        );
+        assert_eq!(v.basis, Some(Basis::Consent));
+        let v = judge(&["bbq"], &[(ConsentSource, "form")]);
+        assert_eq!(rules(&v), [RuleId::IncompleteConsent]);
+        assert_eq!(v.reasons[0].field, ConsentAt);
+        let v = judge(&["bbq"], &[(ConsentAt, "05-01-2026")]);
+        assert_eq!(rules(&v), [RuleId::IncompleteConsent]);
+        assert_eq!(v.reasons[0].field, ConsentSource);
+        let v = judge(
+            &["bbq"],
+            &[(ConsentAt, "2026-02-30"), (ConsentSource, "form")],
+        );
+        assert_eq!(rules(&v), [RuleId::InvalidDate]);
+    }
+
+    #[test]
+    fn consent_scope_by_product_group_or_star() {
+        let ok = [(ConsentAt, "2026-01-05"), (ConsentSource, "form")];
+        for scope in ["garden", "bbq", "*", "cycling|garden", "Garden"] {
+            let mut fields = ok.to_vec();
+            fields.push((ConsentScope, scope));
+            assert_eq!(
+                judge(&["bbq"], &fields).basis,
+                Some(Basis::Consent),
+                "{scope}"
+            );
+        }
+        let mut fields = ok.to_vec();
+        fields.push((ConsentScope, "cycling"));
+        let v = judge(&["bbq"], &fields);
+        assert_eq!(rules(&v), [RuleId::OutOfScopeConsent]);
+    }
+
+    #[test]
+    fn own_customer_with_broken_consent_gets_both_reasons() {
+        let v = judge(
+            &["bbq"],
+            &[(ConsentSource, "form"), (Purchased, "bicycles")],
+        );
+        assert_eq!(
+            rules(&v),
+            [RuleId::IncompleteConsent, RuleId::UnrelatedProduct]
+        );
+    }
+
+    #[test]
+    fn purchased_list_never_soft_opt_in() {
+        let v = judge(
+            &["bbq"],
+            &[(ListSource, "purchased:LeadsDirect"), (Purchased, "bbq")],
+        );
+        assert_eq!(rules(&v), [RuleId::PurchasedWithoutConsent]);
+        let v = judge(
+            &["bbq"],
+            &[
+                (ListSource, "purchased"),
+                (ConsentAt, "2026-01-01"),
+                (ConsentSource, "supplier record 17"),
+            ],
+        );
+        assert_eq!(v.basis, Some(Basis::Consent));
+    }
+
+    #[test]
+    fn invalid_and_unsubscribed_stop_the_row() {
+        let v = judge(&["bbq"], &[(Email, "jan@example")]);
+        assert_eq!(rules(&v), [RuleId::InvalidAddress]);
+        let v = judge(
+            &["bbq"],
+            &[(UnsubscribedAt, "gisteren"), (Purchased, "bicycles")],
+        );
+        assert_eq!(rules(&v), [RuleId::Unsubscribed]);
+    }
+
+    #[test]
+    fn stale_purchase_and_unreadable_purchase_date() {
+        let v = judge(
+            &["bbq"],
+            &[(Purchased, "bbq"), (LastPurchaseAt, "2019-06-01")],
+        );
+        assert_eq!(
+            (v.basis, rules(&v)),
+            (Some(Basis::SoftOptIn), vec![RuleId::StaleCustomer])
+        );
+        let v = judge(
+            &["bbq"],
+            &[(Purchased, "bbq"), (LastPurchaseAt, "2025-03-02")],
+        );
+        assert!(v.reasons.is_empty(), "23 months is not stale");
+        let v = judge(
+            &["bbq"],
+            &[(Purchased, "bbq"), (LastPurchaseAt, "vorig jaar")],
+        );
+        assert_eq!(rules(&v), [RuleId::InvalidDate]);
+    }
+
+    #[test]
+    fn stale_consent_only_when_configured() {
+        let fields = [(ConsentAt, "2020-01-01"), (ConsentSource, "form")];
+        assert!(judge(&["bbq"], &fields).reasons.is_empty());
+        let suppression = Suppression::default();
+        let mut campaign = campaign(&["bbq"]);
+        campaign.consent_max_age_months = 24;
+        let v = Judge::new(&campaign, &suppression).judge(&row(&fields), None);
+        assert_eq!(rules(&v), [RuleId::StaleConsent]);
+    }
+
+    #[test]
+    fn duplicate_is_reported_and_row_still_judged() {
+        let suppression = Suppression::default();
+        let campaign = campaign(&["bbq"]);
+        let v = Judge::new(&campaign, &suppression).judge(&row(&[]), Some(4));
+        assert_eq!(rules(&v), [RuleId::DuplicateAddress, RuleId::NoConsent]);
+        assert!(v.reasons[0].message.contains("line 4"));
+    }
+
+    #[test]
+    fn customer_without_purchases_recorded() {
+        let v = judge(&["bbq"], &[(Customer, "ja")]);
+        assert_eq!(rules(&v), [RuleId::UnrelatedProduct]);
+        assert!(v.reasons[0].message.contains("no purchase recorded"));
+    }
+}

@@ -1,0 +1,192 @@
+//! The human format: diagnostics grouped by rule, most serious first. Draft,
+//! campaign and list findings are shown one by one; recipient findings as a
+//! count with a few example rows ("no-consent: 4,212 recipients, e.g. rows
+//! 17, 23, 31 …"), so a list of millions prints a screenful.
+//!
+//! Colour is written as ANSI styles; the caller's `anstream` stream strips
+//! them when stdout is not a terminal or `NO_COLOR` is set.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Effects, Style};
+
+use super::{Emitter, Summary};
+use crate::diagnostic::{Diagnostic, Scope, Severity};
+use crate::rules::RuleId;
+
+/// Recipient examples kept per rule.
+const RECIPIENT_EXAMPLES: usize = 3;
+/// Draft/campaign/list diagnostics kept per rule (they are few in practice).
+const OTHER_EXAMPLES: usize = 20;
+
+struct Group {
+    severity: Severity,
+    scope: Scope,
+    count: u64,
+    examples: Vec<Diagnostic>,
+}
+
+/// Collects counts and examples; prints in `finish`.
+#[derive(Default)]
+pub struct HumanEmitter {
+    groups: BTreeMap<RuleId, Group>,
+}
+
+impl HumanEmitter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+fn severity_style(severity: Severity) -> Style {
+    let color = match severity {
+        Severity::Error => AnsiColor::Red,
+        Severity::Warning => AnsiColor::Yellow,
+        Severity::Info => AnsiColor::Cyan,
+    };
+    Style::new()
+        .fg_color(Some(color.into()))
+        .effects(Effects::BOLD)
+}
+
+/// `4212` → `4,212`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+impl Emitter for HumanEmitter {
+    fn diagnostic(&mut self, d: &Diagnostic) -> io::Result<()> {
+        let group = self.groups.entry(d.rule()).or_insert_with(|| Group {
+            severity: d.severity,
+            scope: d.scope,
+            count: 0,
+            examples: Vec::new(),
+        });
+        group.count += 1;
+        let keep = if d.scope == Scope::Recipient {
+            RECIPIENT_EXAMPLES
+        } else {
+            OTHER_EXAMPLES
+        };
+        if group.examples.len() < keep {
+            group.examples.push(d.clone());
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+        let bold = Style::new().effects(Effects::BOLD);
+        let dim = Style::new().effects(Effects::DIMMED);
+        let mut groups: Vec<(&RuleId, &Group)> = self.groups.iter().collect();
+        // Errors first; within a severity, campaign → draft → list → recipients.
+        groups.sort_by_key(|(rule, g)| (std::cmp::Reverse(g.severity), g.scope, **rule));
+        for (rule, group) in &groups {
+            let style = severity_style(group.severity);
+            let severity = group.severity;
+            if group.scope == Scope::Recipient {
+                let rows: Vec<String> = group
+                    .examples
+                    .iter()
+                    .filter_map(|d| d.finding.line)
+                    .map(|l| l.to_string())
+                    .collect();
+                let more = if group.count > group.examples.len() as u64 {
+                    " …"
+                } else {
+                    ""
+                };
+                writeln!(
+                    out,
+                    "{style}{severity}{style:#}{bold}[{rule}]{bold:#}: {}, e.g. {} {}{more}",
+                    plural(group.count, "recipient", "recipients"),
+                    if rows.len() == 1 { "row" } else { "rows" },
+                    rows.join(", "),
+                )?;
+                for d in &group.examples {
+                    let f = &d.finding;
+                    let at = match (&f.file, f.line) {
+                        (Some(file), Some(line)) => format!("{file}:{line}"),
+                        (Some(file), None) => file.clone(),
+                        _ => String::new(),
+                    };
+                    let who = f.recipient.as_deref().unwrap_or("");
+                    writeln!(out, "  {dim}{at}{dim:#} {who}: {}", f.message)?;
+                }
+            } else {
+                for d in &group.examples {
+                    let f = &d.finding;
+                    let mut at = f.file.clone().unwrap_or_default();
+                    if let Some(line) = f.line {
+                        at.push_str(&format!(":{line}"));
+                    }
+                    if let Some(field) = &f.field {
+                        at.push_str(&format!(" ({field})"));
+                    }
+                    let at = if at.is_empty() { at } else { format!("{at}: ") };
+                    writeln!(
+                        out,
+                        "{style}{severity}{style:#}{bold}[{rule}]{bold:#}: {at}{}",
+                        f.message
+                    )?;
+                }
+                let hidden = group.count - group.examples.len() as u64;
+                if hidden > 0 {
+                    writeln!(out, "  … and {} more", thousands(hidden))?;
+                }
+            }
+        }
+        if !groups.is_empty() {
+            writeln!(out)?;
+        }
+        let verdict = if summary.errors > 0 {
+            severity_style(Severity::Error)
+        } else {
+            Style::new()
+                .fg_color(Some(AnsiColor::Green.into()))
+                .effects(Effects::BOLD)
+        };
+        writeln!(
+            out,
+            "{verdict}{}{verdict:#}: {} sendable, {} blocked · {}, {}, {}",
+            plural(summary.recipients, "recipient", "recipients"),
+            thousands(summary.sendable),
+            thousands(summary.blocked),
+            plural(summary.errors, "error", "errors"),
+            plural(summary.warnings, "warning", "warnings"),
+            plural(summary.infos, "info", "infos"),
+        )?;
+        if let Some((rule, _)) = groups.first() {
+            writeln!(
+                out,
+                "{dim}run `mailgate explain {rule}` for what a rule checks and how to fix it{dim:#}"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(4212), "4,212");
+        assert_eq!(thousands(10_000_000), "10,000,000");
+    }
+}

@@ -1,0 +1,343 @@
+//! List-wide rules: `unused-column`, `special-category-data`, `national-id`
+//! (`non-utf8` is reported by the lint from the reader).
+//!
+//! Column names are checked once, at the header; values are sampled from the
+//! first [`SAMPLE_ROWS`] rows so the check costs nothing on a long list.
+
+use crate::diagnostic::Finding;
+use crate::draft::Templates;
+use crate::recipients::{ColumnMap, Field, Row};
+use crate::rules::RuleId;
+
+/// Rows whose values are looked at for list-wide rules.
+pub const SAMPLE_ROWS: u64 = 10_000;
+
+/// Word stems in a column name that indicate GDPR art. 9 data (nl, en).
+const SPECIAL_NAME_STEMS: &[&str] = &[
+    "health",
+    "medical",
+    "medic",
+    "diagnos",
+    "allerg",
+    "disabilit",
+    "handicap",
+    "religi",
+    "geloof",
+    "faith",
+    "ethnic",
+    "etnic",
+    "race",
+    "union",
+    "vakbond",
+    "sexual",
+    "seksu",
+    "orientation",
+    "biometri",
+    "genetic",
+    "genetisch",
+    "gezondheid",
+    "ziekte",
+    "illness",
+    "politic",
+    "politiek",
+    "zwanger",
+    "pregnan",
+];
+
+/// Whole words in a value that indicate GDPR art. 9 data (nl, en).
+const SPECIAL_VALUE_WORDS: &[&str] = &[
+    "diagnose",
+    "diagnosis",
+    "diabetes",
+    "astma",
+    "asthma",
+    "allergie",
+    "allergy",
+    "kanker",
+    "cancer",
+    "depressie",
+    "depression",
+    "hiv",
+    "zwanger",
+    "pregnant",
+    "medicatie",
+    "medication",
+    "medisch",
+    "medical",
+    "gezondheid",
+    "health",
+    "epilepsie",
+    "epilepsy",
+    "religie",
+    "religion",
+    "geloof",
+    "katholiek",
+    "catholic",
+    "protestant",
+    "moslim",
+    "muslim",
+    "islamitisch",
+    "islamic",
+    "joods",
+    "jewish",
+    "hindoe",
+    "hindu",
+    "boeddhist",
+    "buddhist",
+    "etniciteit",
+    "ethnicity",
+    "vakbond",
+    "vakbondslid",
+    "fnv",
+    "cnv",
+    "homoseksueel",
+    "homosexual",
+    "lesbisch",
+    "lesbian",
+    "biseksueel",
+    "bisexual",
+    "transgender",
+];
+
+/// Column names that hold national identification numbers.
+const NATIONAL_ID_NAMES: &[&str] = &[
+    "bsn",
+    "burgerservicenummer",
+    "sofinummer",
+    "sofi",
+    "ssn",
+    "socialsecuritynumber",
+    "nationalid",
+    "nationalidnumber",
+    "personalidnumber",
+];
+
+fn normalise_header(header: &str) -> String {
+    header
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Headers that a preset reads although they map to no logical field.
+const PRESET_USED: &[&str] = &["optinip", "confirmip", "attributes", "status"];
+
+/// The rules that need only the header.
+pub fn check_header(columns: &ColumnMap, templates: &Templates, file: &str) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let used_by_templates = templates.variables();
+    for column in &columns.columns {
+        let name = normalise_header(&column.header);
+        let locate = |f: Finding| f.file(file).line(1).field(&column.header);
+        if NATIONAL_ID_NAMES.contains(&name.as_str()) {
+            findings.push(locate(Finding::new(
+                RuleId::NationalId,
+                format!(
+                    "column `{}` holds national identification numbers, which a mailing \
+                     never needs; remove the column",
+                    column.header
+                ),
+            )));
+        }
+        if let Some(stem) = SPECIAL_NAME_STEMS.iter().find(|s| name.contains(*s)) {
+            findings.push(locate(Finding::new(
+                RuleId::SpecialCategoryData,
+                format!(
+                    "column `{}` looks like special-category data (\"{stem}\"), which a \
+                     mailing never needs; remove the column",
+                    column.header
+                ),
+            )));
+        }
+        let used_by_rules = matches!(
+            column.field,
+            Some(f) if !matches!(f, Field::FirstName | Field::LastName | Field::Name)
+        ) || PRESET_USED.contains(&name.as_str());
+        if !used_by_rules && !used_by_templates.contains(&column.var) {
+            findings.push(locate(Finding::new(
+                RuleId::UnusedColumn,
+                format!(
+                    "column `{}` is used by no template and no rule; leave it out of the \
+                     export (data minimisation)",
+                    column.header
+                ),
+            )));
+        }
+    }
+    findings
+}
+
+#[derive(Default, Clone)]
+struct ColumnStats {
+    non_empty: u64,
+    bsn_like: u64,
+    first_bsn_line: Option<u64>,
+    special: Option<(u64, &'static str)>,
+}
+
+/// Samples values for `special-category-data` and `national-id`.
+pub struct ValueScan {
+    headers: Vec<String>,
+    /// Columns whose values are looked at (not the logical fields that hold
+    /// addresses, dates and product names).
+    scanned: Vec<usize>,
+    stats: Vec<ColumnStats>,
+    rows: u64,
+}
+
+impl ValueScan {
+    pub fn new(columns: &ColumnMap) -> Self {
+        let scanned = columns
+            .columns
+            .iter()
+            .filter(|c| {
+                !matches!(
+                    c.field,
+                    Some(
+                        Field::Email
+                            | Field::ConsentAt
+                            | Field::LastPurchaseAt
+                            | Field::UnsubscribedAt
+                            | Field::Customer
+                    )
+                )
+            })
+            .map(|c| c.index)
+            .collect();
+        ValueScan {
+            headers: columns.columns.iter().map(|c| c.header.clone()).collect(),
+            scanned,
+            stats: vec![ColumnStats::default(); columns.columns.len()],
+            rows: 0,
+        }
+    }
+
+    /// Looks at one row (only the first [`SAMPLE_ROWS`] are sampled).
+    pub fn scan(&mut self, row: &Row<'_>) {
+        self.rows += 1;
+        if self.rows > SAMPLE_ROWS {
+            return;
+        }
+        for &index in &self.scanned {
+            let value = row.value(index).trim();
+            if value.is_empty() {
+                continue;
+            }
+            let stats = &mut self.stats[index];
+            stats.non_empty += 1;
+            if passes_eleven_test(value) {
+                stats.bsn_like += 1;
+                stats.first_bsn_line.get_or_insert(row.line());
+            }
+            if stats.special.is_none() {
+                if let Some(word) = special_word(value) {
+                    stats.special = Some((row.line(), word));
+                }
+            }
+        }
+    }
+
+    /// The findings, after the last row.
+    pub fn finish(&self, file: &str) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for (index, stats) in self.stats.iter().enumerate() {
+            let header = &self.headers[index];
+            // "Most" values: a column of BSNs, not one number that happens to pass.
+            if stats.bsn_like * 2 > stats.non_empty && stats.bsn_like > 0 {
+                findings.push(
+                    Finding::new(
+                        RuleId::NationalId,
+                        format!(
+                            "column `{header}` holds 9-digit numbers that pass the BSN \
+                             eleven-test ({} of {} values): citizen service numbers may \
+                             not be used for a mailing (UAVG art. 46); remove the column",
+                            stats.bsn_like, stats.non_empty
+                        ),
+                    )
+                    .file(file)
+                    .line(stats.first_bsn_line)
+                    .field(header),
+                );
+            }
+            if let Some((line, word)) = stats.special {
+                findings.push(
+                    Finding::new(
+                        RuleId::SpecialCategoryData,
+                        format!(
+                            "column `{header}` holds special-category data (\"{word}\"); \
+                             remove it from the mailing list"
+                        ),
+                    )
+                    .file(file)
+                    .line(line)
+                    .field(header),
+                );
+            }
+        }
+        findings
+    }
+}
+
+/// The BSN eleven-test: 9 digits d1..d9, 9·d1 + 8·d2 + … + 2·d8 − d9 ≡ 0 (mod 11),
+/// and not all zeros. Dots, spaces and dashes between digits are ignored.
+pub fn passes_eleven_test(value: &str) -> bool {
+    let mut digits = [0u32; 9];
+    let mut n = 0;
+    for c in value.chars() {
+        match c {
+            '0'..='9' => {
+                if n == 9 {
+                    return false;
+                }
+                digits[n] = c as u32 - '0' as u32;
+                n += 1;
+            }
+            '.' | ' ' | '-' => {}
+            _ => return false,
+        }
+    }
+    if n != 9 || digits.iter().all(|&d| d == 0) {
+        return false;
+    }
+    let sum: i64 = digits[..8]
+        .iter()
+        .zip((2..=9).rev())
+        .map(|(&d, w)| i64::from(d) * w)
+        .sum::<i64>()
+        - i64::from(digits[8]);
+    sum % 11 == 0
+}
+
+fn special_word(value: &str) -> Option<&'static str> {
+    let lower = value.to_lowercase();
+    lower
+        .split(|c: char| !c.is_alphanumeric())
+        .find_map(|word| SPECIAL_VALUE_WORDS.iter().find(|w| **w == word).copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eleven_test() {
+        // 111222333: 9+8+7+12+10+8+9+6 = 69, 69 - 3 = 66 = 6·11.
+        assert!(passes_eleven_test("111222333"));
+        assert!(passes_eleven_test("123456782"));
+        assert!(passes_eleven_test("1234.56.782"));
+        assert!(!passes_eleven_test("123456789"));
+        assert!(!passes_eleven_test("000000000"));
+        assert!(!passes_eleven_test("12345678"));
+        assert!(!passes_eleven_test("1234567820"));
+        assert!(!passes_eleven_test("06-12345678"));
+    }
+
+    #[test]
+    fn special_words_are_whole_words() {
+        assert_eq!(special_word("Allergie: noten"), Some("allergie"));
+        assert_eq!(special_word("lid FNV"), Some("fnv"));
+        assert_eq!(special_word("healthy snacks fan"), None);
+        assert_eq!(special_word("Christmas"), None);
+    }
+}

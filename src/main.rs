@@ -140,10 +140,9 @@ fn write_report(
             let mut file = tempfile::NamedTempFile::new_in(dir)
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
             {
-                let mut out = io::BufWriter::new(file.as_file_mut());
+                let out: Box<dyn Write> = Box::new(io::BufWriter::new(file.as_file().try_clone()?));
                 // Colour never goes into a file.
-                let dyn_out: &mut dyn Write = &mut out;
-                let mut plain = anstream::StripStream::new(dyn_out);
+                let mut plain = anstream::StripStream::new(out);
                 emitter.finish(summary, &mut plain)?;
                 plain.flush()?;
             }

@@ -137,7 +137,7 @@ fn write_report(
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
-            let mut file = tempfile::NamedTempFile::new_in(dir)
+            let file = tempfile::NamedTempFile::new_in(dir)
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
             {
                 let out: Box<dyn Write> = Box::new(io::BufWriter::new(file.as_file().try_clone()?));

@@ -30,6 +30,9 @@ pub enum Command {
 pub enum Format {
     Human,
     Json,
+    Sarif,
+    Github,
+    Junit,
 }
 
 #[derive(Debug, clap::Args)]

@@ -12,7 +12,9 @@ use clap::Parser;
 
 use cli::{Cli, Command, Format, LintArgs};
 use mailgate::campaign::{Campaign, Overrides};
-use mailgate::report::{Emitter, HumanEmitter, JsonEmitter, Summary};
+use mailgate::report::{
+    Emitter, GithubEmitter, HumanEmitter, JsonEmitter, JunitEmitter, SarifEmitter, Summary,
+};
 use mailgate::rules::{RULES, RuleId};
 
 /// What a successful run found.
@@ -109,6 +111,9 @@ fn lint(args: LintArgs) -> anyhow::Result<Outcome> {
     let mut emitter: Box<dyn Emitter> = match args.format {
         Format::Human => Box::new(HumanEmitter::new()),
         Format::Json => Box::new(JsonEmitter::new().context("cannot create a temporary file")?),
+        Format::Sarif => Box::new(SarifEmitter::new().context("cannot create a temporary file")?),
+        Format::Github => Box::new(GithubEmitter::new()),
+        Format::Junit => Box::new(JunitEmitter::new()),
     };
     let summary = mailgate::lint::lint(&campaign, emitter.as_mut())?;
     write_report(emitter.as_mut(), &summary, args.output.as_deref())?;

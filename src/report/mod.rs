@@ -5,11 +5,17 @@
 //! the human format keeps counts and a few examples per rule, JSON spills to
 //! a temporary file.
 
+mod github;
 mod human;
 mod json;
+mod junit;
+pub mod sarif;
 
+pub use github::GithubEmitter;
 pub use human::HumanEmitter;
 pub use json::JsonEmitter;
+pub use junit::JunitEmitter;
+pub use sarif::SarifEmitter;
 
 use std::io::{self, Write};
 

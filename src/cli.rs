@@ -54,4 +54,10 @@ pub struct LintArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Write the cleaned list: the sendable recipients, once each, with the input's columns.
+    #[arg(long, value_name = "FILE.csv")]
+    pub sendable_out: Option<PathBuf>,
+    /// Write one row per recipient: address, row, basis, sendable, rules (GDPR 5(2) record).
+    #[arg(long, value_name = "FILE.csv")]
+    pub report_out: Option<PathBuf>,
 }

@@ -9,9 +9,9 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::campaign::Campaign;
 use crate::diagnostic::{Diagnostic, Finding, Severity};
 use crate::draft::{Draft, DraftError, Templates};
-use crate::judge::{Basis, Judge};
+use crate::judge::{Basis, Judge, Verdict};
 use crate::recipients::suppression::Suppression;
-use crate::recipients::{Field, InputError, RecipientReader, Row};
+use crate::recipients::{ColumnMap, Field, InputError, RecipientReader, Row};
 use crate::report::{Emitter, Summary};
 use crate::rules::{self, Levels, RuleId};
 
@@ -68,8 +68,7 @@ impl<'e> Sink<'e> {
     }
 }
 
-/// What is known about one distinct address (by a 64-bit hash of its
-/// lower-case form, to keep memory at ~16 bytes an address for 10M rows).
+/// What is known about one distinct address.
 #[derive(Clone, Copy)]
 struct AddressState {
     first_line: u64,
@@ -81,7 +80,11 @@ pub const BUILTIN_VARIABLES: &[&str] = &["email", "unsubscribe_url"];
 
 /// Runs the whole lint, writing diagnostics to `emitter`. Returns the
 /// summary; the caller renders it and chooses the exit code.
-pub fn lint(campaign: &Campaign, emitter: &mut dyn Emitter) -> Result<Summary, LintError> {
+pub fn lint(
+    campaign: &Campaign,
+    emitter: &mut dyn Emitter,
+    outputs: &Outputs,
+) -> Result<Summary, LintError> {
     let mut sink = Sink::new(campaign.levels(), emitter);
     let campaign_file = campaign.display_path();
 
@@ -133,75 +136,38 @@ pub fn lint(campaign: &Campaign, emitter: &mut dyn Emitter) -> Result<Summary, L
     }
 
     let judge = Judge::new(campaign, &suppression);
-    let mut addresses: HashMap<u64, AddressState> = HashMap::new();
-    let mut lower = String::new();
+    let mut book = AddressBook::default();
     let mut relies_on_soft_opt_in = false;
     let mut purchased_promoted = vec![false; campaign.products.len()];
     let mut recipients = 0u64;
     let mut values = rules::list::ValueScan::new(reader.columns());
-    let header_of = |field: Field, columns: &crate::recipients::ColumnMap| -> String {
-        columns.header_of(field).unwrap_or(field.name()).to_owned()
-    };
     let columns = reader.columns().clone();
+    let rows = RowChecker {
+        judge: &judge,
+        templates: &templates,
+        columns: &columns,
+        file: &list_file,
+    };
 
     while let Some(row) = reader.next_row()? {
         recipients += 1;
-        let line = row.line();
-        let email = row.get(Field::Email);
-        lower.clear();
-        lower.push_str(email);
-        lower.make_ascii_lowercase();
-        if !lower.is_ascii() {
-            lower = lower.to_lowercase();
-        }
-        let key = xxh3_64(lower.as_bytes());
-        let earlier = addresses.get(&key).map(|s| s.first_line);
-        let verdict = judge.judge(&row, earlier);
-
+        let key = book.key(row.get(Field::Email));
+        let earlier = book.first_line(key);
+        let (verdict, findings) = rows.check(&row, earlier);
         let mut error = false;
-        for reason in verdict.reasons {
-            let finding = Finding::new(reason.rule, reason.message)
-                .recipient(email)
-                .file(&list_file)
-                .line(line)
-                .field(header_of(reason.field, &columns));
+        for finding in findings {
             error |= sink.report(finding)? == Some(Severity::Error);
         }
-        if !verdict.stopped {
-            for variable in templates.empty_fields_shown(&|name| row_var(&row, name)) {
-                let finding = Finding::new(
-                    RuleId::EmptyMergeField,
-                    format!("`{variable}` is empty, so the recipient sees a gap"),
-                )
-                .recipient(email)
-                .file(&list_file)
-                .line(line)
-                .field(
-                    columns
-                        .columns
-                        .iter()
-                        .find(|c| c.var == variable)
-                        .map_or(variable, |c| c.header.as_str()),
-                );
-                error |= sink.report(finding)? == Some(Severity::Error);
-            }
-            if verdict.basis != Some(Basis::Consent)
-                && Judge::is_customer(&row)
-                && !is_purchased_list(&row)
-            {
-                relies_on_soft_opt_in = true;
-            }
+        if !verdict.stopped
+            && verdict.basis != Some(Basis::Consent)
+            && Judge::is_customer(&row)
+            && !is_purchased_list(&row)
+        {
+            relies_on_soft_opt_in = true;
         }
         judge.mark_purchased_products(&row, &mut purchased_promoted);
         values.scan(&row);
-
-        addresses
-            .entry(key)
-            .and_modify(|s| s.blocked |= error)
-            .or_insert(AddressState {
-                first_line: line,
-                blocked: error,
-            });
+        book.record(key, row.line(), error);
     }
 
     // What could only be known after the last row.
@@ -236,13 +202,236 @@ pub fn lint(campaign: &Campaign, emitter: &mut dyn Emitter) -> Result<Summary, L
 
     let mut summary = sink.summary;
     summary.recipients = recipients;
-    summary.blocked = addresses.values().filter(|s| s.blocked).count() as u64;
-    summary.sendable = addresses.len() as u64 - summary.blocked;
+    summary.blocked = book.blocked();
+    summary.sendable = book.len() - summary.blocked;
+
+    if outputs.report.is_some() || outputs.sendable.is_some() {
+        write_outputs(campaign, &rows, &book, &sink, outputs)?;
+    }
     Ok(summary)
 }
 
-fn row_var<'r>(row: &'r Row<'_>, name: &str) -> Option<&'r str> {
-    row.var(name)
+/// Files written besides the report (`--report-out`, `--sendable-out`).
+#[derive(Clone, Debug, Default)]
+pub struct Outputs {
+    pub report: Option<std::path::PathBuf>,
+    pub sendable: Option<std::path::PathBuf>,
+}
+
+/// Judges one row and locates its findings; shared by the lint pass and the
+/// second pass that writes per-recipient files.
+struct RowChecker<'a, 's> {
+    judge: &'a Judge<'s>,
+    templates: &'a Templates,
+    columns: &'a ColumnMap,
+    file: &'a str,
+}
+
+impl RowChecker<'_, '_> {
+    fn header(&self, field: Field) -> String {
+        self.columns
+            .header_of(field)
+            .unwrap_or(field.name())
+            .to_owned()
+    }
+
+    fn check(&self, row: &Row<'_>, earlier: Option<u64>) -> (Verdict, Vec<Finding>) {
+        let email = row.get(Field::Email);
+        let line = row.line();
+        let mut verdict = self.judge.judge(row, earlier);
+        let locate = |finding: Finding| finding.recipient(email).file(self.file).line(line);
+        let mut findings: Vec<Finding> = verdict
+            .reasons
+            .drain(..)
+            .map(|reason| {
+                locate(Finding::new(reason.rule, reason.message)).field(self.header(reason.field))
+            })
+            .collect();
+        if !verdict.stopped {
+            for variable in self.templates.empty_fields_shown(&|name| row.var(name)) {
+                let header = self
+                    .columns
+                    .columns
+                    .iter()
+                    .find(|c| c.var == variable)
+                    .map_or(variable, |c| c.header.as_str());
+                findings.push(
+                    locate(Finding::new(
+                        RuleId::EmptyMergeField,
+                        format!("`{variable}` is empty, so the recipient sees a gap"),
+                    ))
+                    .field(header),
+                );
+            }
+        }
+        (verdict, findings)
+    }
+}
+
+/// Every distinct address of the list (by a 64-bit hash of its lower-case
+/// form: ~16 bytes an address, so 10M rows fit in memory) with the line it
+/// first appeared on and whether any of its rows has an error.
+#[derive(Default)]
+pub struct AddressBook {
+    addresses: HashMap<u64, AddressState>,
+    buffer: String,
+}
+
+impl AddressBook {
+    /// The key of an address, compared case-insensitively.
+    pub fn key(&mut self, email: &str) -> u64 {
+        self.buffer.clear();
+        self.buffer.push_str(email);
+        if self.buffer.is_ascii() {
+            self.buffer.make_ascii_lowercase();
+        } else {
+            self.buffer = self.buffer.to_lowercase();
+        }
+        xxh3_64(self.buffer.as_bytes())
+    }
+
+    /// The line of the first row with this address, if one was recorded.
+    pub fn first_line(&self, key: u64) -> Option<u64> {
+        self.addresses.get(&key).map(|s| s.first_line)
+    }
+
+    fn record(&mut self, key: u64, line: u64, error: bool) {
+        self.addresses
+            .entry(key)
+            .and_modify(|s| s.blocked |= error)
+            .or_insert(AddressState {
+                first_line: line,
+                blocked: error,
+            });
+    }
+
+    /// True when every row holding the address is free of errors.
+    pub fn is_sendable(&self, key: u64) -> bool {
+        self.addresses.get(&key).is_some_and(|s| !s.blocked)
+    }
+
+    /// Distinct addresses.
+    pub fn len(&self) -> u64 {
+        self.addresses.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.addresses.is_empty()
+    }
+
+    /// Distinct addresses that are not sendable.
+    pub fn blocked(&self) -> u64 {
+        self.addresses.values().filter(|s| s.blocked).count() as u64
+    }
+}
+
+/// The second pass: one report row per recipient (`--report-out`) and the
+/// cleaned list (`--sendable-out`). Both files are written beside their
+/// target and renamed into place, so a failure leaves no half file.
+fn write_outputs(
+    campaign: &Campaign,
+    rows: &RowChecker<'_, '_>,
+    book: &AddressBook,
+    sink: &Sink<'_>,
+    outputs: &Outputs,
+) -> Result<(), LintError> {
+    let mut reader = RecipientReader::open(&campaign.recipients, &campaign.columns)?;
+    let mut report = outputs.report.as_deref().map(CsvOut::create).transpose()?;
+    let mut sendable = outputs
+        .sendable
+        .as_deref()
+        .map(CsvOut::create)
+        .transpose()?;
+    if let Some(out) = &mut report {
+        out.writer
+            .write_record(["address", "row", "basis", "sendable", "rules"])
+            .map_err(csv_error)?;
+    }
+    if let Some(out) = &mut sendable {
+        let headers: Vec<&str> = rows
+            .columns
+            .columns
+            .iter()
+            .map(|c| c.header.as_str())
+            .collect();
+        out.writer.write_record(&headers).map_err(csv_error)?;
+    }
+    let mut keys = AddressBook::default();
+    let mut written: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    while let Some(row) = reader.next_row()? {
+        let email = row.get(Field::Email);
+        let key = keys.key(email);
+        let first = book.first_line(key);
+        let earlier = first.filter(|&l| l != row.line());
+        let ok = book.is_sendable(key);
+        if let Some(out) = &mut report {
+            let (verdict, findings) = rows.check(&row, earlier);
+            let fired: Vec<&str> = findings
+                .iter()
+                .filter(|f| sink.severity(f.rule).is_some())
+                .map(|f| f.rule.name())
+                .collect();
+            let basis = verdict.basis.map_or("none", Basis::as_str);
+            let line = row.line().to_string();
+            let ok_text = if ok { "yes" } else { "no" };
+            out.writer
+                .write_record([email, &line, basis, ok_text, &fired.join(" ")])
+                .map_err(csv_error)?;
+        }
+        if let Some(out) = &mut sendable {
+            if ok && written.insert(key) {
+                let values = (0..rows.columns.columns.len()).map(|i| row.value(i));
+                out.writer.write_record(values).map_err(csv_error)?;
+            }
+        }
+    }
+    for out in [report, sendable].into_iter().flatten() {
+        out.persist()?;
+    }
+    Ok(())
+}
+
+fn csv_error(e: csv::Error) -> LintError {
+    LintError::Output(std::io::Error::other(e))
+}
+
+/// A CSV file written under a temporary name and renamed when complete.
+struct CsvOut {
+    writer: csv::Writer<tempfile::NamedTempFile>,
+    path: std::path::PathBuf,
+}
+
+impl CsvOut {
+    fn create(path: &Path) -> Result<Self, LintError> {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let file = tempfile::NamedTempFile::new_in(dir).map_err(|e| {
+            LintError::Output(std::io::Error::new(
+                e.kind(),
+                format!("cannot create {}: {e}", path.display()),
+            ))
+        })?;
+        Ok(CsvOut {
+            writer: csv::Writer::from_writer(file),
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn persist(self) -> Result<(), LintError> {
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|e| LintError::Output(e.into_error()))?;
+        file.persist(&self.path).map_err(|e| {
+            LintError::Output(std::io::Error::new(
+                e.error.kind(),
+                format!("cannot write {}: {}", self.path.display(), e.error),
+            ))
+        })?;
+        Ok(())
+    }
 }
 
 fn is_purchased_list(row: &Row<'_>) -> bool {

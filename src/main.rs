@@ -12,6 +12,7 @@ use clap::Parser;
 
 use cli::{Cli, Command, Format, LintArgs};
 use mailgate::campaign::{Campaign, Overrides};
+use mailgate::lint::Outputs;
 use mailgate::report::{
     Emitter, GithubEmitter, HumanEmitter, JsonEmitter, JunitEmitter, SarifEmitter, Summary,
 };
@@ -115,7 +116,11 @@ fn lint(args: LintArgs) -> anyhow::Result<Outcome> {
         Format::Github => Box::new(GithubEmitter::new()),
         Format::Junit => Box::new(JunitEmitter::new()),
     };
-    let summary = mailgate::lint::lint(&campaign, emitter.as_mut())?;
+    let outputs = Outputs {
+        report: args.report_out,
+        sendable: args.sendable_out,
+    };
+    let summary = mailgate::lint::lint(&campaign, emitter.as_mut(), &outputs)?;
     write_report(emitter.as_mut(), &summary, args.output.as_deref())?;
     Ok(if summary.errors > 0 {
         Outcome::Violations

@@ -6,9 +6,10 @@
 //! Colour is written as ANSI styles; the caller's `anstream` stream strips
 //! them when stdout is not a terminal or `NO_COLOR` is set.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 
+use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
 use anstyle::{AnsiColor, Effects, Style};
 
 use super::{Emitter, Summary};
@@ -31,6 +32,62 @@ struct Group {
 #[derive(Default)]
 pub struct HumanEmitter {
     groups: BTreeMap<RuleId, Group>,
+    /// Lines of the draft and campaign files, read once when first shown.
+    sources: HashMap<String, Option<Vec<String>>>,
+}
+
+/// Renders a draft, campaign or CSV-header diagnostic the way rustc and
+/// cargo-deny do: the offending source line with a caret under it.
+fn snippet(d: &Diagnostic, sources: &mut HashMap<String, Option<Vec<String>>>) -> Option<String> {
+    let f = &d.finding;
+    let (file, line) = (f.file.as_ref()?, f.line?);
+    // Only small files are read back: the draft, the campaign file, and a
+    // CSV's header line — never a row deep inside a long list.
+    if d.scope == Scope::Recipient || (d.scope == Scope::List && line != 1) {
+        return None;
+    }
+    let lines = sources
+        .entry(file.clone())
+        .or_insert_with(|| read_head(file, 5_000))
+        .as_ref()?;
+    let text = lines.get(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let start = text.len() - text.trim_start().len();
+    let end = text.trim_end().len().max(start);
+    let level = match d.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+        Severity::Info => Level::INFO,
+    };
+    let label = f.field.as_deref().unwrap_or("");
+    let report = &[level
+        .primary_title(f.message.as_str())
+        .id(f.rule.name())
+        .element(
+            Snippet::source(text.as_str())
+                .line_start(usize::try_from(line).ok()?)
+                .path(file.as_str())
+                .annotation(AnnotationKind::Primary.span(start..end).label(label)),
+        )];
+    Some(Renderer::styled().render(report).to_string())
+}
+
+/// The first `limit` lines of a text file, or `None` when it cannot be read.
+fn read_head(path: &str, limit: usize) -> Option<Vec<String>> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).ok()?;
+    let reader = std::io::BufReader::new(file);
+    Some(
+        reader
+            .split(b'\n')
+            .take(limit)
+            .map_while(Result::ok)
+            .map(|l| {
+                String::from_utf8_lossy(&l)
+                    .trim_end_matches('\r')
+                    .to_owned()
+            })
+            .collect(),
+    )
 }
 
 impl HumanEmitter {
@@ -127,20 +184,25 @@ impl Emitter for HumanEmitter {
                 }
             } else {
                 for d in &group.examples {
-                    let f = &d.finding;
-                    let mut at = f.file.clone().unwrap_or_default();
-                    if let Some(line) = f.line {
-                        at.push_str(&format!(":{line}"));
+                    match snippet(d, &mut self.sources) {
+                        Some(rendered) => writeln!(out, "{rendered}")?,
+                        None => {
+                            let f = &d.finding;
+                            let mut at = f.file.clone().unwrap_or_default();
+                            if let Some(line) = f.line {
+                                at.push_str(&format!(":{line}"));
+                            }
+                            if let Some(field) = &f.field {
+                                at.push_str(&format!(" ({field})"));
+                            }
+                            let at = if at.is_empty() { at } else { format!("{at}: ") };
+                            writeln!(
+                                out,
+                                "{style}{severity}{style:#}{bold}[{rule}]{bold:#}: {at}{}",
+                                f.message
+                            )?;
+                        }
                     }
-                    if let Some(field) = &f.field {
-                        at.push_str(&format!(" ({field})"));
-                    }
-                    let at = if at.is_empty() { at } else { format!("{at}: ") };
-                    writeln!(
-                        out,
-                        "{style}{severity}{style:#}{bold}[{rule}]{bold:#}: {at}{}",
-                        f.message
-                    )?;
                 }
                 let hidden = group.count - group.examples.len() as u64;
                 if hidden > 0 {

@@ -369,9 +369,12 @@ impl Levels {
             Jurisdiction::Nl | Jurisdiction::Eu => {}
             // CASL: implied consent from a purchase lapses after two years.
             Jurisdiction::Ca => severity[RuleId::StaleCustomer as usize] = Some(Severity::Error),
-            // CAN-SPAM 15 U.S.C. 7704(a)(5)(A)(iii): a valid physical postal address.
             Jurisdiction::Us => {
-                severity[RuleId::MissingPostalAddress as usize] = Some(Severity::Error)
+                // CAN-SPAM 15 U.S.C. 7704(a)(5)(A)(iii): a valid physical postal address.
+                severity[RuleId::MissingPostalAddress as usize] = Some(Severity::Error);
+                // CAN-SPAM is an opt-out regime: an existing customer needs no
+                // consent and no product similarity.
+                severity[RuleId::UnrelatedProduct as usize] = None;
             }
         }
         Levels { severity }
@@ -390,6 +393,34 @@ impl Levels {
     pub fn severity(&self, rule: RuleId) -> Option<Severity> {
         self.severity[rule as usize]
     }
+}
+
+/// `docs/rules.md`: the rule table and every rule's explanation, generated
+/// from the registry so the docs and `mailgate explain` never disagree.
+pub fn catalogue_markdown() -> String {
+    let mut out = String::from(
+        "# mailgate rules\n\n\
+         <!-- Generated from src/rules/docs/*.md by `MAILGATE_BLESS=1 cargo test --test rules_doc`; \
+         do not edit by hand. -->\n\n\
+         | rule | scope | default | what it flags |\n|---|---|---|---|\n",
+    );
+    for rule in &RULES {
+        out.push_str(&format!(
+            "| [`{0}`](#{0}) | {1} | {2} | {3} |\n",
+            rule.name,
+            rule.scope.as_str(),
+            rule.default.as_str(),
+            rule.summary
+        ));
+    }
+    for rule in &RULES {
+        out.push('\n');
+        // Each text starts with its own `# name` heading; nest it one level.
+        out.push('#');
+        out.push_str(rule.explain.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]

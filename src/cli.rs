@@ -23,6 +23,12 @@ pub enum Command {
         /// The rule's name, e.g. `no-consent`.
         rule: String,
     },
+    /// Write a commented example campaign to start from.
+    Init {
+        /// Where to write it (created if needed; must not hold the files yet).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
 }
 
 /// Output formats of `lint`.

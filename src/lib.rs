@@ -7,6 +7,7 @@
 pub mod campaign;
 pub mod diagnostic;
 pub mod draft;
+pub mod init;
 pub mod judge;
 pub mod lint;
 pub mod recipients;

@@ -79,6 +79,17 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             }
             Ok(Outcome::Clean)
         }
+        Command::Init { dir } => {
+            let written = mailgate::init::write_example(&dir).with_context(|| {
+                format!("cannot write the example campaign to {}", dir.display())
+            })?;
+            for path in written {
+                println!("wrote {}", path.display());
+            }
+            let campaign = dir.join("campaign.toml");
+            println!("next: mailgate lint {}", campaign.display());
+            Ok(Outcome::Clean)
+        }
         Command::Explain { rule } => {
             let Some(id) = RuleId::from_name(&rule) else {
                 let names: Vec<&str> = RULES.iter().map(|r| r.name).collect();

@@ -22,7 +22,11 @@ fn rules_doc_is_up_to_date() {
 
 #[test]
 fn explain_works_for_every_rule_that_rules_lists() {
-    let listing = Command::cargo_bin("mailgate").unwrap().arg("rules").assert().success();
+    let listing = Command::cargo_bin("mailgate")
+        .unwrap()
+        .arg("rules")
+        .assert()
+        .success();
     let stdout = String::from_utf8(listing.get_output().stdout.clone()).unwrap();
     let names: Vec<&str> = stdout
         .lines()
@@ -37,7 +41,10 @@ fn explain_works_for_every_rule_that_rules_lists() {
             .assert()
             .success();
         let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-        assert!(text.starts_with(&format!("# {name}")), "explain {name} printed:\n{text}");
+        assert!(
+            text.starts_with(&format!("# {name}")),
+            "explain {name} printed:\n{text}"
+        );
         assert!(!text.contains("TODO"), "explain {name} is a placeholder");
     }
 }

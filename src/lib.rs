@@ -13,3 +13,4 @@ pub mod lint;
 pub mod recipients;
 pub mod report;
 pub mod rules;
+pub mod send;

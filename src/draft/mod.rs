@@ -103,3 +103,29 @@ impl Draft {
             .filter(move |h| h.name.eq_ignore_ascii_case(name))
     }
 }
+
+/// Helpers for the draft module's tests.
+#[cfg(test)]
+mod test_support {
+    use std::path::{Path, PathBuf};
+
+    use super::Draft;
+
+    /// A file in `tests/data/draft/`.
+    pub fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/draft")
+            .join(name)
+    }
+
+    /// Loads a fixture that must parse.
+    pub fn load(name: &str) -> Draft {
+        Draft::load(&fixture(name)).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Parses an in-memory draft that must parse.
+    pub fn draft(text: &str) -> Draft {
+        Draft::parse(Path::new("test.eml"), text.as_bytes().to_vec())
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+}

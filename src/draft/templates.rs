@@ -1,8 +1,47 @@
 //! The draft's subject and body parts as minijinja templates, compiled once.
+//!
+//! Each template gets a name whose extension picks minijinja's auto-escaping:
+//! `part-N.html` for HTML parts (values are HTML-escaped), `part-N.txt` and
+//! `subject.txt` for the rest. Undefined variables render as empty text and
+//! may be chained (`{{ a.b }}`); mailgate finds unknown variables itself, from
+//! [`Templates::variables`], before anything is rendered.
+//!
+//! # Which empty fields does a recipient see?
+//!
+//! `empty-merge-field` must not fire for `{% if first_name %}Beste
+//! {{ first_name }}{% else %}Beste klant{% endif %}`: the field is only
+//! tested, never shown empty. Rather than analysing the template, mailgate
+//! *renders* it once with a probe context in which every empty field is an
+//! `EmptyField` object: falsy like an empty string, rendering as nothing,
+//! but recording that it was rendered. Whatever was recorded is what the
+//! recipient would see empty. The answer depends on which fields are empty,
+//! so it is cached per pattern of empty fields (a bitmask): a list of a
+//! million rows has only a handful of patterns.
+//!
+//! Limits: only the first 64 variables (alphabetically, built-ins excluded)
+//! are tracked, one bit each; further variables are never reported empty.
+//! The cached answer was computed with the non-empty values of the first
+//! recipient who had that pattern; a template that branches on a value
+//! (`{% if country == "NL" %}`) is judged by that recipient's branch.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use super::Draft;
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::{Object, Value};
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
+
+use super::parse::LineMap;
+use super::{Draft, PartKind};
+
+/// The variables mailgate provides to every template, whatever the CSV holds.
+pub const BUILTIN_VARIABLES: [&str; 2] = ["email", "unsubscribe_url"];
+
+/// How many variables [`Templates::empty_fields_shown`] can track (one bit
+/// each in the cache key).
+pub const MAX_TRACKED_VARIABLES: usize = 64;
 
 /// Which template.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -21,29 +60,150 @@ pub struct TemplateProblem {
     pub message: String,
 }
 
+/// The minijinja environment every mailgate template is rendered in: the
+/// draft's, and any other template (such as the campaign's
+/// `unsubscribe_url`) that should behave the same way.
+///
+/// - undefined values render as empty text and can be chained, so rendering
+///   never fails on a missing field (unknown fields are reported beforehand);
+/// - a template's final newline is kept (a body ends the way it was written);
+/// - minijinja's `urlencode` filter is enabled (cargo feature `urlencode`).
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    if let Ok(syntax) = SyntaxConfig::builder().keep_trailing_newline(true).build() {
+        env.set_syntax(syntax);
+    }
+    env
+}
+
+/// One template that compiled.
+struct Compiled {
+    source: TemplateSource,
+    /// The name in the environment; its extension chooses auto-escaping.
+    name: String,
+    /// Where the template's lines are in the `.eml` file.
+    lines: LineMap,
+    text: String,
+    /// Top-level variables it reads from the context.
+    variables: BTreeSet<String>,
+}
+
 /// The compiled templates of one draft.
 pub struct Templates {
-    _private: (),
+    env: Environment<'static>,
+    compiled: Vec<Compiled>,
+    variables: BTreeSet<String>,
+    /// The variables `empty_fields_shown` tracks, sorted; bit `i` of a mask
+    /// is `tracked[i]`.
+    tracked: Vec<String>,
+    /// (empty mask, blank-but-not-"" mask) → indices into `tracked`.
+    shown_cache: Mutex<HashMap<(u64, u64), Vec<usize>>>,
 }
 
 impl Templates {
     /// Compiles the subject and every body part. HTML parts auto-escape
     /// values. Templates that fail to parse are reported and left out.
     pub fn compile(draft: &Draft) -> (Templates, Vec<TemplateProblem>) {
-        let _ = draft;
-        todo!()
+        let mut env = environment();
+        // Globals such as `range` or `namespace` are not fields.
+        let globals: HashSet<String> = env.globals().map(|(name, _)| name.to_string()).collect();
+
+        let mut inputs = Vec::new();
+        if let Some(subject) = &draft.subject {
+            let line = draft.header("Subject").map_or(1, |h| h.line);
+            inputs.push((
+                TemplateSource::Subject,
+                "subject.txt".to_string(),
+                LineMap::Shifted(line),
+                subject.clone(),
+            ));
+        }
+        for (i, part) in draft.parts.iter().enumerate() {
+            let extension = match part.kind {
+                PartKind::Html => "html",
+                PartKind::Plain => "txt",
+            };
+            inputs.push((
+                TemplateSource::Part(i),
+                format!("part-{i}.{extension}"),
+                draft.line_map(i),
+                part.text.clone(),
+            ));
+        }
+
+        let mut compiled = Vec::new();
+        let mut problems = Vec::new();
+        for (source, name, lines, text) in inputs {
+            match env.add_template_owned(name.clone(), text.clone()) {
+                Ok(()) => {
+                    let variables = env
+                        .get_template(&name)
+                        .map(|t| t.undeclared_variables(false))
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|v| !globals.contains(v))
+                        .collect();
+                    compiled.push(Compiled {
+                        source,
+                        name,
+                        lines,
+                        text,
+                        variables,
+                    });
+                }
+                Err(e) => problems.push(TemplateProblem {
+                    source,
+                    line: lines.eml_line(e.line().unwrap_or(1) as u64),
+                    message: match e.detail() {
+                        Some(detail) => format!("{}: {detail}", e.kind()),
+                        None => e.kind().to_string(),
+                    },
+                }),
+            }
+        }
+
+        let variables: BTreeSet<String> = compiled
+            .iter()
+            .flat_map(|c| c.variables.iter().cloned())
+            .collect();
+        let tracked = variables
+            .iter()
+            .filter(|v| !BUILTIN_VARIABLES.contains(&v.as_str()))
+            .take(MAX_TRACKED_VARIABLES)
+            .cloned()
+            .collect();
+        let templates = Templates {
+            env,
+            compiled,
+            variables,
+            tracked,
+            shown_cache: Mutex::new(HashMap::new()),
+        };
+        (templates, problems)
     }
 
     /// Every variable the templates read from the context (top-level names),
     /// sorted.
     pub fn variables(&self) -> &BTreeSet<String> {
-        todo!()
+        &self.variables
+    }
+
+    /// The templates that compiled, in order: the subject, then the parts.
+    pub fn sources(&self) -> impl Iterator<Item = TemplateSource> + '_ {
+        self.compiled.iter().map(|c| c.source)
     }
 
     /// Where a variable is first used: which template and the `.eml` line.
+    /// The line is found by looking for the name inside `{{ }}` and `{% %}`
+    /// in the template's text; when that fails, the template's first line.
     pub fn first_use(&self, variable: &str) -> Option<(TemplateSource, u64)> {
-        let _ = variable;
-        todo!()
+        let c = self
+            .compiled
+            .iter()
+            .find(|c| c.variables.contains(variable))?;
+        let line = line_of_first_use(&c.text, variable).unwrap_or(1);
+        Some((c.source, c.lines.eml_line(line)))
     }
 
     /// Renders one template with the given context.
@@ -52,8 +212,19 @@ impl Templates {
         source: TemplateSource,
         context: &minijinja::Value,
     ) -> Result<String, minijinja::Error> {
-        let _ = (source, context);
-        todo!()
+        let compiled = self
+            .compiled
+            .iter()
+            .find(|c| c.source == source)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::TemplateNotFound,
+                    "this part of the draft did not compile as a template",
+                )
+            })?;
+        self.env
+            .get_template(&compiled.name)?
+            .render(context.clone())
     }
 
     /// The variables that a recipient would see rendered as empty text:
@@ -61,8 +232,449 @@ impl Templates {
     /// variable that is empty but only tested (`{% if first_name %}`) is not
     /// listed. Results are cached per pattern of empty variables, so this is
     /// cheap per row.
+    ///
+    /// `value` returning `None` means "not a field of this recipient" (an
+    /// unknown variable, reported by `unknown-merge-field`): such a variable
+    /// is never listed. A value of only whitespace counts as empty. The
+    /// built-ins `email` and `unsubscribe_url` are never empty. See the
+    /// module documentation for the 64-variable limit.
     pub fn empty_fields_shown<'v>(&self, value: &dyn Fn(&str) -> Option<&'v str>) -> Vec<&str> {
-        let _ = value;
-        todo!()
+        let mut empty = 0u64;
+        let mut blank = 0u64;
+        for (i, name) in self.tracked.iter().enumerate() {
+            if let Some(v) = value(name)
+                && v.trim().is_empty()
+            {
+                empty |= 1 << i;
+                if !v.is_empty() {
+                    blank |= 1 << i;
+                }
+            }
+        }
+        if empty == 0 {
+            return Vec::new();
+        }
+        let key = (empty, blank);
+        let cached = self
+            .shown_cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&key)
+            .cloned();
+        let shown = match cached {
+            Some(shown) => shown,
+            None => {
+                let shown = self.probe(empty, blank, value);
+                self.shown_cache
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .insert(key, shown.clone());
+                shown
+            }
+        };
+        shown.iter().map(|&i| self.tracked[i].as_str()).collect()
+    }
+
+    /// Renders every template once with the empty fields replaced by
+    /// [`EmptyField`] markers and returns the indices (into `tracked`) of the
+    /// markers that were rendered.
+    fn probe<'v>(
+        &self,
+        empty: u64,
+        blank: u64,
+        value: &dyn Fn(&str) -> Option<&'v str>,
+    ) -> Vec<usize> {
+        let rendered = Arc::new(AtomicU64::new(0));
+        let mut context = BTreeMap::new();
+        for name in &self.variables {
+            let tracked = self.tracked.binary_search(name).ok();
+            let v = match tracked {
+                Some(i) if empty & (1 << i) != 0 => Value::from_object(EmptyField {
+                    bit: 1 << i,
+                    truthy: blank & (1 << i) != 0,
+                    rendered: Arc::clone(&rendered),
+                }),
+                _ if BUILTIN_VARIABLES.contains(&name.as_str()) => {
+                    let placeholder = if name == "email" {
+                        "recipient@example.invalid"
+                    } else {
+                        "https://example.invalid/unsubscribe"
+                    };
+                    Value::from(
+                        value(name)
+                            .filter(|v| !v.trim().is_empty())
+                            .unwrap_or(placeholder),
+                    )
+                }
+                _ => match value(name) {
+                    Some(v) => Value::from(v),
+                    None => continue,
+                },
+            };
+            context.insert(name.clone(), v);
+        }
+        let context = Value::from(context);
+
+        // A template that cannot be rendered with markers (a method called
+        // on a field, say) cannot tell us anything: count every empty field
+        // it uses as shown, the safe side for a warning.
+        let mut unknown = 0u64;
+        for c in &self.compiled {
+            let ok = self
+                .env
+                .get_template(&c.name)
+                .and_then(|t| t.render(context.clone()))
+                .is_ok();
+            if !ok {
+                for name in &c.variables {
+                    if let Ok(i) = self.tracked.binary_search(name) {
+                        unknown |= empty & (1 << i);
+                    }
+                }
+            }
+        }
+        let bits = rendered.load(Ordering::Relaxed) | unknown;
+        (0..self.tracked.len())
+            .filter(|i| bits & (1 << i) != 0)
+            .collect()
+    }
+}
+
+/// An empty field in a probe render: as falsy as the empty string it stands
+/// for (or truthy, for a value of only spaces, like the real one), renders as
+/// nothing, and records that it was rendered.
+#[derive(Debug)]
+struct EmptyField {
+    bit: u64,
+    truthy: bool,
+    rendered: Arc<AtomicU64>,
+}
+
+impl Object for EmptyField {
+    fn is_true(self: &Arc<Self>) -> bool {
+        self.truthy
+    }
+
+    fn render(self: &Arc<Self>, _f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.rendered.fetch_or(self.bit, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// The 1-based line (within `text`) of the first `{{ }}` or `{% %}` tag that
+/// names `variable` outside a string literal and not as an attribute
+/// (`x.variable`).
+fn line_of_first_use(text: &str, variable: &str) -> Option<u64> {
+    let bytes = text.as_bytes();
+    let mut pos = 0;
+    while let Some(found) = text[pos..].find('{') {
+        let open = pos + found;
+        let close = match bytes.get(open + 1) {
+            Some(b'{') => "}}",
+            Some(b'%') => "%}",
+            Some(b'#') => "#}",
+            _ => {
+                pos = open + 1;
+                continue;
+            }
+        };
+        let body_start = open + 2;
+        let body_end = text[body_start..]
+            .find(close)
+            .map_or(text.len(), |i| body_start + i);
+        if close != "#}"
+            && let Some(at) = find_identifier(&text[body_start..body_end], variable)
+        {
+            let offset = body_start + at;
+            return Some(text[..offset].matches('\n').count() as u64 + 1);
+        }
+        pos = (body_end + 2).min(text.len());
+    }
+    None
+}
+
+/// Byte offset of `name` as a whole identifier in a tag's expression,
+/// skipping string literals and attribute lookups.
+fn find_identifier(expr: &str, name: &str) -> Option<usize> {
+    let bytes = expr.as_bytes();
+    let mut i = 0;
+    let mut previous = b' ';
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'"' || b == b'\'' {
+            i += 1;
+            while i < bytes.len() && bytes[i] != b {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            i += 1;
+            previous = b;
+        } else if b.is_ascii_alphabetic() || b == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            if &expr[start..i] == name && previous != b'.' {
+                return Some(start);
+            }
+            previous = b'a';
+        } else {
+            if !b.is_ascii_whitespace() {
+                previous = b;
+            }
+            i += 1;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use minijinja::context;
+
+    use super::super::test_support::{draft, load};
+    use super::*;
+
+    /// A text-only draft whose body (starting on line 4) is `body`.
+    fn plain(body: &str) -> Templates {
+        let (templates, problems) = Templates::compile(&draft(&format!(
+            "From: a@example.nl\nSubject: Hoi\n\n{body}"
+        )));
+        assert!(problems.is_empty(), "{problems:?}");
+        templates
+    }
+
+    fn shown<'t>(templates: &'t Templates, values: &[(&str, &str)]) -> Vec<&'t str> {
+        let values: HashMap<String, String> = values
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        templates.empty_fields_shown(&|name| values.get(name).map(String::as_str))
+    }
+
+    #[test]
+    fn templates_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Templates>();
+    }
+
+    #[test]
+    fn syntax_error_in_a_part_is_reported_at_its_eml_line() {
+        let (templates, problems) = Templates::compile(&load("template_error.eml"));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].source, TemplateSource::Part(0));
+        // The part starts on line 5; `{{ discount }` is its third line.
+        assert_eq!(problems[0].line, 7);
+        assert!(
+            problems[0].message.starts_with("syntax error:"),
+            "{}",
+            problems[0].message
+        );
+        // The broken part is left out; the subject still compiled.
+        assert_eq!(
+            templates.sources().collect::<Vec<_>>(),
+            [TemplateSource::Subject]
+        );
+        assert!(
+            templates
+                .render(TemplateSource::Part(0), &context! {})
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn syntax_error_in_an_html_part_counts_from_the_part_start() {
+        let d = draft(
+            "Subject: Hoi\nContent-Type: multipart/alternative; boundary=\"b\"\n\n--b\n\
+             Content-Type: text/plain\n\nHallo\n--b\nContent-Type: text/html\n\n\
+             <p>Hallo</p>\n<p>{% if x %}</p>\n<p>einde</p>\n--b--\n",
+        );
+        assert_eq!(d.parts[1].line, 11);
+        let (_, problems) = Templates::compile(&d);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].source, TemplateSource::Part(1));
+        // minijinja reports an unclosed block where it was opened or at the
+        // end; either way inside the part, never before it.
+        assert!((12..=14).contains(&problems[0].line), "{problems:?}");
+    }
+
+    #[test]
+    fn syntax_error_in_the_subject_is_at_the_subject_line() {
+        let (_, problems) = Templates::compile(&draft(
+            "From: a@example.nl\nSubject: Hallo {{ first_name }\n\nTekst\n",
+        ));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].source, TemplateSource::Subject);
+        assert_eq!(problems[0].line, 2);
+    }
+
+    #[test]
+    fn variables_are_the_undeclared_top_level_names() {
+        let (templates, problems) = Templates::compile(&load("thunderbird_alternative.eml"));
+        assert!(problems.is_empty());
+        assert_eq!(
+            templates.variables().iter().collect::<Vec<_>>(),
+            ["first_name", "unsubscribe_url"]
+        );
+
+        let templates = plain(
+            "{% set greeting = 'Hoi' %}{{ greeting }} {{ customer.name }}\n\
+             {% for p in products %}{{ loop.index }}. {{ p }}{% endfor %}\n\
+             {{ range(3)|join(',') }} {{ klant_nummer }}\n",
+        );
+        assert_eq!(
+            templates.variables().iter().collect::<Vec<_>>(),
+            ["customer", "klant_nummer", "products"]
+        );
+    }
+
+    #[test]
+    fn first_use_finds_template_and_line() {
+        let (templates, _) = Templates::compile(&load("thunderbird_alternative.eml"));
+        assert_eq!(
+            templates.first_use("first_name"),
+            Some((TemplateSource::Subject, 9))
+        );
+        // Line 27: "… Meld u af via {{ unsubscribe_url }}" in the text part.
+        assert_eq!(
+            templates.first_use("unsubscribe_url"),
+            Some((TemplateSource::Part(0), 27))
+        );
+        assert_eq!(templates.first_use("last_name"), None);
+
+        // Not fooled by a string literal, an attribute or a comment.
+        let templates =
+            plain("{# city #}\n{{ 'city' }} {{ shop.city }}\nHallo\n{% if city %}x{% endif %}\n");
+        assert_eq!(
+            templates.first_use("city"),
+            Some((TemplateSource::Part(0), 7))
+        );
+    }
+
+    #[test]
+    fn html_parts_escape_values_and_text_parts_do_not() {
+        let (templates, _) = Templates::compile(&load("mixed_csv_attachment.eml"));
+        let ctx = context! {
+            first_name => "<b>Jan</b>",
+            unsubscribe_url => "https://example.nl/afmelden?e=1&x=2",
+        };
+        let html = templates
+            .render(TemplateSource::Part(1), &ctx)
+            .expect("html");
+        assert!(
+            html.contains("Beste &lt;b&gt;Jan&lt;&#x2f;b&gt;,"),
+            "{html}"
+        );
+        assert!(html.contains("afmelden?e=1&amp;x=2"), "{html}");
+        let text = templates
+            .render(TemplateSource::Part(0), &ctx)
+            .expect("text");
+        assert!(text.contains("Beste <b>Jan</b>,"), "{text}");
+        assert!(
+            text.ends_with("afmelden?e=1&x=2\n"),
+            "final newline kept: {text:?}"
+        );
+        let subject = templates
+            .render(TemplateSource::Subject, &ctx)
+            .expect("subject");
+        assert_eq!(subject, "Uitnodiging klantendag");
+    }
+
+    #[test]
+    fn urlencode_is_available() {
+        let templates = plain("{{ unsubscribe_url }}?e={{ email|urlencode }}");
+        let ctx =
+            context! { email => "jan+nieuws@example.nl", unsubscribe_url => "https://x.nl/af" };
+        assert_eq!(
+            templates
+                .render(TemplateSource::Part(0), &ctx)
+                .expect("render"),
+            "https://x.nl/af?e=jan%2Bnieuws%40example.nl"
+        );
+    }
+
+    #[test]
+    fn empty_field_shown_unguarded() {
+        let templates = plain("Beste {{ first_name }},\n");
+        assert_eq!(shown(&templates, &[("first_name", "")]), ["first_name"]);
+        assert!(shown(&templates, &[("first_name", "Jan")]).is_empty());
+    }
+
+    #[test]
+    fn empty_field_only_tested_is_not_shown() {
+        let templates = plain(
+            "{% if first_name %}Beste {{ first_name }}{% else %}Beste klant{% endif %},\n\
+             {{ city or 'Nederland' }}\n",
+        );
+        assert!(shown(&templates, &[("first_name", ""), ("city", "")]).is_empty());
+    }
+
+    #[test]
+    fn filters_and_concatenation_still_show_the_field() {
+        let templates =
+            plain("{{ first_name|title }} {{ 'van ' ~ last_name }} {{ city|default('x') }}\n");
+        assert_eq!(
+            shown(
+                &templates,
+                &[("first_name", ""), ("last_name", ""), ("city", "")]
+            ),
+            ["city", "first_name", "last_name"]
+        );
+    }
+
+    #[test]
+    fn field_of_spaces_passes_the_test_and_is_shown() {
+        let templates = plain("{% if first_name %}Beste {{ first_name }}{% endif %}\n");
+        assert_eq!(shown(&templates, &[("first_name", "  ")]), ["first_name"]);
+        assert!(shown(&templates, &[("first_name", "")]).is_empty());
+    }
+
+    #[test]
+    fn builtins_and_unknown_variables_are_never_listed() {
+        let templates = plain("{{ email }} {{ unsubscribe_url }} {{ mystery }}\n");
+        assert!(shown(&templates, &[("email", ""), ("unsubscribe_url", "")]).is_empty());
+    }
+
+    #[test]
+    fn a_template_the_probe_cannot_render_counts_its_empty_fields() {
+        // A method call fails on the probe's marker: be safe, report it.
+        let templates = plain("{{ first_name.upper() }} {{ last_name }}\n");
+        assert_eq!(
+            shown(&templates, &[("first_name", ""), ("last_name", "Jansen")]),
+            ["first_name"]
+        );
+    }
+
+    #[test]
+    fn results_are_cached_per_pattern_of_empty_fields() {
+        let templates =
+            plain("{% if a %}{{ a }}{% endif %} {{ b }} {% if c %}x{% else %}{{ c }}{% endif %}\n");
+        assert_eq!(
+            shown(&templates, &[("a", ""), ("b", "1"), ("c", "")]),
+            ["c"]
+        );
+        assert_eq!(
+            shown(&templates, &[("a", ""), ("b", "2"), ("c", "")]),
+            ["c"]
+        );
+        assert_eq!(
+            shown(&templates, &[("a", "1"), ("b", ""), ("c", "1")]),
+            ["b"]
+        );
+        let cache = templates.shown_cache.lock().expect("cache");
+        assert_eq!(cache.len(), 2, "two patterns of empty fields");
+    }
+
+    #[test]
+    fn only_the_first_64_variables_are_tracked() {
+        let names: Vec<String> = (0..70).map(|i| format!("v{i:02}")).collect();
+        let body: String = names.iter().map(|n| format!("{{{{ {n} }}}}\n")).collect();
+        let templates = plain(&body);
+        let empty: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "")).collect();
+        let listed = shown(&templates, &empty);
+        assert_eq!(listed.len(), MAX_TRACKED_VARIABLES);
+        assert_eq!(listed.first(), Some(&"v00"));
+        assert_eq!(listed.last(), Some(&"v63"));
     }
 }

@@ -1,0 +1,314 @@
+//! Rendering one personal message per recipient with lettre's builder: the
+//! draft's templates filled in, To = that recipient alone, the draft's own
+//! headers and attachments kept, unsubscribe headers added, and a
+//! deterministic Message-ID.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use lettre::Message;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::campaign::Campaign;
+use crate::draft::{Draft, PartKind, TemplateSource, Templates};
+
+/// Headers the builder sets itself, or that must not travel from the draft
+/// into every personal message.
+const REPLACED_HEADERS: &[&str] = &[
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "subject",
+    "message-id",
+    "date",
+    "mime-version",
+    "content-type",
+    "content-transfer-encoding",
+    "content-disposition",
+    "content-id",
+    "content-language",
+    "received",
+    "return-path",
+    "delivered-to",
+    "x-unsent",
+    "x-mozilla-draft-info",
+    "x-mozilla-status",
+    "x-mozilla-status2",
+    "x-mozilla-keys",
+    "x-account-key",
+];
+
+/// Why one recipient's message could not be built. Never contains a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("the {0} template failed: {1}")]
+    Template(&'static str, String),
+    #[error("a merge value puts a line break into the {0} header; refusing (header injection)")]
+    HeaderInjection(&'static str),
+    #[error("cannot build the message: {0}")]
+    Message(String),
+}
+
+/// The unsubscribe URL template of the campaign, compiled once.
+pub struct UnsubscribeTemplate {
+    env: minijinja::Environment<'static>,
+    variables: Vec<String>,
+}
+
+impl UnsubscribeTemplate {
+    /// Compiles `unsubscribe_url`; the error is minijinja's message.
+    pub fn compile(source: &str) -> Result<Self, String> {
+        let mut env = minijinja::Environment::new();
+        env.add_template_owned("unsubscribe_url", source.to_owned())
+            .map_err(|e| e.to_string())?;
+        let variables = env
+            .get_template("unsubscribe_url")
+            .map_err(|e| e.to_string())?
+            .undeclared_variables(false)
+            .into_iter()
+            .collect();
+        Ok(UnsubscribeTemplate { env, variables })
+    }
+
+    /// The variables the template reads.
+    pub fn variables(&self) -> &[String] {
+        &self.variables
+    }
+
+    pub fn render(&self, context: &minijinja::Value) -> Result<String, String> {
+        self.env
+            .get_template("unsubscribe_url")
+            .and_then(|t| t.render(context))
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Builds the messages of one campaign.
+pub struct MessageFactory<'a> {
+    draft: &'a Draft,
+    templates: &'a Templates,
+    unsubscribe: Option<UnsubscribeTemplate>,
+    from: Mailbox,
+    kept_headers: Vec<(String, String)>,
+    draft_has_list_unsubscribe: bool,
+    campaign_name: String,
+    id_domain: String,
+    /// Every variable some template reads: what a recipient's context needs.
+    variables: Vec<String>,
+}
+
+impl<'a> MessageFactory<'a> {
+    /// Prepares everything that does not depend on the recipient.
+    pub fn new(
+        campaign: &Campaign,
+        draft: &'a Draft,
+        templates: &'a Templates,
+    ) -> Result<Self, String> {
+        let from_list = draft.addresses("From").unwrap_or_default();
+        let first = from_list
+            .mailboxes
+            .first()
+            .ok_or("the draft has no From address")?;
+        let address = first
+            .address
+            .clone()
+            .ok_or("the draft has no From address")?;
+        let from: Mailbox = match &first.name {
+            Some(name) => format!("{} <{address}>", quote_display_name(name)),
+            None => address.clone(),
+        }
+        .parse()
+        .map_err(|e| format!("the draft's From `{address}` is not usable: {e}"))?;
+        let id_domain = address
+            .rsplit('@')
+            .next()
+            .unwrap_or("mailgate.invalid")
+            .to_owned();
+        let unsubscribe = campaign
+            .unsubscribe_url
+            .as_deref()
+            .map(UnsubscribeTemplate::compile)
+            .transpose()
+            .map_err(|e| format!("unsubscribe_url is not a valid template: {e}"))?;
+        let kept_headers = draft
+            .headers
+            .iter()
+            .filter(|h| !REPLACED_HEADERS.contains(&h.name.to_ascii_lowercase().as_str()))
+            .map(|h| (h.name.clone(), h.value.clone()))
+            .collect();
+        let mut variables: Vec<String> = templates.variables().iter().cloned().collect();
+        if let Some(u) = &unsubscribe {
+            variables.extend(u.variables().iter().cloned());
+        }
+        variables.sort();
+        variables.dedup();
+        Ok(MessageFactory {
+            draft,
+            templates,
+            unsubscribe,
+            from,
+            kept_headers,
+            draft_has_list_unsubscribe: draft.header("List-Unsubscribe").is_some(),
+            campaign_name: campaign.name.clone(),
+            id_domain,
+            variables,
+        })
+    }
+
+    /// The variables whose values a recipient's context must hold.
+    pub fn variables(&self) -> &[String] {
+        &self.variables
+    }
+
+    /// The deterministic Message-ID of the campaign's message to `address`:
+    /// the same on every run, so a resend is recognisable downstream.
+    pub fn message_id(&self, address: &str) -> String {
+        let key = format!("{}\n{}", self.campaign_name, address.to_lowercase());
+        format!(
+            "<{:032x}.mailgate@{}>",
+            xxh3_128(key.as_bytes()),
+            self.id_domain
+        )
+    }
+
+    /// Builds the message for one recipient. `values` maps every variable in
+    /// [`MessageFactory::variables`] to the recipient's value.
+    pub fn build(
+        &self,
+        address: &str,
+        values: &BTreeMap<String, String>,
+    ) -> Result<Message, BuildError> {
+        let mut context: BTreeMap<&str, &str> = values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        context.insert("email", address);
+        let unsubscribe_url = match &self.unsubscribe {
+            Some(template) => Some(
+                template
+                    .render(&context_value(&context))
+                    .map_err(|e| BuildError::Template("unsubscribe_url", e))?,
+            ),
+            None => None,
+        };
+        if let Some(url) = &unsubscribe_url {
+            context.insert("unsubscribe_url", url);
+        }
+        let context = context_value(&context);
+
+        let subject = match self.draft.subject {
+            Some(_) => self
+                .templates
+                .render(TemplateSource::Subject, &context)
+                .map_err(|e| BuildError::Template("Subject", e.to_string()))?,
+            None => String::new(),
+        };
+        if subject.contains(['\r', '\n']) {
+            return Err(BuildError::HeaderInjection("Subject"));
+        }
+        let to: Mailbox = address
+            .parse()
+            .map_err(|e| BuildError::Message(format!("address `{address}`: {e}")))?;
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(self.message_id(address)))
+            .date(SystemTime::now());
+        for (name, value) in &self.kept_headers {
+            if let Ok(name) = HeaderName::new_from_ascii(name.clone()) {
+                builder = builder.raw_header(HeaderValue::new(name, value.clone()));
+            }
+        }
+        if let (Some(url), false) = (&unsubscribe_url, self.draft_has_list_unsubscribe) {
+            if url.contains(['\r', '\n', '<', '>', ' ']) {
+                return Err(BuildError::HeaderInjection("List-Unsubscribe"));
+            }
+            builder = builder.raw_header(header("List-Unsubscribe", format!("<{url}>")));
+            if url.to_ascii_lowercase().starts_with("https://") {
+                builder = builder.raw_header(header(
+                    "List-Unsubscribe-Post",
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+            }
+        }
+
+        let mut bodies = Vec::new();
+        for (index, part) in self.draft.parts.iter().enumerate() {
+            let text = self
+                .templates
+                .render(TemplateSource::Part(index), &context)
+                .map_err(|e| BuildError::Template(part.kind.mime(), e.to_string()))?;
+            bodies.push(match part.kind {
+                PartKind::Plain => SinglePart::plain(text),
+                PartKind::Html => SinglePart::html(text),
+            });
+        }
+        let body = match bodies.len() {
+            0 => MultiPartOrSingle::Single(SinglePart::plain(String::new())),
+            1 => MultiPartOrSingle::Single(bodies.remove(0)),
+            _ => {
+                let mut alternative = MultiPart::alternative().singlepart(bodies.remove(0));
+                for part in bodies {
+                    alternative = alternative.singlepart(part);
+                }
+                MultiPartOrSingle::Multi(alternative)
+            }
+        };
+        let message = if self.draft.attachments.is_empty() {
+            match body {
+                MultiPartOrSingle::Single(part) => builder.singlepart(part),
+                MultiPartOrSingle::Multi(multi) => builder.multipart(multi),
+            }
+        } else {
+            let mut mixed = match body {
+                MultiPartOrSingle::Single(part) => MultiPart::mixed().singlepart(part),
+                MultiPartOrSingle::Multi(multi) => MultiPart::mixed().multipart(multi),
+            };
+            for attachment in &self.draft.attachments {
+                let content_type = ContentType::parse(&attachment.content_type)
+                    .unwrap_or(ContentType::parse("application/octet-stream").expect("valid"));
+                let name = attachment
+                    .filename
+                    .clone()
+                    .unwrap_or_else(|| "attachment".to_owned());
+                mixed = mixed
+                    .singlepart(Attachment::new(name).body(attachment.data.clone(), content_type));
+            }
+            builder.multipart(mixed)
+        };
+        message.map_err(|e| BuildError::Message(e.to_string()))
+    }
+}
+
+enum MultiPartOrSingle {
+    Single(SinglePart),
+    Multi(MultiPart),
+}
+
+fn header(name: &'static str, value: String) -> HeaderValue {
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+}
+
+/// Quotes a display name when it holds characters that need it.
+fn quote_display_name(name: &str) -> String {
+    if name
+        .chars()
+        .all(|c| c.is_alphanumeric() || " -_.'".contains(c))
+    {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// A template context from a recipient's values.
+fn context_value(values: &BTreeMap<&str, &str>) -> minijinja::Value {
+    values
+        .iter()
+        .map(|(k, v)| (k.to_string(), minijinja::Value::from(*v)))
+        .collect()
+}

@@ -14,6 +14,7 @@ use crate::recipients::suppression::Suppression;
 use crate::recipients::{ColumnMap, Field, InputError, RecipientReader, Row};
 use crate::report::{Emitter, Summary};
 use crate::rules::{self, Levels, RuleId};
+use crate::send::message::UnsubscribeTemplate;
 
 /// Why a lint could not be carried out (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +119,32 @@ pub fn lint(
     let mut reader = RecipientReader::open(&campaign.recipients, &campaign.columns)?;
     let list_file = display(&campaign.recipients);
     let listmonk = reader.preset() == crate::recipients::Preset::Listmonk;
-    for finding in rules::list::check_header(reader.columns(), &templates, &list_file) {
+    // The campaign's unsubscribe_url is a template too.
+    let unsubscribe = match campaign
+        .unsubscribe_url
+        .as_deref()
+        .map(UnsubscribeTemplate::compile)
+    {
+        Some(Err(message)) => {
+            let mut finding = Finding::new(
+                RuleId::TemplateError,
+                format!("unsubscribe_url is not a valid template: {message}"),
+            )
+            .field("unsubscribe_url");
+            if let Some(file) = &campaign_file {
+                finding = finding.file(file);
+            }
+            sink.report(finding)?;
+            None
+        }
+        Some(Ok(template)) => Some(template),
+        None => None,
+    };
+    let mut used_variables = templates.variables().clone();
+    if let Some(template) = &unsubscribe {
+        used_variables.extend(template.variables().iter().cloned());
+    }
+    for finding in rules::list::check_header(reader.columns(), &used_variables, &list_file) {
         sink.report(finding)?;
     }
     let mut known_variables: BTreeSet<String> = reader
@@ -130,9 +156,14 @@ pub fn lint(
         .collect();
     // A listmonk export's attribute keys are known only after the last row.
     if !listmonk {
-        for finding in rules::draft::unknown_merge_fields(&templates, &draft, &known_variables) {
-            sink.report(finding)?;
-        }
+        report_unknown_variables(
+            &mut sink,
+            &templates,
+            unsubscribe.as_ref(),
+            &draft,
+            campaign,
+            &known_variables,
+        )?;
     }
 
     let judge = Judge::new(campaign, &suppression);
@@ -187,9 +218,14 @@ pub fn lint(
     }
     if listmonk {
         known_variables.extend(reader.attribute_keys().iter().cloned());
-        for finding in rules::draft::unknown_merge_fields(&templates, &draft, &known_variables) {
-            sink.report(finding)?;
-        }
+        report_unknown_variables(
+            &mut sink,
+            &templates,
+            unsubscribe.as_ref(),
+            &draft,
+            campaign,
+            &known_variables,
+        )?;
     }
     for finding in rules::campaign::check_products(
         campaign,
@@ -209,6 +245,40 @@ pub fn lint(
         write_outputs(campaign, &rows, &book, &sink, outputs)?;
     }
     Ok(summary)
+}
+
+/// `unknown-merge-field` for the draft's templates and the unsubscribe URL.
+fn report_unknown_variables(
+    sink: &mut Sink<'_>,
+    templates: &Templates,
+    unsubscribe: Option<&UnsubscribeTemplate>,
+    draft: &Draft,
+    campaign: &Campaign,
+    known: &BTreeSet<String>,
+) -> std::io::Result<()> {
+    for finding in rules::draft::unknown_merge_fields(templates, draft, known) {
+        sink.report(finding)?;
+    }
+    let unknown = unsubscribe
+        .map(|t| t.variables())
+        .unwrap_or_default()
+        .iter()
+        .filter(|v| !known.contains(*v));
+    for variable in unknown {
+        let mut finding = Finding::new(
+            RuleId::UnknownMergeField,
+            format!(
+                "unsubscribe_url uses `{variable}`, which is no column and no built-in{}",
+                rules::draft::unknown_hint(variable, known)
+            ),
+        )
+        .field("unsubscribe_url");
+        if let Some(file) = campaign.display_path() {
+            finding = finding.file(file);
+        }
+        sink.report(finding)?;
+    }
+    Ok(())
 }
 
 /// Files written besides the report (`--report-out`, `--sendable-out`).

@@ -481,15 +481,12 @@ pub fn unknown_merge_fields(
     known: &BTreeSet<String>,
 ) -> Vec<Finding> {
     let file = display(&draft.path);
-    let candidates: Vec<&str> = known.iter().map(String::as_str).collect();
     templates
         .variables()
         .iter()
         .filter(|v| !known.contains(*v))
         .map(|variable| {
-            let hint = crate::campaign::suggest(variable, &candidates)
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_else(|| "; add the column to the CSV or fix the template".to_owned());
+            let hint = unknown_hint(variable, known);
             let (source, line) = templates
                 .first_use(variable)
                 .map_or((None, None), |(s, l)| (Some(s), Some(l)));
@@ -505,6 +502,14 @@ pub fn unknown_merge_fields(
             finding
         })
         .collect()
+}
+
+/// "did you mean" for an unknown variable, or what to do.
+pub fn unknown_hint(variable: &str, known: &BTreeSet<String>) -> String {
+    let candidates: Vec<&str> = known.iter().map(String::as_str).collect();
+    crate::campaign::suggest(variable, &candidates)
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_else(|| "; add the column to the CSV or fix the template".to_owned())
 }
 
 #[cfg(test)]

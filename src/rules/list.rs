@@ -5,7 +5,8 @@
 //! first [`SAMPLE_ROWS`] rows so the check costs nothing on a long list.
 
 use crate::diagnostic::Finding;
-use crate::draft::Templates;
+use std::collections::BTreeSet;
+
 use crate::recipients::{ColumnMap, Field, Row};
 use crate::rules::RuleId;
 
@@ -124,9 +125,12 @@ fn normalise_header(header: &str) -> String {
 const PRESET_USED: &[&str] = &["optinip", "confirmip", "attributes", "status"];
 
 /// The rules that need only the header.
-pub fn check_header(columns: &ColumnMap, templates: &Templates, file: &str) -> Vec<Finding> {
+pub fn check_header(
+    columns: &ColumnMap,
+    used_by_templates: &BTreeSet<String>,
+    file: &str,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let used_by_templates = templates.variables();
     for column in &columns.columns {
         let name = normalise_header(&column.header);
         let locate = |f: Finding| f.file(file).line(1).field(&column.header);

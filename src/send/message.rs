@@ -61,7 +61,7 @@ pub struct UnsubscribeTemplate {
 impl UnsubscribeTemplate {
     /// Compiles `unsubscribe_url`; the error is minijinja's message.
     pub fn compile(source: &str) -> Result<Self, String> {
-        let mut env = minijinja::Environment::new();
+        let mut env = crate::draft::templates::environment();
         env.add_template_owned("unsubscribe_url", source.to_owned())
             .map_err(|e| e.to_string())?;
         let variables = env

@@ -86,6 +86,16 @@ pub fn lint(
     emitter: &mut dyn Emitter,
     outputs: &Outputs,
 ) -> Result<Summary, LintError> {
+    lint_with_addresses(campaign, emitter, outputs).map(|(summary, _)| summary)
+}
+
+/// [`lint`], also returning every address with whether it is sendable (what
+/// `send` needs to pick its recipients).
+pub fn lint_with_addresses(
+    campaign: &Campaign,
+    emitter: &mut dyn Emitter,
+    outputs: &Outputs,
+) -> Result<(Summary, AddressBook), LintError> {
     let mut sink = Sink::new(campaign.levels(), emitter);
     let campaign_file = campaign.display_path();
 
@@ -244,7 +254,7 @@ pub fn lint(
     if outputs.report.is_some() || outputs.sendable.is_some() {
         write_outputs(campaign, &rows, &book, &sink, outputs)?;
     }
-    Ok(summary)
+    Ok((summary, book))
 }
 
 /// `unknown-merge-field` for the draft's templates and the unsubscribe URL.

@@ -2,3 +2,4 @@
 //! the journal, and progress.
 
 pub mod message;
+pub mod transport;

@@ -1,0 +1,236 @@
+//! SMTP sessions through lettre's connection API. mailgate drives the
+//! transaction command by command (MAIL, RCPT, DATA) rather than through
+//! `SmtpTransport::send`, because the stage of a refusal decides what it
+//! means: a refused sender stops the whole run, a refused recipient fails
+//! only that recipient, a 4xx is retried.
+
+use std::net::ToSocketAddrs;
+use std::time::Duration;
+
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{Certificate, SmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+
+use crate::campaign::{Smtp, Tls};
+use crate::rules::campaign::is_loopback;
+
+/// How long one SMTP command may take before the session counts as dropped.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A problem that stops the whole run: the relay cannot be used at all.
+#[derive(Debug, thiserror::Error)]
+#[error("{host}:{port}: {what}")]
+pub struct TransportError {
+    pub host: String,
+    pub port: u16,
+    pub what: String,
+}
+
+/// What became of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// The server accepted the message (its reply).
+    Accepted(String),
+    /// A 4xx reply or a dropped session: try again later (the reason).
+    Deferred(String),
+    /// A 5xx reply for this recipient or this content (the reply).
+    Refused(String),
+}
+
+/// Opens authenticated sessions to the relay of `[smtp]`.
+#[derive(Clone)]
+pub struct Connector {
+    host: String,
+    port: u16,
+    tls: Tls,
+    tls_parameters: Option<TlsParameters>,
+    credentials: Option<Credentials>,
+    hello: ClientId,
+}
+
+impl Connector {
+    /// Checks the settings and reads the password from `password_env`.
+    /// `allow_plaintext` permits `tls = "none"` to a host that is not
+    /// loopback (the user forced it).
+    pub fn new(smtp: &Smtp, allow_plaintext: bool) -> Result<Self, TransportError> {
+        let fail = |what: String| TransportError {
+            host: smtp.host.clone(),
+            port: smtp.port,
+            what,
+        };
+        if smtp.tls == Tls::None && !is_loopback(&smtp.host) && !allow_plaintext {
+            return Err(fail(
+                "tls = \"none\" to a host that is not loopback would send mail and the \
+                 password in clear text; use starttls or tls"
+                    .to_owned(),
+            ));
+        }
+        let tls_parameters = match smtp.tls {
+            Tls::None => None,
+            Tls::Starttls | Tls::Tls => {
+                let mut builder = TlsParameters::builder(smtp.host.clone());
+                if let Some(ca_file) = &smtp.ca_file {
+                    let pem = std::fs::read(ca_file).map_err(|e| {
+                        fail(format!("cannot read ca_file {}: {e}", ca_file.display()))
+                    })?;
+                    let certificate = Certificate::from_pem(&pem).map_err(|e| {
+                        fail(format!("ca_file {} is not a PEM certificate: {e}", ca_file.display()))
+                    })?;
+                    builder = builder.add_root_certificate(certificate);
+                }
+                Some(
+                    builder
+                        .build_rustls()
+                        .map_err(|e| fail(format!("cannot set up TLS: {e}")))?,
+                )
+            }
+        };
+        let credentials = match (&smtp.username, &smtp.password_env) {
+            (Some(user), Some(var)) => {
+                let password = std::env::var(var).map_err(|_| {
+                    fail(format!(
+                        "the password environment variable {var} is not set; export it before \
+                         running send (the password never goes into the campaign file)"
+                    ))
+                })?;
+                Some(Credentials::new(user.clone(), password))
+            }
+            (Some(_), None) => {
+                return Err(fail(
+                    "[smtp] has a username but no password_env; name the environment \
+                     variable that holds the password"
+                        .to_owned(),
+                ));
+            }
+            _ => None,
+        };
+        Ok(Connector {
+            host: smtp.host.clone(),
+            port: smtp.port,
+            tls: smtp.tls,
+            tls_parameters,
+            credentials,
+            hello: ClientId::default(),
+        })
+    }
+
+    fn fail(&self, what: impl Into<String>) -> TransportError {
+        TransportError {
+            host: self.host.clone(),
+            port: self.port,
+            what: what.into(),
+        }
+    }
+
+    /// Opens a session: connect, TLS as configured, AUTH. Network problems
+    /// are `Err(Ok(reason))` (worth retrying); problems no retry can fix
+    /// (TLS refused, bad password) are `Err(Err(TransportError))`.
+    pub fn connect(&self) -> Result<SmtpConnection, Result<String, TransportError>> {
+        let address = (self.host.as_str(), self.port)
+            .to_socket_addrs()
+            .map_err(|e| Err(self.fail(format!("cannot resolve the host: {e}"))))?
+            .next()
+            .ok_or_else(|| Err(self.fail("the host has no address")))?;
+        let implicit = match self.tls {
+            Tls::Tls => self.tls_parameters.as_ref(),
+            _ => None,
+        };
+        let mut connection =
+            SmtpConnection::connect(address, Some(COMMAND_TIMEOUT), &self.hello, implicit, None)
+                .map_err(|e| {
+                    if e.is_tls() {
+                        Err(self.fail(format!("TLS failed: {e}")))
+                    } else {
+                        Ok(format!("cannot connect: {e}"))
+                    }
+                })?;
+        if self.tls == Tls::Starttls {
+            let parameters = self.tls_parameters.as_ref().expect("built for starttls");
+            if !connection.can_starttls() {
+                return Err(Err(self.fail(
+                    "the server does not offer STARTTLS; mailgate will not send in clear text",
+                )));
+            }
+            connection
+                .starttls(parameters, &self.hello)
+                .map_err(|e| Err(self.fail(format!("STARTTLS failed: {e}"))))?;
+        }
+        if let Some(credentials) = &self.credentials {
+            connection
+                .auth(&[Mechanism::Plain, Mechanism::Login], credentials)
+                .map_err(|e| {
+                    // Only the reply is shown: it never contains the password.
+                    let reason = match e.status() {
+                        Some(code) => format!("authentication failed ({code})"),
+                        None => format!("authentication failed: {e}"),
+                    };
+                    if e.is_transient() {
+                        Ok(reason)
+                    } else {
+                        Err(self.fail(reason))
+                    }
+                })?;
+        }
+        Ok(connection)
+    }
+
+    /// Runs one transaction on an open session. `Err` means the sender was
+    /// refused: no message of this run can go through this relay.
+    pub fn deliver(
+        &self,
+        connection: &mut SmtpConnection,
+        envelope: &Envelope,
+        message: &[u8],
+    ) -> Result<Delivery, TransportError> {
+        let mut options = Vec::new();
+        if !message.is_ascii() && connection.server_info().supports_feature(Extension::EightBitMime)
+        {
+            options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        if let Err(e) = connection.command(Mail::new(envelope.from().cloned(), options)) {
+            if e.is_permanent() {
+                let from = envelope.from().map(|a| a.to_string()).unwrap_or_default();
+                return Err(self.fail(format!("the server refuses the sender {from}: {e}")));
+            }
+            return Ok(self.unfinished(connection, e));
+        }
+        for to in envelope.to() {
+            if let Err(e) = connection.command(Rcpt::new(to.clone(), vec![])) {
+                return Ok(self.unfinished(connection, e));
+            }
+        }
+        if let Err(e) = connection.command(Data) {
+            return Ok(self.unfinished(connection, e));
+        }
+        match connection.message(message) {
+            Ok(reply) => Ok(Delivery::Accepted(reply_text(&reply))),
+            Err(e) => Ok(self.unfinished(connection, e)),
+        }
+    }
+
+    /// Classifies a failed step and resets the session for the next message.
+    fn unfinished(&self, connection: &mut SmtpConnection, e: lettre::transport::smtp::Error) -> Delivery {
+        let delivery = if e.is_permanent() {
+            Delivery::Refused(e.to_string())
+        } else {
+            Delivery::Deferred(e.to_string())
+        };
+        if e.is_permanent() || e.is_transient() {
+            // The session is still in step with the server: start over.
+            if connection.command(Rset).is_err() {
+                connection.abort();
+            }
+        } else {
+            connection.abort();
+        }
+        delivery
+    }
+}
+
+fn reply_text(reply: &lettre::transport::smtp::response::Response) -> String {
+    let code = reply.code();
+    let text: Vec<&str> = reply.message().collect();
+    format!("{code} {}", text.join(" "))
+}

@@ -1,11 +1,172 @@
 //! Dates as recipient CSVs write them (SPEC §1.2).
 
-use jiff::civil::Date;
+use jiff::civil::{Date, Time};
+use jiff::fmt::temporal::Pieces;
 
 /// Parses an ISO 8601 date or date-time (with or without offset), a
 /// Mailchimp `YYYY-MM-DD HH:MM:SS`, or a Dutch `DD-MM-YYYY`, to its calendar
 /// date. Impossible dates (`2026-02-30`) do not parse.
+///
+/// - ISO 8601 / RFC 3339 goes through jiff's Temporal parser: `2027-03-01`,
+///   `2027-03-01T10:00:00`, with fractional seconds, `Z` or `+01:00`, and a
+///   space instead of `T` (Mailchimp). The date is taken as written, not
+///   converted to UTC: `2027-03-01T23:30:00-05:00` is 1 March.
+/// - Dutch day-first dates accept one or two digits for day and month, as
+///   Dutch Excel writes them (`1-3-2027`, `01-03-2027`), optionally followed
+///   by a time `H:MM` or `H:MM:SS`. The year must have four digits. Slashes
+///   are refused: `01/03/2027` is 3 January to an American export.
+///
+/// Surrounding whitespace is ignored; anything else around the date fails.
 pub fn parse_date(text: &str) -> Option<Date> {
-    let _ = text;
-    todo!()
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if let Some(date) = parse_dutch(text) {
+        return Some(date);
+    }
+    // Only the ISO shapes start with a four-digit year; this keeps jiff's
+    // other Temporal forms (`+002027-…`, bare times) out.
+    if !text.as_bytes().get(..4)?.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Pieces::parse(text).ok().map(|pieces| pieces.date())
+}
+
+/// `D-M-YYYY` or `DD-MM-YYYY`, optionally followed by ` H:MM[:SS]`.
+fn parse_dutch(text: &str) -> Option<Date> {
+    let (date, time) = match text.split_once(' ') {
+        Some((date, time)) => (date, Some(time.trim_start())),
+        None => (text, None),
+    };
+    let mut parts = date.split('-');
+    let day = number(parts.next()?, 1..=2)?;
+    let month = number(parts.next()?, 1..=2)?;
+    let year = number(parts.next()?, 4..=4)?;
+    if parts.next().is_some() {
+        return None;
+    }
+    if let Some(time) = time {
+        let mut parts = time.split(':');
+        let hour = number(parts.next()?, 1..=2)?;
+        let minute = number(parts.next()?, 2..=2)?;
+        let second = parts.next().map_or(Some(0), |s| number(s, 2..=2))?;
+        if parts.next().is_some() {
+            return None;
+        }
+        Time::new(
+            i8::try_from(hour).ok()?,
+            i8::try_from(minute).ok()?,
+            i8::try_from(second).ok()?,
+            0,
+        )
+        .ok()?;
+    }
+    Date::new(
+        i16::try_from(year).ok()?,
+        i8::try_from(month).ok()?,
+        i8::try_from(day).ok()?,
+    )
+    .ok()
+}
+
+/// An unsigned decimal of a digit count in `digits`.
+fn number(text: &str, digits: std::ops::RangeInclusive<usize>) -> Option<u32> {
+    if !digits.contains(&text.len()) || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn iso_dates_and_date_times() {
+        let march_first = Some(date(2027, 3, 1));
+        for text in [
+            "2027-03-01",
+            " 2027-03-01 ",
+            "2027-03-01T10:00:00",
+            "2027-03-01T10:00",
+            "2027-03-01T10:00:00Z",
+            "2027-03-01T10:00:00+01:00",
+            "2027-03-01T10:00:00.123456+01:00",
+            "2027-03-01T10:00:00.5Z",
+        ] {
+            assert_eq!(parse_date(text), march_first, "{text}");
+        }
+    }
+
+    #[test]
+    fn offset_date_time_keeps_the_date_as_written() {
+        // 04:30 UTC on 2 March, but 1 March where it was recorded.
+        assert_eq!(
+            parse_date("2027-03-01T23:30:00-05:00"),
+            Some(date(2027, 3, 1))
+        );
+        assert_eq!(
+            parse_date("2027-03-02T00:30:00+01:00"),
+            Some(date(2027, 3, 2))
+        );
+    }
+
+    #[test]
+    fn mailchimp_date_time() {
+        assert_eq!(parse_date("2026-11-23 14:05:09"), Some(date(2026, 11, 23)));
+    }
+
+    #[test]
+    fn dutch_day_first_dates() {
+        assert_eq!(parse_date("01-03-2027"), Some(date(2027, 3, 1)));
+        assert_eq!(parse_date("1-3-2027"), Some(date(2027, 3, 1)));
+        assert_eq!(parse_date("31-12-2026"), Some(date(2026, 12, 31)));
+        assert_eq!(parse_date("1-3-2027 9:05"), Some(date(2027, 3, 1)));
+        assert_eq!(parse_date("01-03-2027 09:05:59"), Some(date(2027, 3, 1)));
+    }
+
+    #[test]
+    fn impossible_dates_do_not_parse() {
+        for text in [
+            "2026-02-30",
+            "2027-02-29",
+            "2027-13-01",
+            "2027-00-10",
+            "30-02-2026",
+            "29-02-2027",
+            "32-01-2027",
+            "01-13-2027",
+            "2027-03-01T24:30:00",
+            "01-03-2027 25:00",
+        ] {
+            assert_eq!(parse_date(text), None, "{text}");
+        }
+        assert_eq!(parse_date("29-02-2028"), Some(date(2028, 2, 29)));
+    }
+
+    #[test]
+    fn garbage_does_not_parse() {
+        for text in [
+            "",
+            "   ",
+            "ja",
+            "gisteren",
+            "2027",
+            "2027-03",
+            "2027-03-01garbage",
+            "01/03/2027",
+            "1.3.2027",
+            "01-03-27",
+            "001-03-2027",
+            "1-3-2027 9",
+            "1-3-2027-4",
+            "+002027-03-01",
+            "10:00:00",
+            "2027-03-01 10:00:00 tomorrow",
+        ] {
+            assert_eq!(parse_date(text), None, "{text:?}");
+        }
+    }
 }

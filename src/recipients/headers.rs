@@ -6,8 +6,13 @@ use super::Field;
 /// Which known export the header was recognised as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preset {
+    /// Any other CSV: columns map by alias or `[columns]` only.
     Plain,
+    /// A Mailchimp audience export (`Email Address`, `OPTIN_TIME`,
+    /// `CONFIRM_TIME`, …): consent is derived from its opt-in record.
     Mailchimp,
+    /// A listmonk subscriber export (`uuid`, `email`, `name`, `attributes`,
+    /// `status`, …): fields may come from the `attributes` JSON.
     Listmonk,
 }
 
@@ -26,6 +31,12 @@ pub struct Column {
 }
 
 /// The header of a recipient CSV, mapped.
+///
+/// Usually one column holds a field. A preset may derive one field from
+/// several columns; they all carry that field (and its name as `var`):
+/// Mailchimp's `CONFIRM_TIME` and `OPTIN_TIME` are `consent_at`, its
+/// `CONFIRM_IP` and `OPTIN_IP` are `consent_source`. listmonk's `status`
+/// column is `unsubscribed_at` (it is `blocklisted` or not).
 #[derive(Clone, Debug)]
 pub struct ColumnMap {
     pub columns: Vec<Column>,
@@ -33,15 +44,653 @@ pub struct ColumnMap {
 
 impl ColumnMap {
     /// The header (as written in the file) of the column that holds `field`,
-    /// if one does. For a preset field that comes from several columns, the
-    /// first of them.
+    /// if one does.
+    ///
+    /// For a preset field derived from several columns, the one that takes
+    /// precedence: Mailchimp's `CONFIRM_TIME` over `OPTIN_TIME` for
+    /// `consent_at`, `CONFIRM_IP` over `OPTIN_IP` for `consent_source` (and,
+    /// in an export without IP columns, the `consent_at` column, since the
+    /// source is then just "mailchimp" recorded with that time). For a
+    /// listmonk export, a field no column holds may come from the JSON, so
+    /// it is `attributes`.
     pub fn header_of(&self, field: Field) -> Option<&str> {
-        let _ = field;
-        todo!()
+        if let Some(column) = self.column(field) {
+            return Some(&column.header);
+        }
+        match (self.preset(), field) {
+            (Preset::Mailchimp, Field::ConsentSource) => self.header_of(Field::ConsentAt),
+            (Preset::Listmonk, _) => self
+                .columns
+                .iter()
+                .find(|c| normalized_eq(&c.header, "attributes"))
+                .map(|c| c.header.as_str()),
+            _ => None,
+        }
     }
 
     /// True when some column (or preset source) provides `field`.
     pub fn has(&self, field: Field) -> bool {
         self.header_of(field).is_some()
+    }
+
+    /// The column that holds `field` (see [`ColumnMap::header_of`] for which
+    /// one when a preset derives it from several). `None` when the field
+    /// comes from no column, including a listmonk attribute.
+    pub fn column(&self, field: Field) -> Option<&Column> {
+        let mut best: Option<&Column> = None;
+        for column in self.columns.iter().filter(|c| c.field == Some(field)) {
+            match best {
+                Some(b) if precedence(&b.header) >= precedence(&column.header) => {}
+                _ => best = Some(column),
+            }
+        }
+        best
+    }
+
+    /// Which export the header is, recognised from the header names alone.
+    pub fn preset(&self) -> Preset {
+        detect_preset(self.columns.iter().map(|c| c.header.as_str()))
+    }
+
+    /// Every template variable the columns provide, each once, in column
+    /// order (a preset's shared field name appears once). listmonk
+    /// attributes are not included: see `RecipientReader::attribute_keys`.
+    pub fn vars(&self) -> impl Iterator<Item = &str> {
+        self.columns
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| !self.columns[..*i].iter().any(|p| p.var == c.var))
+            .map(|(_, c)| c.var.as_str())
+    }
+}
+
+/// Mailchimp's confirmation (double opt-in) outranks its first opt-in.
+fn precedence(header: &str) -> u8 {
+    u8::from(normalized_eq(header, "confirmtime") || normalized_eq(header, "confirmip"))
+}
+
+/// Header aliases of SPEC §1.2, besides each field's own name.
+const ALIASES: &[(&str, Field)] = &[
+    ("e-mail", Field::Email),
+    ("email address", Field::Email),
+    ("emailadres", Field::Email),
+    ("e-mailadres", Field::Email),
+    ("first name", Field::FirstName),
+    ("voornaam", Field::FirstName),
+    ("last name", Field::LastName),
+    ("achternaam", Field::LastName),
+    ("naam", Field::Name),
+    ("klant", Field::Customer),
+    ("products", Field::Purchased),
+    ("last purchase", Field::LastPurchaseAt),
+    ("laatste aankoop", Field::LastPurchaseAt),
+    ("consent", Field::ConsentAt),
+    ("consent date", Field::ConsentAt),
+    ("optin time", Field::ConsentAt),
+    ("toestemming", Field::ConsentAt),
+    ("optin source", Field::ConsentSource),
+    ("bron toestemming", Field::ConsentSource),
+    ("list source", Field::ListSource),
+    ("source", Field::ListSource),
+    ("herkomst", Field::ListSource),
+    ("unsubscribed", Field::UnsubscribedAt),
+    ("unsub time", Field::UnsubscribedAt),
+    ("afgemeld", Field::UnsubscribedAt),
+];
+
+/// The characters a header is compared by: lower-case, without spaces,
+/// `-` and `_` (and other whitespace, and a stray BOM).
+fn normalized(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.chars()
+        .filter(|&c| !matches!(c, '-' | '_' | '\u{FEFF}') && !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+}
+
+/// True when two header names match (SPEC §1.2: case-insensitively,
+/// ignoring spaces, `-` and `_`).
+pub(super) fn normalized_eq(a: &str, b: &str) -> bool {
+    normalized(a).eq(normalized(b))
+}
+
+/// The field a header names by alias or by the field's own name.
+fn field_for_header(header: &str) -> Option<Field> {
+    Field::ALL
+        .into_iter()
+        .find(|f| normalized_eq(header, f.name()))
+        .or_else(|| {
+            ALIASES
+                .iter()
+                .find(|(alias, _)| normalized_eq(header, alias))
+                .map(|&(_, f)| f)
+        })
+}
+
+/// The field a listmonk attribute key names: only the field's own name
+/// (compared like headers), not the header aliases — an attribute called
+/// `source` is somebody's own data, not the list's provenance.
+pub(super) fn field_for_attribute(key: &str) -> Option<Field> {
+    Field::ALL
+        .into_iter()
+        .find(|f| normalized_eq(key, f.name()))
+}
+
+fn detect_preset<'a>(headers: impl Iterator<Item = &'a str> + Clone) -> Preset {
+    let has = |name: &str| headers.clone().any(|h| normalized_eq(h, name));
+    if has("email address") && (has("optin time") || has("confirm time")) {
+        Preset::Mailchimp
+    } else if has("uuid") && has("email") && has("attributes") && has("status") {
+        Preset::Listmonk
+    } else {
+        Preset::Plain
+    }
+}
+
+/// The header mapped, and what the reader needs to resolve each row.
+#[derive(Debug)]
+pub(super) struct Mapping {
+    pub columns: ColumnMap,
+    pub preset: Preset,
+    /// The column read as is for each field (by [`Field::index`]); `None`
+    /// for a field that is absent or derived per row.
+    pub plain: [Option<usize>; Field::ALL.len()],
+    pub mailchimp: Option<Mailchimp>,
+    pub listmonk: Option<Listmonk>,
+}
+
+/// The columns of a Mailchimp opt-in record, and which fields are derived
+/// from them (not when `[columns]` or another column provides the field).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Mailchimp {
+    pub confirm_time: Option<usize>,
+    pub optin_time: Option<usize>,
+    pub confirm_ip: Option<usize>,
+    pub optin_ip: Option<usize>,
+    pub derive_consent_at: bool,
+    pub derive_consent_source: bool,
+}
+
+/// The columns of a listmonk export that hold more than a value.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Listmonk {
+    /// `status`, when it decides `unsubscribed_at`.
+    pub status: Option<usize>,
+    pub attributes: Option<usize>,
+}
+
+/// Maps a header line. `overrides` are the campaign's `[columns]` entries.
+/// The error is the message for an `InputError` on the header line.
+pub(super) fn map_header(
+    headers: &[String],
+    overrides: &[(Field, String)],
+) -> Result<Mapping, String> {
+    let find = |name: &str| headers.iter().position(|h| normalized_eq(h, name));
+    let preset = detect_preset(headers.iter().map(String::as_str));
+    let mut fields: Vec<Option<Field>> = vec![None; headers.len()];
+
+    // Aliases: the first column naming a field holds it.
+    for (i, header) in headers.iter().enumerate() {
+        if let Some(field) = field_for_header(header)
+            && !fields.contains(&Some(field))
+        {
+            fields[i] = Some(field);
+        }
+    }
+
+    let mut mailchimp = None;
+    let mut listmonk = None;
+    match preset {
+        Preset::Plain => {}
+        Preset::Mailchimp => {
+            let mut m = Mailchimp {
+                confirm_time: find("confirm time"),
+                optin_time: find("optin time"),
+                confirm_ip: find("confirm ip"),
+                optin_ip: find("optin ip"),
+                derive_consent_at: false,
+                derive_consent_source: false,
+            };
+            let times = [m.confirm_time, m.optin_time];
+            // OPTIN_TIME holds consent_at by alias; any other column doing so
+            // (an added merge field) is the user's own record and wins.
+            m.derive_consent_at = fields
+                .iter()
+                .enumerate()
+                .all(|(i, f)| *f != Some(Field::ConsentAt) || times.contains(&Some(i)));
+            if m.derive_consent_at {
+                for i in times.into_iter().flatten() {
+                    fields[i] = Some(Field::ConsentAt);
+                }
+            }
+            m.derive_consent_source = !fields.contains(&Some(Field::ConsentSource));
+            if m.derive_consent_source {
+                for i in [m.confirm_ip, m.optin_ip].into_iter().flatten() {
+                    if fields[i].is_none() {
+                        fields[i] = Some(Field::ConsentSource);
+                    }
+                }
+            }
+            mailchimp = Some(m);
+        }
+        Preset::Listmonk => {
+            let mut status = find("status");
+            match status {
+                Some(i) if !fields.contains(&Some(Field::UnsubscribedAt)) => {
+                    fields[i] = Some(Field::UnsubscribedAt);
+                }
+                _ => status = None,
+            }
+            listmonk = Some(Listmonk {
+                status,
+                attributes: find("attributes"),
+            });
+        }
+    }
+
+    // `[columns]` overrides win over aliases and presets.
+    let mut overridden = Vec::new();
+    for (field, wanted) in overrides {
+        let Some(i) = find(wanted) else {
+            return Err(format!(
+                "[columns] {field} = \"{wanted}\", but there is no column \"{wanted}\"; \
+                 the headers are {}. Fix [columns] in the campaign file to name one of them",
+                list_headers(headers),
+            ));
+        };
+        if let Some((other, _)) = overrides
+            .iter()
+            .find(|(other, header)| other != field && normalized_eq(header, wanted))
+        {
+            return Err(format!(
+                "[columns] maps both {field} and {other} to the column \"{}\"; a column can \
+                 hold one field. Fix [columns] in the campaign file",
+                headers[i],
+            ));
+        }
+        for slot in fields.iter_mut().filter(|f| **f == Some(*field)) {
+            *slot = None;
+        }
+        fields[i] = Some(*field);
+        overridden.push(*field);
+    }
+
+    if !fields.contains(&Some(Field::Email)) {
+        return Err(missing_email(headers));
+    }
+
+    if let Some(m) = &mut mailchimp {
+        let times = [m.confirm_time, m.optin_time];
+        m.derive_consent_at &= !overridden.contains(&Field::ConsentAt)
+            && times
+                .into_iter()
+                .flatten()
+                .any(|i| fields[i] == Some(Field::ConsentAt));
+        m.derive_consent_source &= !overridden.contains(&Field::ConsentSource);
+    }
+    if let Some(l) = &mut listmonk
+        && let Some(i) = l.status
+        && fields[i] != Some(Field::UnsubscribedAt)
+    {
+        l.status = None;
+    }
+
+    let mut plain = [None; Field::ALL.len()];
+    for field in Field::ALL {
+        let derived = match field {
+            Field::ConsentAt => mailchimp.is_some_and(|m| m.derive_consent_at),
+            Field::ConsentSource => mailchimp.is_some_and(|m| m.derive_consent_source),
+            Field::UnsubscribedAt => listmonk.is_some_and(|l| l.status.is_some()),
+            _ => false,
+        };
+        if !derived {
+            plain[field.index()] = fields.iter().position(|f| *f == Some(field));
+        }
+    }
+
+    let columns = ColumnMap {
+        columns: name_columns(headers, &fields),
+    };
+    Ok(Mapping {
+        columns,
+        preset,
+        plain,
+        mailchimp,
+        listmonk,
+    })
+}
+
+/// Gives every column its template variable: the field's name, or the
+/// header in snake_case, made unique with `_2`, `_3` … when two headers
+/// come out the same.
+fn name_columns(headers: &[String], fields: &[Option<Field>]) -> Vec<Column> {
+    let mut taken: Vec<String> = fields
+        .iter()
+        .flatten()
+        .map(|f| f.name().to_owned())
+        .collect();
+    let mut columns = Vec::with_capacity(headers.len());
+    for (index, header) in headers.iter().enumerate() {
+        let var = match fields[index] {
+            Some(field) => field.name().to_owned(),
+            None => {
+                let base = snake_case(header, index);
+                let mut var = base.clone();
+                let mut n = 2;
+                while taken.contains(&var) {
+                    var = format!("{base}_{n}");
+                    n += 1;
+                }
+                taken.push(var.clone());
+                var
+            }
+        };
+        columns.push(Column {
+            index,
+            header: header.clone(),
+            var,
+            field: fields[index],
+        });
+    }
+    columns
+}
+
+/// A header as a template variable: lower-case ASCII letters and digits,
+/// everything else `_` (runs collapsed, none at the ends); common accented
+/// letters lose their accent (`Geïnteresseerd` → `geinteresseerd`), since
+/// template identifiers are ASCII. One starting with a digit gets `col_`
+/// in front; an empty one is `column_<n>` (1-based).
+pub(super) fn snake_case(header: &str, index: usize) -> String {
+    let mut out = String::with_capacity(header.len());
+    let mut push = |c: char| {
+        if c == '_' {
+            if !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+        } else {
+            out.push(c);
+        }
+    };
+    for c in header.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            push(c);
+        } else if let Some(ascii) = unaccent(c) {
+            ascii.chars().for_each(&mut push);
+        } else {
+            push('_');
+        }
+    }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    if out.is_empty() {
+        format!("column_{}", index + 1)
+    } else if out.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("col_{out}")
+    } else {
+        out
+    }
+}
+
+fn unaccent(c: char) -> Option<&'static str> {
+    Some(match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => "a",
+        'æ' => "ae",
+        'ç' => "c",
+        'è' | 'é' | 'ê' | 'ë' => "e",
+        'ì' | 'í' | 'î' | 'ï' => "i",
+        'ñ' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => "o",
+        'ù' | 'ú' | 'û' | 'ü' => "u",
+        'ý' | 'ÿ' => "y",
+        'ß' => "ss",
+        _ => return None,
+    })
+}
+
+/// `"A", "B", "C"` — at most 20, then a count of the rest.
+pub(super) fn list_headers(headers: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut list = headers
+        .iter()
+        .take(SHOWN)
+        .map(|h| format!("\"{h}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if headers.len() > SHOWN {
+        list.push_str(&format!(" and {} more", headers.len() - SHOWN));
+    }
+    list
+}
+
+fn missing_email(headers: &[String]) -> String {
+    if let Some(address) = headers.iter().find(|h| h.contains('@')) {
+        return format!(
+            "the first line holds an address (\"{address}\"), not a header; add a first line \
+             naming the columns, e.g. `email`, or list the addresses under an `email` header"
+        );
+    }
+    let guess = headers
+        .iter()
+        .find(|h| h.to_lowercase().contains("mail"))
+        .or(headers.first())
+        .map_or("…", String::as_str);
+    format!(
+        "no email column: none of the headers {} is email, e-mail, email address, emailadres \
+         or e-mailadres. Name the address column in the campaign file: \
+         [columns] email = \"{guess}\"",
+        list_headers(headers),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(headers: &[&str]) -> Vec<String> {
+        headers.iter().map(|h| (*h).to_owned()).collect()
+    }
+
+    fn map(headers: &[&str]) -> Mapping {
+        map_header(&strings(headers), &[]).unwrap()
+    }
+
+    fn field_of(mapping: &Mapping, header: &str) -> Option<Field> {
+        mapping
+            .columns
+            .columns
+            .iter()
+            .find(|c| c.header == header)
+            .and_then(|c| c.field)
+    }
+
+    #[test]
+    fn aliases_match_ignoring_case_spaces_dashes_and_underscores() {
+        let m = map(&[
+            "E-mailadres",
+            "VOORNAAM",
+            "Achter_Naam",
+            "Laatste aankoop",
+            "Bron-Toestemming",
+            "consent_at",
+            "Herkomst",
+            "Afgemeld",
+            "Klant",
+            "Products",
+        ]);
+        assert_eq!(m.preset, Preset::Plain);
+        assert_eq!(field_of(&m, "E-mailadres"), Some(Field::Email));
+        assert_eq!(field_of(&m, "VOORNAAM"), Some(Field::FirstName));
+        assert_eq!(field_of(&m, "Achter_Naam"), Some(Field::LastName));
+        assert_eq!(field_of(&m, "Laatste aankoop"), Some(Field::LastPurchaseAt));
+        assert_eq!(field_of(&m, "Bron-Toestemming"), Some(Field::ConsentSource));
+        assert_eq!(field_of(&m, "consent_at"), Some(Field::ConsentAt));
+        assert_eq!(field_of(&m, "Herkomst"), Some(Field::ListSource));
+        assert_eq!(field_of(&m, "Afgemeld"), Some(Field::UnsubscribedAt));
+        assert_eq!(field_of(&m, "Klant"), Some(Field::Customer));
+        assert_eq!(field_of(&m, "Products"), Some(Field::Purchased));
+        assert_eq!(m.plain[Field::Email.index()], Some(0));
+        assert_eq!(
+            m.columns.header_of(Field::ConsentSource),
+            Some("Bron-Toestemming")
+        );
+        assert!(!m.columns.has(Field::ConsentScope));
+    }
+
+    #[test]
+    fn first_column_naming_a_field_wins_and_the_second_gets_a_unique_var() {
+        let m = map(&["Email", "E-mail"]);
+        assert_eq!(field_of(&m, "Email"), Some(Field::Email));
+        assert_eq!(field_of(&m, "E-mail"), None);
+        assert_eq!(m.columns.columns[1].var, "e_mail");
+        let m = map(&["email", "Tel.", "tel"]);
+        let vars: Vec<_> = m.columns.vars().collect();
+        assert_eq!(vars, ["email", "tel", "tel_2"]);
+    }
+
+    #[test]
+    fn unmapped_columns_are_snake_case_variables() {
+        assert_eq!(snake_case("Klant Nummer", 0), "klant_nummer");
+        assert_eq!(snake_case("  Klant--Nummer (oud) ", 0), "klant_nummer_oud");
+        assert_eq!(snake_case("Geïnteresseerd in", 0), "geinteresseerd_in");
+        assert_eq!(snake_case("2e adres", 0), "col_2e_adres");
+        assert_eq!(snake_case(" ?? ", 4), "column_5");
+        let m = map(&["Email", "Klant Nummer"]);
+        assert_eq!(m.columns.columns[0].var, "email");
+        assert_eq!(m.columns.columns[1].var, "klant_nummer");
+    }
+
+    #[test]
+    fn override_wins_over_alias() {
+        let overrides = [
+            (Field::Email, "contact".to_owned()),
+            (Field::ConsentAt, "Optin datum".to_owned()),
+        ];
+        let m = map_header(
+            &strings(&["E-mail oud", "Contact", "Consent", "Optin Datum"]),
+            &overrides,
+        )
+        .unwrap();
+        assert_eq!(m.columns.header_of(Field::Email), Some("Contact"));
+        assert_eq!(m.columns.header_of(Field::ConsentAt), Some("Optin Datum"));
+        assert_eq!(field_of(&m, "Consent"), None);
+        assert_eq!(m.columns.columns[2].var, "consent");
+        assert_eq!(m.plain[Field::ConsentAt.index()], Some(3));
+    }
+
+    #[test]
+    fn override_naming_an_absent_header_is_an_error() {
+        let overrides = [(Field::ConsentAt, "Opt-in".to_owned())];
+        let err = map_header(&strings(&["email", "naam"]), &overrides).unwrap_err();
+        assert!(err.contains("consent_at"), "{err}");
+        assert!(err.contains("\"Opt-in\""), "{err}");
+        assert!(err.contains("\"email\", \"naam\""), "{err}");
+        assert!(err.contains("[columns]"), "{err}");
+    }
+
+    #[test]
+    fn two_fields_on_one_column_is_an_error() {
+        let overrides = [
+            (Field::Name, "Naam".to_owned()),
+            (Field::FirstName, "naam".to_owned()),
+        ];
+        let err = map_header(&strings(&["email", "Naam"]), &overrides).unwrap_err();
+        assert!(err.contains("both name and first_name"), "{err}");
+    }
+
+    #[test]
+    fn missing_email_column_suggests_a_columns_entry() {
+        let err = map_header(&strings(&["Naam", "Mailadres klant"]), &[]).unwrap_err();
+        assert!(err.contains("no email column"), "{err}");
+        assert!(err.contains("\"Naam\", \"Mailadres klant\""), "{err}");
+        assert!(
+            err.contains("[columns] email = \"Mailadres klant\""),
+            "{err}"
+        );
+        let err = map_header(&strings(&["jan@example.nl"]), &[]).unwrap_err();
+        assert!(err.contains("holds an address"), "{err}");
+    }
+
+    #[test]
+    fn mailchimp_header_derives_consent_from_confirm_then_optin() {
+        let m = map(&[
+            "Email Address",
+            "First Name",
+            "Last Name",
+            "MEMBER_RATING",
+            "OPTIN_TIME",
+            "OPTIN_IP",
+            "CONFIRM_TIME",
+            "CONFIRM_IP",
+            "UNSUB_TIME",
+        ]);
+        assert_eq!(m.preset, Preset::Mailchimp);
+        assert_eq!(m.columns.preset(), Preset::Mailchimp);
+        assert_eq!(m.columns.header_of(Field::ConsentAt), Some("CONFIRM_TIME"));
+        assert_eq!(
+            m.columns.header_of(Field::ConsentSource),
+            Some("CONFIRM_IP")
+        );
+        assert_eq!(
+            m.columns.header_of(Field::UnsubscribedAt),
+            Some("UNSUB_TIME")
+        );
+        assert_eq!(m.plain[Field::ConsentAt.index()], None);
+        assert_eq!(m.plain[Field::UnsubscribedAt.index()], Some(8));
+        let mc = m.mailchimp.unwrap();
+        assert!(mc.derive_consent_at && mc.derive_consent_source);
+        assert_eq!(m.columns.columns[3].var, "member_rating");
+        let vars: Vec<_> = m.columns.vars().collect();
+        assert_eq!(vars.iter().filter(|v| **v == "consent_at").count(), 1);
+    }
+
+    #[test]
+    fn mailchimp_without_ip_columns_names_the_time_as_source() {
+        let m = map(&["Email Address", "OPTIN_TIME"]);
+        assert_eq!(m.columns.header_of(Field::ConsentAt), Some("OPTIN_TIME"));
+        assert_eq!(
+            m.columns.header_of(Field::ConsentSource),
+            Some("OPTIN_TIME")
+        );
+    }
+
+    #[test]
+    fn mailchimp_override_of_consent_at_stops_the_derivation() {
+        let overrides = [(Field::ConsentAt, "CONFIRM_TIME".to_owned())];
+        let m = map_header(
+            &strings(&["Email Address", "OPTIN_TIME", "CONFIRM_TIME"]),
+            &overrides,
+        )
+        .unwrap();
+        assert!(!m.mailchimp.unwrap().derive_consent_at);
+        assert_eq!(m.plain[Field::ConsentAt.index()], Some(2));
+        assert_eq!(field_of(&m, "OPTIN_TIME"), None);
+        assert_eq!(m.columns.columns[1].var, "optin_time");
+    }
+
+    #[test]
+    fn listmonk_header_maps_status_and_attributes() {
+        let m = map(&[
+            "uuid",
+            "email",
+            "name",
+            "attributes",
+            "status",
+            "created_at",
+            "updated_at",
+        ]);
+        assert_eq!(m.preset, Preset::Listmonk);
+        assert_eq!(m.columns.header_of(Field::UnsubscribedAt), Some("status"));
+        assert_eq!(m.columns.header_of(Field::Name), Some("name"));
+        assert_eq!(m.columns.header_of(Field::Customer), Some("attributes"));
+        assert!(m.columns.column(Field::Customer).is_none());
+        assert_eq!(m.plain[Field::UnsubscribedAt.index()], None);
+        let l = m.listmonk.unwrap();
+        assert_eq!((l.status, l.attributes), (Some(4), Some(3)));
+    }
+
+    #[test]
+    fn attribute_keys_name_fields_by_their_own_name_only() {
+        assert_eq!(field_for_attribute("consent_at"), Some(Field::ConsentAt));
+        assert_eq!(field_for_attribute("firstName"), Some(Field::FirstName));
+        assert_eq!(field_for_attribute("source"), None);
     }
 }

@@ -8,6 +8,7 @@
 pub mod address;
 pub mod dates;
 mod headers;
+mod input;
 mod reader;
 pub mod suppression;
 
@@ -15,7 +16,9 @@ pub use dates::parse_date;
 pub use headers::{Column, ColumnMap, Preset};
 pub use reader::{RecipientReader, Row};
 
+use std::borrow::Cow;
 use std::fmt;
+use std::path::Path;
 
 /// The logical fields of SPEC §1.2 that judgement and templates refer to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -95,4 +98,55 @@ pub struct InputError {
     pub path: std::path::PathBuf,
     pub line: Option<u64>,
     pub message: String,
+}
+
+impl InputError {
+    pub(crate) fn new(path: &Path, line: Option<u64>, message: String) -> InputError {
+        InputError {
+            path: path.to_owned(),
+            line,
+            message,
+        }
+    }
+}
+
+/// The form in which addresses are compared (suppression, duplicates):
+/// lower-case. Borrows when `address` is already lower-case, as nearly
+/// every address is.
+pub fn address_key(address: &str) -> Cow<'_, str> {
+    if address.is_ascii() {
+        if address.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(address.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(address)
+        }
+    } else if address
+        .chars()
+        .any(|c| c.to_lowercase().ne(std::iter::once(c)))
+    {
+        Cow::Owned(address.to_lowercase())
+    } else {
+        Cow::Borrowed(address)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_key_lowercases_and_borrows_when_it_can() {
+        assert!(matches!(address_key("jan@example.nl"), Cow::Borrowed(_)));
+        assert_eq!(address_key("Jan@Example.NL"), "jan@example.nl");
+        assert_eq!(address_key("JOSÉ@Example.nl"), "josé@example.nl");
+        assert!(matches!(address_key("josé@example.nl"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn input_error_names_file_and_line() {
+        let err = InputError::new(Path::new("r.csv"), Some(3), "bad".to_owned());
+        assert_eq!(err.to_string(), "r.csv:3: bad");
+        let err = InputError::new(Path::new("r.csv"), None, "bad".to_owned());
+        assert_eq!(err.to_string(), "r.csv: bad");
+    }
 }

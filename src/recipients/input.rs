@@ -1,0 +1,525 @@
+//! Opening a CSV for streaming, shared by the recipient and suppression
+//! readers: the BOM, a check that the file is text at all, delimiter
+//! sniffing, line-ending normalisation, per-record UTF-8 with a Windows-1252
+//! fallback, and the physical line each record starts on.
+
+use std::fs::File;
+use std::io::{self, Chain, Cursor, Read};
+use std::path::{Path, PathBuf};
+
+use csv::{ByteRecord, StringRecord};
+use encoding_rs::{CoderResult, WINDOWS_1252};
+
+use super::InputError;
+
+/// How much of the file is read up front to check and sniff it.
+const PREFIX_LEN: u64 = 16 * 1024;
+/// The delimiters a list may use, in order of preference on a tie.
+const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
+/// How many records the sniffer looks at.
+const SNIFF_RECORDS: usize = 20;
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+type Stream = LineEnds<Chain<Cursor<Vec<u8>>, File>>;
+
+/// A CSV file read one record at a time into one reused buffer.
+pub(super) struct Records {
+    path: PathBuf,
+    csv: csv::Reader<Stream>,
+    current: Current,
+    /// The current record decoded from Windows-1252, when it was not UTF-8.
+    decoded: StringRecord,
+    scratch: String,
+    line: u64,
+    delimiter: u8,
+    first_non_utf8_line: Option<u64>,
+}
+
+/// Where the current record's text lives. Valid UTF-8 is borrowed straight
+/// from csv's buffer (converting a `ByteRecord` into a `StringRecord` moves
+/// it, no copy); only a record that is not UTF-8 is decoded into `decoded`.
+enum Current {
+    None,
+    Utf8(StringRecord),
+    Decoded(ByteRecord),
+}
+
+impl Records {
+    /// Opens `path` (described as `what` in messages, e.g. "recipient list").
+    pub(super) fn open(path: &Path, what: &str) -> Result<Records, InputError> {
+        let mut file = File::open(path).map_err(|e| io_error(path, what, &e))?;
+        let mut prefix = Vec::with_capacity(PREFIX_LEN as usize);
+        (&mut file)
+            .take(PREFIX_LEN)
+            .read_to_end(&mut prefix)
+            .map_err(|e| io_error(path, what, &e))?;
+        if prefix.starts_with(UTF8_BOM) {
+            prefix.drain(..UTF8_BOM.len());
+        }
+        check_is_text(path, what, &prefix)?;
+        let delimiter = sniff_delimiter(&prefix);
+        let csv = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(LineEnds::new(Cursor::new(prefix).chain(file)));
+        Ok(Records {
+            path: path.to_owned(),
+            csv,
+            current: Current::None,
+            decoded: StringRecord::new(),
+            scratch: String::new(),
+            line: 0,
+            delimiter,
+            first_non_utf8_line: None,
+        })
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(super) fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
+    /// The physical line the current record starts on (1-based).
+    pub(super) fn line(&self) -> u64 {
+        self.line
+    }
+
+    pub(super) fn first_non_utf8_line(&self) -> Option<u64> {
+        self.first_non_utf8_line
+    }
+
+    /// True when the current record was not UTF-8 and was decoded as
+    /// Windows-1252.
+    pub(super) fn is_decoded(&self) -> bool {
+        matches!(self.current, Current::Decoded(_))
+    }
+
+    /// Number of fields in the current record.
+    pub(super) fn len(&self) -> usize {
+        match &self.current {
+            Current::None => 0,
+            Current::Utf8(record) => record.len(),
+            Current::Decoded(_) => self.decoded.len(),
+        }
+    }
+
+    /// Field `index` of the current record, `""` when the record is shorter.
+    pub(super) fn get(&self, index: usize) -> &str {
+        let field = match &self.current {
+            Current::None => None,
+            Current::Utf8(record) => record.get(index),
+            Current::Decoded(_) => self.decoded.get(index),
+        };
+        field.unwrap_or("")
+    }
+
+    /// Reads the next record that is not blank (empty, or only whitespace
+    /// and delimiters, as Excel writes for empty rows). `Ok(false)` at the
+    /// end of the file.
+    pub(super) fn next(&mut self) -> Result<bool, InputError> {
+        loop {
+            let mut raw = match std::mem::replace(&mut self.current, Current::None) {
+                Current::None => ByteRecord::new(),
+                Current::Utf8(record) => record.into_byte_record(),
+                Current::Decoded(record) => record,
+            };
+            let read = self.csv.read_byte_record(&mut raw);
+            let more = match read {
+                Ok(more) => more,
+                Err(err) => {
+                    let line = self.csv.position().line();
+                    return Err(InputError::new(
+                        &self.path,
+                        Some(line),
+                        format!("cannot read the file further: {err}"),
+                    ));
+                }
+            };
+            if !more {
+                return Ok(false);
+            }
+            let unclosed = self.runs_to_end_in_quotes(&raw);
+            self.line = self.start_line(&raw, unclosed);
+            self.check_record(&raw, unclosed)?;
+            let blank = raw
+                .iter()
+                .all(|field| field.iter().all(u8::is_ascii_whitespace));
+            self.current = match StringRecord::from_byte_record(raw) {
+                Ok(record) => Current::Utf8(record),
+                Err(err) => {
+                    let raw = err.into_byte_record();
+                    self.decode(&raw);
+                    if !blank && self.first_non_utf8_line.is_none() {
+                        self.first_non_utf8_line = Some(self.line);
+                    }
+                    Current::Decoded(raw)
+                }
+            };
+            if !blank {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// The physical line `raw` started on. csv's own record position is
+    /// taken before the blank lines it skips, so count back from where the
+    /// record ended instead: every `\n` inside it, plus its terminator
+    /// (line endings are normalised to `\n`, see [`LineEnds`]). The last
+    /// record may have none; one `unclosed` has none (its last `\n` is
+    /// inside the open quote).
+    fn start_line(&self, raw: &ByteRecord, unclosed: bool) -> u64 {
+        let end_line = self.csv.position().line();
+        let inside = count_newlines(raw.as_slice());
+        let terminated = !self.at_end_of_file() || (!unclosed && self.csv.get_ref().last == b'\n');
+        end_line
+            .saturating_sub(inside + u64::from(terminated))
+            .max(1)
+    }
+
+    /// True when the record just read ran to the very end of the input.
+    fn at_end_of_file(&self) -> bool {
+        let stream = self.csv.get_ref();
+        stream.eof && self.csv.position().byte() == stream.total
+    }
+
+    /// True when `raw` is a quoted field that was never closed: it swallows
+    /// the rest of the file into the last field of one record. Only a
+    /// quoted field can hold a line break, so a last field with one that
+    /// reaches the end of the file must have been quoted — and a closed
+    /// quote would be the last thing in the file.
+    fn runs_to_end_in_quotes(&self, raw: &ByteRecord) -> bool {
+        let last_field = raw.iter().next_back().unwrap_or_default();
+        self.at_end_of_file()
+            && last_field.contains(&b'\n')
+            && self.csv.get_ref().last_significant != b'"'
+    }
+
+    /// Refuses binary data and a quote that was never closed.
+    fn check_record(&self, raw: &ByteRecord, unclosed: bool) -> Result<(), InputError> {
+        if self.csv.get_ref().saw_nul && raw.as_slice().contains(&0) {
+            return Err(InputError::new(
+                &self.path,
+                Some(self.line),
+                "this line holds binary data (a NUL byte): the file is not a CSV text file, \
+                 or it is damaged; export the list as CSV again"
+                    .to_owned(),
+            ));
+        }
+        if unclosed {
+            let before_last = raw.len().saturating_sub(1);
+            let opened = self.line
+                + raw
+                    .iter()
+                    .take(before_last)
+                    .map(count_newlines)
+                    .sum::<u64>();
+            return Err(InputError::new(
+                &self.path,
+                Some(opened),
+                "a quoted field opened on this line is never closed, so the rest of the file \
+                 would be read as one value; add the missing closing `\"` (a `\"` inside a \
+                 quoted value is written `\"\"`)"
+                    .to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn decode(&mut self, raw: &ByteRecord) {
+        self.decoded.clear();
+        for field in raw {
+            self.scratch.clear();
+            decode_windows_1252(field, &mut self.scratch);
+            self.decoded.push_field(&self.scratch);
+        }
+    }
+}
+
+fn count_newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// Appends `bytes`, read as Windows-1252, to `out` (every byte maps to a
+/// character, so nothing is lost or replaced).
+pub(super) fn decode_windows_1252(bytes: &[u8], out: &mut String) {
+    let mut decoder = WINDOWS_1252.new_decoder_without_bom_handling();
+    let mut input = bytes;
+    loop {
+        let needed = decoder
+            .max_utf8_buffer_length(input.len())
+            .unwrap_or(input.len() * 3);
+        out.reserve(needed);
+        let (result, read, _) = decoder.decode_to_string(input, out, true);
+        input = &input[read..];
+        if result == CoderResult::InputEmpty {
+            return;
+        }
+    }
+}
+
+fn io_error(path: &Path, what: &str, err: &io::Error) -> InputError {
+    let message = match err.kind() {
+        io::ErrorKind::NotFound => format!(
+            "cannot open the {what}: no such file; check the path (paths in a campaign \
+             file are relative to that file)"
+        ),
+        io::ErrorKind::PermissionDenied => {
+            format!("cannot open the {what}: permission denied; check the file's permissions")
+        }
+        io::ErrorKind::IsADirectory => {
+            format!("the {what} is a directory, not a CSV file; name the CSV file itself")
+        }
+        _ => format!("cannot read the {what}: {err}"),
+    };
+    InputError::new(path, None, message)
+}
+
+/// Refuses files that are plainly not CSV text: workbooks, UTF-16, binary.
+fn check_is_text(path: &Path, what: &str, prefix: &[u8]) -> Result<(), InputError> {
+    const SAVE_AS: &str = "open it in Excel (or LibreOffice) and save it as \"CSV UTF-8\"";
+    let refuse = |line: Option<u64>, why: String| Err(InputError::new(path, line, why));
+    if prefix.starts_with(b"PK\x03\x04") {
+        return refuse(
+            None,
+            format!("the {what} is a ZIP archive (an .xlsx workbook?), not a CSV file; {SAVE_AS}"),
+        );
+    }
+    if prefix.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+        return refuse(
+            None,
+            format!("the {what} is an Excel .xls workbook, not a CSV file; {SAVE_AS}"),
+        );
+    }
+    let nuls = prefix.iter().filter(|&&b| b == 0).count();
+    if prefix.starts_with(b"\xFF\xFE") || prefix.starts_with(b"\xFE\xFF") || nuls * 3 > prefix.len()
+    {
+        return refuse(
+            None,
+            format!(
+                "the {what} is UTF-16 text (Excel's \"Unicode text\"?) or binary, not a CSV \
+                 file; {SAVE_AS}"
+            ),
+        );
+    }
+    if let Some(at) = prefix.iter().position(|&b| b == 0) {
+        let line = count_newlines(&prefix[..at]) + 1;
+        return refuse(
+            Some(line),
+            format!("the {what} is not a CSV file: it holds binary data (a NUL byte); {SAVE_AS}"),
+        );
+    }
+    // Text has next to no control characters besides tab and line breaks
+    // (form feed and DOS's end-of-file mark turn up in old exports).
+    let controls = prefix
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C | 0x1A)) || b == 0x7F)
+        .count();
+    if controls * 50 > prefix.len() {
+        return refuse(
+            None,
+            format!(
+                "the {what} is not a CSV file: it is mostly binary data (control characters); \
+                 {SAVE_AS}"
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Picks the delimiter among `,` `;` and tab: the one the header line uses
+/// most often outside quotes; on a tie, the one the following records use
+/// the same number of times; then `,` over `;` over tab. A one-column file
+/// (no delimiter at all) gets `,`.
+pub(super) fn sniff_delimiter(prefix: &[u8]) -> u8 {
+    let mut records: Vec<[usize; 3]> = Vec::new();
+    let mut counts = [0; 3];
+    let mut in_quotes = false;
+    let mut blank = true;
+    for &byte in prefix {
+        match byte {
+            b'"' => {
+                in_quotes = !in_quotes;
+                blank = false;
+            }
+            b'\n' | b'\r' if !in_quotes => {
+                if !blank {
+                    records.push(counts);
+                    if records.len() == SNIFF_RECORDS {
+                        break;
+                    }
+                }
+                counts = [0; 3];
+                blank = true;
+            }
+            _ => {
+                if let Some(i) = DELIMITERS.iter().position(|&d| d == byte) {
+                    if !in_quotes {
+                        counts[i] += 1;
+                    }
+                    blank = false;
+                } else if !byte.is_ascii_whitespace() {
+                    blank = false;
+                }
+            }
+        }
+    }
+    if records.is_empty() && !blank {
+        // The whole prefix is one (header) line.
+        records.push(counts);
+    }
+    let Some((header, rows)) = records.split_first() else {
+        return DELIMITERS[0];
+    };
+    let score = |i: usize| {
+        let consistent = rows.iter().filter(|row| row[i] == header[i]).count();
+        (header[i], consistent)
+    };
+    let mut best = 0;
+    for i in 1..DELIMITERS.len() {
+        if score(i) > score(best) {
+            best = i;
+        }
+    }
+    if header[best] == 0 {
+        DELIMITERS[0]
+    } else {
+        DELIMITERS[best]
+    }
+}
+
+/// Normalises line endings to `\n` (`\r\n` and a lone `\r`, as old Mac
+/// Excel writes, both become one `\n`), so that counting `\n` gives the
+/// physical line; and notes what the record checks need to know about the
+/// stream: how much was read, whether it ended, its last bytes, any NUL.
+struct LineEnds<R> {
+    inner: R,
+    after_cr: bool,
+    eof: bool,
+    total: u64,
+    last: u8,
+    last_significant: u8,
+    saw_nul: bool,
+}
+
+impl<R> LineEnds<R> {
+    fn new(inner: R) -> Self {
+        LineEnds {
+            inner,
+            after_cr: false,
+            eof: false,
+            total: 0,
+            last: 0,
+            last_significant: 0,
+            saw_nul: false,
+        }
+    }
+}
+
+impl<R: Read> Read for LineEnds<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let n = self.inner.read(buf)?;
+            if n == 0 {
+                self.eof = true;
+                return Ok(0);
+            }
+            let mut out = 0;
+            for i in 0..n {
+                let byte = buf[i];
+                if byte == b'\n' && self.after_cr {
+                    self.after_cr = false;
+                    continue;
+                }
+                self.after_cr = byte == b'\r';
+                let byte = if byte == b'\r' { b'\n' } else { byte };
+                self.saw_nul |= byte == 0;
+                if !byte.is_ascii_whitespace() {
+                    self.last_significant = byte;
+                }
+                buf[out] = byte;
+                out += 1;
+            }
+            // A read that was only the `\n` of a `\r\n` split across reads
+            // yields nothing; 0 would mean end of file, so read on.
+            if out > 0 {
+                self.total += out as u64;
+                self.last = buf[out - 1];
+                return Ok(out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_semicolon_of_dutch_excel() {
+        let text = b"email;naam;bedrag\njan@example.nl;Jan;12,50\n";
+        assert_eq!(sniff_delimiter(text), b';');
+    }
+
+    #[test]
+    fn sniffs_tab() {
+        assert_eq!(sniff_delimiter(b"email\tname\na@b.nl\tA\n"), b'\t');
+    }
+
+    #[test]
+    fn sniff_ignores_delimiters_inside_quotes() {
+        let text = b"\"email;x;y\",name\na@b.nl,A\n";
+        assert_eq!(sniff_delimiter(text), b',');
+    }
+
+    #[test]
+    fn sniff_breaks_ties_by_consistency() {
+        // One of each in the header; the rows agree with `;` only.
+        let text = b"e,f;g\n1,2;3,4\n5,6;7,8\n";
+        assert_eq!(sniff_delimiter(text), b';');
+        // Both agree: the preference order decides.
+        assert_eq!(sniff_delimiter(b"e,f;g\n1,2;3\n"), b',');
+    }
+
+    #[test]
+    fn one_column_defaults_to_comma() {
+        assert_eq!(sniff_delimiter(b"email\na@b.nl\n"), b',');
+        assert_eq!(sniff_delimiter(b""), b',');
+    }
+
+    #[test]
+    fn line_ends_normalises_crlf_and_lone_cr_across_reads() {
+        // One byte at a time, so a `\r\n` is split across reads.
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let Some((&first, rest)) = self.0.split_first() else {
+                    return Ok(0);
+                };
+                buf[0] = first;
+                self.0 = rest;
+                Ok(1)
+            }
+        }
+        let mut out = Vec::new();
+        let mut stream = LineEnds::new(Trickle(b"a\r\nb\rc\n\"d\"  \r\n"));
+        stream.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"a\nb\nc\n\"d\"  \n");
+        assert_eq!(stream.total, out.len() as u64);
+        assert_eq!(stream.last_significant, b'"');
+        assert!(stream.eof);
+    }
+
+    #[test]
+    fn decodes_windows_1252() {
+        let mut out = String::from("x");
+        decode_windows_1252(b"Jos\xe9 \x80 \x93ok\x94", &mut out);
+        assert_eq!(out, "xJosé € “ok”");
+    }
+}

@@ -11,7 +11,7 @@ use crate::diagnostic::{Diagnostic, Finding, Severity};
 use crate::draft::{Draft, DraftError, Templates};
 use crate::judge::{Basis, Judge, Verdict};
 use crate::recipients::suppression::Suppression;
-use crate::recipients::{ColumnMap, Field, InputError, RecipientReader, Row};
+use crate::recipients::{ColumnMap, Field, InputError, RecipientReader, Row, address_key};
 use crate::report::{Emitter, Summary};
 use crate::rules::{self, Levels, RuleId};
 use crate::send::message::UnsubscribeTemplate;
@@ -354,20 +354,13 @@ impl RowChecker<'_, '_> {
 #[derive(Default)]
 pub struct AddressBook {
     addresses: HashMap<u64, AddressState>,
-    buffer: String,
 }
 
 impl AddressBook {
-    /// The key of an address, compared case-insensitively.
-    pub fn key(&mut self, email: &str) -> u64 {
-        self.buffer.clear();
-        self.buffer.push_str(email);
-        if self.buffer.is_ascii() {
-            self.buffer.make_ascii_lowercase();
-        } else {
-            self.buffer = self.buffer.to_lowercase();
-        }
-        xxh3_64(self.buffer.as_bytes())
+    /// The key of an address, compared case-insensitively (the same
+    /// lower-casing as suppression lists).
+    pub fn key(&self, email: &str) -> u64 {
+        xxh3_64(address_key(email).as_bytes())
     }
 
     /// The line of the first row with this address, if one was recorded.
@@ -436,11 +429,10 @@ fn write_outputs(
             .collect();
         out.writer.write_record(&headers).map_err(csv_error)?;
     }
-    let mut keys = AddressBook::default();
     let mut written: std::collections::HashSet<u64> = std::collections::HashSet::new();
     while let Some(row) = reader.next_row()? {
         let email = row.get(Field::Email);
-        let key = keys.key(email);
+        let key = book.key(email);
         let first = book.first_line(key);
         let earlier = first.filter(|&l| l != row.line());
         let ok = book.is_sendable(key);

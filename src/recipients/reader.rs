@@ -160,11 +160,6 @@ impl RecipientReader {
         Ok(Some(Row { reader: self }))
     }
 
-    /// Every listmonk attribute key seen so far.
-    pub fn attribute_keys(&self) -> &std::collections::BTreeSet<String> {
-        todo!()
-    }
-
     /// The physical line of the first row that was not valid UTF-8 and was
     /// decoded as Windows-1252, if any.
     pub fn first_non_utf8_line(&self) -> Option<u64> {

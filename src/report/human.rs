@@ -51,8 +51,19 @@ fn snippet(d: &Diagnostic, sources: &mut HashMap<String, Option<Vec<String>>>) -
         .or_insert_with(|| read_head(file, 5_000))
         .as_ref()?;
     let text = lines.get(usize::try_from(line).ok()?.checked_sub(1)?)?;
-    let start = text.len() - text.trim_start().len();
-    let end = text.trim_end().len().max(start);
+    // Underline the field (a CSV header, a draft header) when the line
+    // names it, else the whole line.
+    let (start, end) = match f
+        .field
+        .as_deref()
+        .and_then(|field| text.find(field).map(|at| (at, at + field.len())))
+    {
+        Some(span) => span,
+        None => {
+            let start = text.len() - text.trim_start().len();
+            (start, text.trim_end().len().max(start))
+        }
+    };
     let level = match d.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,

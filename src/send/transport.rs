@@ -76,7 +76,10 @@ impl Connector {
                         fail(format!("cannot read ca_file {}: {e}", ca_file.display()))
                     })?;
                     let certificate = Certificate::from_pem(&pem).map_err(|e| {
-                        fail(format!("ca_file {} is not a PEM certificate: {e}", ca_file.display()))
+                        fail(format!(
+                            "ca_file {} is not a PEM certificate: {e}",
+                            ca_file.display()
+                        ))
                     })?;
                     builder = builder.add_root_certificate(certificate);
                 }
@@ -185,7 +188,10 @@ impl Connector {
         message: &[u8],
     ) -> Result<Delivery, TransportError> {
         let mut options = Vec::new();
-        if !message.is_ascii() && connection.server_info().supports_feature(Extension::EightBitMime)
+        if !message.is_ascii()
+            && connection
+                .server_info()
+                .supports_feature(Extension::EightBitMime)
         {
             options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
@@ -211,7 +217,11 @@ impl Connector {
     }
 
     /// Classifies a failed step and resets the session for the next message.
-    fn unfinished(&self, connection: &mut SmtpConnection, e: lettre::transport::smtp::Error) -> Delivery {
+    fn unfinished(
+        &self,
+        connection: &mut SmtpConnection,
+        e: lettre::transport::smtp::Error,
+    ) -> Delivery {
         let delivery = if e.is_permanent() {
             Delivery::Refused(e.to_string())
         } else {

@@ -16,6 +16,8 @@ pub struct Cli {
 pub enum Command {
     /// Judge every recipient and check the draft; report what stands in the way.
     Lint(LintArgs),
+    /// Lint, then send one personal message per sendable recipient (resumable, never twice).
+    Send(SendArgs),
     /// List every rule with its default level and what it checks.
     Rules,
     /// Print a rule's full explanation: what, why, an example, how to fix.
@@ -66,4 +68,44 @@ pub struct LintArgs {
     /// Write one row per recipient: address, row, basis, sendable, rules (GDPR 5(2) record).
     #[arg(long, value_name = "FILE.csv")]
     pub report_out: Option<PathBuf>,
+}
+
+/// Output formats of `send`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SendFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SendArgs {
+    /// The campaign file (campaign.toml).
+    pub campaign: PathBuf,
+    /// Write every message to DIR/NNNNNN.eml instead of sending.
+    #[arg(long, value_name = "DIR")]
+    pub dry_run: Option<PathBuf>,
+    /// Send only to the sendable recipients when some are blocked.
+    #[arg(long)]
+    pub skip_blocked: bool,
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Send at most N messages in this run; the rest stay for the next run.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Re-send messages whose outcome an earlier run did not record (may duplicate).
+    #[arg(long)]
+    pub resend_unknown: bool,
+    /// Send only the recipients whose address hashes to shard K of N.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<mailgate::send::Shard>,
+    /// The journal file (default: <campaign>.journal.jsonl beside the campaign).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Allow tls = "none" to a host that is not loopback (mail and password in clear text).
+    #[arg(long)]
+    pub allow_plaintext: bool,
+    /// Output format of the final summary.
+    #[arg(long, value_enum, default_value_t = SendFormat::Human)]
+    pub format: SendFormat,
 }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use cli::{Cli, Command, Format, LintArgs};
+use cli::{Cli, Command, Format, LintArgs, SendArgs, SendFormat};
 use mailgate::campaign::{Campaign, Overrides};
 use mailgate::lint::Outputs;
 use mailgate::report::{
@@ -60,6 +60,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Lint(args) => lint(args),
+        Command::Send(args) => send(args),
         Command::Rules => {
             let mut out = anstream::stdout().lock();
             writeln!(
@@ -172,4 +173,193 @@ fn write_report(
         }
     }
     Ok(())
+}
+
+fn send(args: SendArgs) -> anyhow::Result<Outcome> {
+    use std::io::IsTerminal;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use mailgate::send::{self, Counters, SendError, SendOptions};
+
+    let campaign = Campaign::load(Some(&args.campaign), &Overrides::default())
+        .map_err(|errors| anyhow::anyhow!("{errors}"))
+        .context("the campaign settings are not usable")?;
+    let options = SendOptions {
+        dry_run: args.dry_run.clone(),
+        skip_blocked: args.skip_blocked,
+        limit: args.limit,
+        resend_unknown: args.resend_unknown,
+        shard: args.shard,
+        journal: args.journal.clone(),
+        allow_plaintext: args.allow_plaintext,
+    };
+
+    // The gate: the whole lint, its report on stderr (stdout is for --format json).
+    let mut report = HumanEmitter::new();
+    let gate = send::gate(&campaign, &mut report)?;
+    {
+        let mut err = anstream::stderr().lock();
+        report.finish(&gate.lint, &mut err)?;
+    }
+    if let Err(refused) = gate.check(&options) {
+        eprintln!("mailgate: {refused}");
+        return Ok(Outcome::Violations);
+    }
+    if gate.recipient_errors > 0 {
+        eprintln!(
+            "mailgate: skipping {} blocked recipient(s) (--skip-blocked)",
+            gate.lint.blocked
+        );
+    }
+
+    if options.dry_run.is_none() && !args.yes {
+        let relay = campaign
+            .smtp
+            .as_ref()
+            .map(|s| format!("{}:{}", s.host, s.port))
+            .unwrap_or_else(|| "(no [smtp])".to_owned());
+        if !io::stdin().is_terminal() {
+            anyhow::bail!(
+                "send asks for confirmation, but there is no terminal; pass --yes to send to up to \
+                 {} recipient(s) via {relay}",
+                gate.lint.sendable
+            );
+        }
+        eprint!(
+            "Send \"{}\" to up to {} recipient(s) via {relay}? [y/N] ",
+            campaign.name, gate.lint.sendable
+        );
+        let mut answer = String::new();
+        io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "ja" | "j") {
+            eprintln!("mailgate: nothing sent");
+            return Ok(Outcome::Violations);
+        }
+    }
+
+    // Ctrl-C: finish what is in flight, write the journal, exit 1 with a hint.
+    static STOP: AtomicBool = AtomicBool::new(false);
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            // A second Ctrl-C: the journal is consistent at any moment.
+            std::process::exit(130);
+        }
+        eprintln!("\nmailgate: stopping after the messages in flight (Ctrl-C again to quit now)");
+    });
+
+    let counters = Counters::default();
+    let done = AtomicBool::new(false);
+    let progress = std::thread::scope(|scope| {
+        let bar = io::stderr()
+            .is_terminal()
+            .then(|| progress_bar(&counters, &done, scope));
+        let result = send::run(&campaign, &gate, &options, &counters, &STOP);
+        done.store(true, Ordering::SeqCst);
+        if let Some(bar) = bar {
+            let _ = bar.join();
+        }
+        result
+    });
+    let summary = match progress {
+        Ok(summary) => summary,
+        Err(SendError::Refused(message)) => {
+            eprintln!("mailgate: {message}");
+            return Ok(Outcome::Violations);
+        }
+        Err(SendError::Transport(e)) => {
+            eprintln!(
+                "mailgate: error: {e}; the journal is intact, fix the cause and run send again"
+            );
+            return Ok(Outcome::Violations);
+        }
+        Err(e) => return Err(e.into()),
+    };
+
+    match args.format {
+        SendFormat::Json => {
+            let json = serde_json::json!({
+                "mailgate": mailgate::report::VERSION,
+                "summary": summary,
+            });
+            println!("{json}");
+        }
+        SendFormat::Human => {
+            let what = if options.dry_run.is_some() {
+                "written"
+            } else {
+                "sent"
+            };
+            eprintln!(
+                "{} recipients, {} sendable, {} blocked: {} {what}, {} already sent, {} failed, \
+                 {} deferred, {} unknown",
+                summary.recipients,
+                summary.sendable,
+                summary.blocked,
+                summary.sent,
+                summary.already_sent,
+                summary.failed,
+                summary.deferred,
+                summary.unknown
+            );
+            if let Some(dir) = &options.dry_run {
+                eprintln!("messages written to {}", dir.display());
+            }
+        }
+    }
+    let interrupted = STOP.load(Ordering::SeqCst);
+    if interrupted || (!summary.complete() && options.dry_run.is_none()) {
+        let mut hint = format!("mailgate send {}", args.campaign.display());
+        if options.skip_blocked {
+            hint.push_str(" --skip-blocked");
+        }
+        if let Some(shard) = options.shard {
+            hint.push_str(&format!(" --shard {}/{}", shard.index, shard.count));
+        }
+        if let Some(journal) = &options.journal {
+            hint.push_str(&format!(" --journal {}", journal.display()));
+        }
+        if summary.deferred > 0 || interrupted {
+            eprintln!("mailgate: not everyone was sent; resume with: {hint}");
+        }
+        if summary.unknown > 0 {
+            eprintln!(
+                "mailgate: {} message(s) may or may not have gone out (a run stopped between \
+                 sending and recording); check the relay's log, then re-send them with: {hint} \
+                 --resend-unknown",
+                summary.unknown
+            );
+        }
+        return Ok(Outcome::Violations);
+    }
+    Ok(Outcome::Clean)
+}
+
+/// A progress bar (sent / failed / deferred, rate, ETA) fed from the counters.
+fn progress_bar<'s>(
+    counters: &'s mailgate::send::Counters,
+    done: &'s std::sync::atomic::AtomicBool,
+    scope: &'s std::thread::Scope<'s, '_>,
+) -> std::thread::ScopedJoinHandle<'s, ()> {
+    use std::sync::atomic::Ordering;
+    scope.spawn(move || {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} {msg} {per_sec} ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        while !done.load(Ordering::SeqCst) {
+            let sent = counters.sent.load(Ordering::Relaxed);
+            let failed = counters.failed.load(Ordering::Relaxed);
+            let deferred = counters.deferred.load(Ordering::Relaxed);
+            bar.set_length(counters.queued.load(Ordering::Relaxed));
+            bar.set_position(sent + failed + deferred);
+            bar.set_message(format!(
+                "sent {sent} · failed {failed} · deferred {deferred}"
+            ));
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        bar.finish_and_clear();
+    })
 }

@@ -34,12 +34,21 @@ const REPLACED_HEADERS: &[&str] = &[
     "return-path",
     "delivered-to",
     "x-unsent",
-    "x-mozilla-draft-info",
-    "x-mozilla-status",
-    "x-mozilla-status2",
-    "x-mozilla-keys",
     "x-account-key",
+    "x-identity-key",
+    "fcc",
+    "x-uniform-type-identifier",
 ];
+
+/// Mail clients' private draft bookkeeping (Thunderbird's `X-Mozilla-*`,
+/// Apple Mail's `X-Apple-*`), never meant to leave the sender's machine.
+const PRIVATE_PREFIXES: &[&str] = &["x-mozilla-", "x-apple-"];
+
+fn is_kept(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    !REPLACED_HEADERS.contains(&name.as_str())
+        && !PRIVATE_PREFIXES.iter().any(|p| name.starts_with(p))
+}
 
 /// Why one recipient's message could not be built. Never contains a secret.
 #[derive(Debug, thiserror::Error)]
@@ -136,7 +145,7 @@ impl<'a> MessageFactory<'a> {
         let kept_headers = draft
             .headers
             .iter()
-            .filter(|h| !REPLACED_HEADERS.contains(&h.name.to_ascii_lowercase().as_str()))
+            .filter(|h| is_kept(&h.name))
             .map(|h| (h.name.clone(), h.value.clone()))
             .collect();
         let mut variables: Vec<String> = templates.variables().iter().cloned().collect();
@@ -307,8 +316,9 @@ fn quote_display_name(name: &str) -> String {
 
 /// A template context from a recipient's values.
 fn context_value(values: &BTreeMap<&str, &str>) -> minijinja::Value {
-    values
+    let map: BTreeMap<String, minijinja::Value> = values
         .iter()
         .map(|(k, v)| (k.to_string(), minijinja::Value::from(*v)))
-        .collect()
+        .collect();
+    minijinja::Value::from(map)
 }

@@ -1,5 +1,609 @@
 //! `mailgate send` (SPEC §5): the gate, message rendering, SMTP transport,
 //! the journal, and progress.
+//!
+//! The flow: [`gate`] runs the whole lint and decides whether sending may
+//! start; [`run`] then reads the list once more, renders one message per
+//! sendable recipient on the calling thread, and hands them to
+//! `connections` worker threads, each holding one SMTP session. Workers take
+//! small batches: record the batch's attempts, commit the journal once
+//! (one fsync for the batch), then run the transactions and record the
+//! outcomes, which ride along with the next commit.
 
+pub mod journal;
 pub mod message;
+mod rate;
 pub mod transport;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use lettre::address::Envelope;
+use serde::Serialize;
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::campaign::Campaign;
+use crate::diagnostic::{Diagnostic, Scope, Severity};
+use crate::draft::{Draft, Templates};
+use crate::lint::{AddressBook, LintError, Outputs};
+use crate::recipients::{Field, RecipientReader, address_key};
+use crate::report::{Emitter, Summary};
+use journal::{Fingerprints, Journal, JournalError, JournalHeader, Status};
+use message::MessageFactory;
+use rate::RateLimiter;
+use transport::{Connector, Delivery, TransportError};
+
+/// Attempts recorded and committed together before their transactions.
+const BATCH: usize = 16;
+/// Tries of one message within a run (4xx replies, dropped sessions).
+const TRIES: u32 = 5;
+/// The first retry's wait; it doubles each time.
+const BACKOFF: Duration = Duration::from_millis(200);
+
+/// `--shard K/N`: this machine's share of the list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based.
+    pub index: u32,
+    pub count: u32,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bad = || format!("`{text}` is not a shard: write K/N with 1 ≤ K ≤ N, e.g. 2/4");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let index: u32 = k.trim().parse().map_err(|_| bad())?;
+        let count: u32 = n.trim().parse().map_err(|_| bad())?;
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// True when the address (any case) belongs to this shard. The hash is
+    /// xxh3 of the lower-case address: stable across machines and versions.
+    pub fn holds(&self, address: &str) -> bool {
+        xxh3_64(address_key(address).as_bytes()) % u64::from(self.count)
+            == u64::from(self.index - 1)
+    }
+}
+
+/// What the user asked `send` to do.
+#[derive(Clone, Debug, Default)]
+pub struct SendOptions {
+    /// Write messages to this directory instead of sending.
+    pub dry_run: Option<PathBuf>,
+    pub skip_blocked: bool,
+    /// Send at most this many messages in this run.
+    pub limit: Option<u64>,
+    pub resend_unknown: bool,
+    pub shard: Option<Shard>,
+    /// The journal file, instead of the default beside the campaign.
+    pub journal: Option<PathBuf>,
+    /// Permit `tls = "none"` to a host that is not loopback.
+    pub allow_plaintext: bool,
+}
+
+/// SPEC §5's JSON summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SendSummary {
+    pub recipients: u64,
+    pub sendable: u64,
+    pub blocked: u64,
+    /// Sent in this run (written, for a dry run).
+    pub sent: u64,
+    /// Sent by earlier runs of the same journal.
+    pub already_sent: u64,
+    /// Refused permanently (this run or earlier).
+    pub failed: u64,
+    /// Still to be retried: 4xx, dropped sessions, interrupted.
+    pub deferred: u64,
+    /// Attempts whose outcome no run recorded (not re-sent without
+    /// `--resend-unknown`).
+    pub unknown: u64,
+}
+
+impl SendSummary {
+    /// True when every sendable recipient of this shard has been sent.
+    pub fn complete(&self) -> bool {
+        self.failed == 0 && self.deferred == 0 && self.unknown == 0
+    }
+}
+
+/// Why `send` did not send (or stopped).
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Exit 2: an input could not be read.
+    #[error(transparent)]
+    Lint(#[from] LintError),
+    /// Exit 1: lint errors stand.
+    #[error("{0}")]
+    Refused(String),
+    /// Exit 2: settings that make sending impossible.
+    #[error("{0}")]
+    Setup(String),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// Exit 1: the relay cannot be used (after part of the run, maybe).
+    #[error("{0}")]
+    Transport(#[from] TransportError),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+/// The lint's verdict, as far as sending is concerned.
+pub struct Gate {
+    pub lint: Summary,
+    /// Error-level diagnostics about the campaign, draft or list as a whole.
+    pub blocking_errors: u64,
+    /// Error-level diagnostics about single recipients.
+    pub recipient_errors: u64,
+    addresses: AddressBook,
+}
+
+/// Counts errors by scope and passes every diagnostic on.
+struct ScopeCounter<'e> {
+    inner: &'e mut dyn Emitter,
+    blocking: u64,
+    recipient: u64,
+}
+
+impl Emitter for ScopeCounter<'_> {
+    fn diagnostic(&mut self, d: &Diagnostic) -> io::Result<()> {
+        if d.severity == Severity::Error {
+            if d.scope == Scope::Recipient {
+                self.recipient += 1;
+            } else {
+                self.blocking += 1;
+            }
+        }
+        self.inner.diagnostic(d)
+    }
+
+    fn finish(&mut self, summary: &Summary, out: &mut dyn io::Write) -> io::Result<()> {
+        self.inner.finish(summary, out)
+    }
+}
+
+/// Runs the whole lint; `report` receives its diagnostics (to show them).
+pub fn gate(campaign: &Campaign, report: &mut dyn Emitter) -> Result<Gate, LintError> {
+    let mut counter = ScopeCounter {
+        inner: report,
+        blocking: 0,
+        recipient: 0,
+    };
+    let (lint, addresses) =
+        crate::lint::lint_with_addresses(campaign, &mut counter, &Outputs::default())?;
+    Ok(Gate {
+        lint,
+        blocking_errors: counter.blocking,
+        recipient_errors: counter.recipient,
+        addresses,
+    })
+}
+
+impl Gate {
+    /// Whether sending may start, and if not, why (SPEC §5: any campaign,
+    /// draft or list error refuses; recipient errors refuse too unless
+    /// `--skip-blocked`).
+    pub fn check(&self, options: &SendOptions) -> Result<(), SendError> {
+        if self.blocking_errors > 0 {
+            return Err(SendError::Refused(format!(
+                "not sending: {} error(s) in the campaign, draft or list must be fixed first \
+                 (see the report above; `mailgate lint` shows the same)",
+                self.blocking_errors
+            )));
+        }
+        if self.recipient_errors > 0 && !options.skip_blocked {
+            return Err(SendError::Refused(format!(
+                "not sending: {} recipient(s) are blocked by {} error(s); fix them, or pass \
+                 --skip-blocked to send only to the {} sendable",
+                self.lint.blocked, self.recipient_errors, self.lint.sendable
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The journal a campaign's send uses by default: `<name>.journal.jsonl`
+/// beside the campaign file, with the shard in the name.
+pub fn default_journal(campaign_file: &Path, shard: Option<Shard>) -> PathBuf {
+    let stem = campaign_file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "campaign".to_owned());
+    let name = match shard {
+        Some(s) => format!("{stem}.shard-{}-of-{}.journal.jsonl", s.index, s.count),
+        None => format!("{stem}.journal.jsonl"),
+    };
+    campaign_file.with_file_name(name)
+}
+
+/// Live counters, shared with the progress display.
+#[derive(Default, Debug)]
+pub struct Counters {
+    pub sent: AtomicU64,
+    pub failed: AtomicU64,
+    pub deferred: AtomicU64,
+    /// Messages queued for this run (the progress bar's length).
+    pub queued: AtomicU64,
+}
+
+/// One message ready for the wire.
+struct Outgoing {
+    address: String,
+    message_id: String,
+    envelope: Envelope,
+    bytes: Vec<u8>,
+}
+
+/// Sends (or, with `--dry-run`, writes) the campaign. `stop` is set by
+/// Ctrl-C: in-flight messages finish, the rest is left for the next run.
+pub fn run(
+    campaign: &Campaign,
+    gate: &Gate,
+    options: &SendOptions,
+    counters: &Counters,
+    stop: &AtomicBool,
+) -> Result<SendSummary, SendError> {
+    let draft = Draft::load(&campaign.draft).map_err(LintError::from)?;
+    let (templates, _) = Templates::compile(&draft);
+    let factory = MessageFactory::new(campaign, &draft, &templates).map_err(SendError::Setup)?;
+
+    let mut summary = SendSummary {
+        recipients: gate.lint.recipients,
+        sendable: gate.lint.sendable,
+        blocked: gate.lint.blocked,
+        ..SendSummary::default()
+    };
+
+    // Where messages go: a directory, or the relay with a journal.
+    let (sink, state) = match &options.dry_run {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                SendError::Setup(format!(
+                    "cannot create the dry-run directory {}: {e}",
+                    dir.display()
+                ))
+            })?;
+            (Sink::Directory(dir.clone()), None)
+        }
+        None => {
+            let smtp = campaign.smtp.as_ref().ok_or_else(|| {
+                SendError::Setup(
+                    "the campaign has no [smtp] table: add host, port and tls, or use \
+                     --dry-run DIR to write the messages instead"
+                        .to_owned(),
+                )
+            })?;
+            let campaign_file = campaign
+                .path
+                .as_deref()
+                .ok_or_else(|| SendError::Setup("send needs a campaign file".to_owned()))?;
+            let connector = Connector::new(smtp, options.allow_plaintext)?;
+            let journal_path = options
+                .journal
+                .clone()
+                .unwrap_or_else(|| default_journal(campaign_file, options.shard));
+            let fingerprints =
+                Fingerprints::of_files(campaign_file, &campaign.draft, &campaign.recipients)?;
+            let (journal, state) = Journal::open(
+                &journal_path,
+                JournalHeader::new(&campaign.name, fingerprints),
+            )?;
+            let rate = smtp.rate.map(RateLimiter::new);
+            (
+                Sink::Relay {
+                    connector,
+                    journal,
+                    rate,
+                    connections: smtp.connections.max(1) as usize,
+                },
+                Some(state),
+            )
+        }
+    };
+
+    // Pick this run's recipients and render their messages.
+    let workers = match &sink {
+        Sink::Directory(_) => 1,
+        Sink::Relay { connections, .. } => *connections,
+    };
+    let (sender, receiver) = mpsc::sync_channel::<Outgoing>(workers * BATCH * 2);
+    let receiver = Arc::new(Mutex::new(receiver));
+    let failure: Mutex<Option<SendError>> = Mutex::new(None);
+    let sequence = AtomicU64::new(0);
+
+    std::thread::scope(|scope| -> Result<(), SendError> {
+        for _ in 0..workers {
+            let receiver = Arc::clone(&receiver);
+            let sink = &sink;
+            let failure = &failure;
+            let sequence = &sequence;
+            scope.spawn(move || {
+                if let Err(e) = sink.work(&receiver, counters, stop, sequence) {
+                    stop.store(true, Ordering::SeqCst);
+                    failure.lock().expect("not poisoned").get_or_insert(e);
+                }
+            });
+        }
+        let produced = produce(
+            campaign,
+            gate,
+            options,
+            &factory,
+            state.as_ref(),
+            &mut summary,
+            counters,
+            stop,
+            &sender,
+        );
+        drop(sender);
+        produced
+    })?;
+
+    if let Some(e) = failure.into_inner().expect("not poisoned") {
+        if let Sink::Relay { journal, .. } = sink {
+            // Keep what was recorded before reporting the failure.
+            let _ = journal.close();
+        }
+        return Err(e);
+    }
+    summary.sent = counters.sent.load(Ordering::SeqCst);
+    summary.failed += counters.failed.load(Ordering::SeqCst);
+    summary.deferred += counters.deferred.load(Ordering::SeqCst);
+    if let Sink::Relay { journal, .. } = sink {
+        journal.close()?;
+    }
+    Ok(summary)
+}
+
+/// Reads the list again and queues a message for every recipient this run
+/// should send to. Returns after the last one is queued (or on `stop`).
+#[allow(clippy::too_many_arguments)]
+fn produce(
+    campaign: &Campaign,
+    gate: &Gate,
+    options: &SendOptions,
+    factory: &MessageFactory<'_>,
+    state: Option<&journal::JournalState>,
+    summary: &mut SendSummary,
+    counters: &Counters,
+    stop: &AtomicBool,
+    queue: &mpsc::SyncSender<Outgoing>,
+) -> Result<(), SendError> {
+    let mut reader =
+        RecipientReader::open(&campaign.recipients, &campaign.columns).map_err(LintError::from)?;
+    let mut values: BTreeMap<String, String> = BTreeMap::new();
+    let mut queued = 0u64;
+    while let Some(row) = reader.next_row().map_err(LintError::from)? {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let address = row.get(Field::Email);
+        let key = gate.addresses.key(address);
+        // Sendable, and the first row that holds the address: sent once.
+        if !gate.addresses.is_sendable(key) || gate.addresses.first_line(key) != Some(row.line()) {
+            continue;
+        }
+        if options.shard.is_some_and(|s| !s.holds(address)) {
+            continue;
+        }
+        match state.and_then(|s| s.status(address)) {
+            Some(Status::Sent) => {
+                summary.already_sent += 1;
+                continue;
+            }
+            Some(Status::Failed) => {
+                summary.failed += 1;
+                continue;
+            }
+            Some(Status::Unknown) if !options.resend_unknown => {
+                summary.unknown += 1;
+                continue;
+            }
+            _ => {}
+        }
+        if options.limit.is_some_and(|limit| queued >= limit) {
+            // Left for a later run: still to do.
+            summary.deferred += 1;
+            continue;
+        }
+        values.clear();
+        for variable in factory.variables() {
+            values.insert(variable.clone(), row.var(variable).unwrap_or("").to_owned());
+        }
+        let message = match factory.build(address, &values) {
+            Ok(message) => message,
+            Err(e) => {
+                return Err(SendError::Refused(format!(
+                    "{}:{}: {address}: {e}",
+                    crate::lint::display(&campaign.recipients),
+                    row.line()
+                )));
+            }
+        };
+        queued += 1;
+        counters.queued.fetch_add(1, Ordering::SeqCst);
+        let outgoing = Outgoing {
+            address: address.to_owned(),
+            message_id: factory.message_id(address),
+            envelope: message.envelope().clone(),
+            bytes: message.formatted(),
+        };
+        if queue.send(outgoing).is_err() {
+            // Every worker has stopped (an error, reported by the caller).
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Where a worker puts messages.
+enum Sink {
+    Directory(PathBuf),
+    Relay {
+        connector: Connector,
+        journal: Journal,
+        rate: Option<RateLimiter>,
+        connections: usize,
+    },
+}
+
+impl Sink {
+    /// One worker's loop: take a batch, journal it, deliver it.
+    fn work(
+        &self,
+        queue: &Mutex<mpsc::Receiver<Outgoing>>,
+        counters: &Counters,
+        stop: &AtomicBool,
+        sequence: &AtomicU64,
+    ) -> Result<(), SendError> {
+        let mut session = None;
+        loop {
+            let batch = take_batch(queue);
+            if batch.is_empty() {
+                break;
+            }
+            match self {
+                Sink::Directory(dir) => {
+                    for outgoing in batch {
+                        let n = sequence.fetch_add(1, Ordering::SeqCst) + 1;
+                        let path = dir.join(format!("{n:06}.eml"));
+                        std::fs::write(&path, &outgoing.bytes).map_err(|e| {
+                            SendError::Setup(format!("cannot write {}: {e}", path.display()))
+                        })?;
+                        counters.sent.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                Sink::Relay {
+                    connector,
+                    journal,
+                    rate,
+                    ..
+                } => {
+                    for outgoing in &batch {
+                        journal.record_attempt(&outgoing.address, &outgoing.message_id)?;
+                    }
+                    // The durability invariant: attempts are on disk before
+                    // any of these messages reaches the server.
+                    journal.commit()?;
+                    let mut rest = batch.into_iter();
+                    for outgoing in rest.by_ref() {
+                        if stop.load(Ordering::SeqCst) {
+                            journal
+                                .record_deferred(&outgoing.address, "interrupted before sending")?;
+                            counters.deferred.fetch_add(1, Ordering::SeqCst);
+                            continue;
+                        }
+                        if let Some(rate) = rate {
+                            rate.wait();
+                        }
+                        let outcome =
+                            deliver_with_retries(connector, &mut session, &outgoing, stop);
+                        match outcome {
+                            Ok(Delivery::Accepted(reply)) => {
+                                journal.record_sent(&outgoing.address, &reply)?;
+                                counters.sent.fetch_add(1, Ordering::SeqCst);
+                            }
+                            Ok(Delivery::Refused(reply)) => {
+                                journal.record_failed(&outgoing.address, &reply)?;
+                                counters.failed.fetch_add(1, Ordering::SeqCst);
+                            }
+                            Ok(Delivery::Deferred(reply)) => {
+                                journal.record_deferred(&outgoing.address, &reply)?;
+                                counters.deferred.fetch_add(1, Ordering::SeqCst);
+                            }
+                            Err(e) => {
+                                // The relay refuses us altogether: nothing of
+                                // this batch was delivered; retry next run.
+                                journal.record_deferred(&outgoing.address, &e.what)?;
+                                counters.deferred.fetch_add(1, Ordering::SeqCst);
+                                for outgoing in rest {
+                                    journal.record_deferred(
+                                        &outgoing.address,
+                                        "not sent: run stopped",
+                                    )?;
+                                    counters.deferred.fetch_add(1, Ordering::SeqCst);
+                                }
+                                journal.commit()?;
+                                return Err(e.into());
+                            }
+                        }
+                    }
+                }
+            }
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+        }
+        if let Sink::Relay { journal, .. } = self {
+            journal.commit()?;
+        }
+        if let Some(mut connection) = session {
+            let _: Result<_, _> =
+                lettre::transport::smtp::client::SmtpConnection::quit(&mut connection);
+        }
+        Ok(())
+    }
+}
+
+/// Up to [`BATCH`] messages: waits for the first, takes what else is ready.
+fn take_batch(queue: &Mutex<mpsc::Receiver<Outgoing>>) -> Vec<Outgoing> {
+    let receiver = queue.lock().expect("not poisoned");
+    let mut batch = Vec::with_capacity(BATCH);
+    if let Ok(first) = receiver.recv() {
+        batch.push(first);
+        while batch.len() < BATCH {
+            match receiver.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+    }
+    batch
+}
+
+/// Delivers one message, retrying 4xx replies and dropped sessions with
+/// exponential backoff on a fresh session.
+fn deliver_with_retries(
+    connector: &Connector,
+    session: &mut Option<lettre::transport::smtp::client::SmtpConnection>,
+    outgoing: &Outgoing,
+    stop: &AtomicBool,
+) -> Result<Delivery, TransportError> {
+    let mut wait = BACKOFF;
+    let mut last = Delivery::Deferred("not tried".to_owned());
+    for attempt in 0..TRIES {
+        if attempt > 0 {
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            std::thread::sleep(wait);
+            wait *= 2;
+        }
+        if session.as_ref().is_none_or(|s| s.has_broken()) {
+            *session = match connector.connect() {
+                Ok(connection) => Some(connection),
+                Err(Ok(reason)) => {
+                    last = Delivery::Deferred(reason);
+                    continue;
+                }
+                Err(Err(fatal)) => return Err(fatal),
+            };
+        }
+        let connection = session.as_mut().expect("connected above");
+        match connector.deliver(connection, &outgoing.envelope, &outgoing.bytes)? {
+            Delivery::Deferred(reason) => last = Delivery::Deferred(reason),
+            done => return Ok(done),
+        }
+    }
+    Ok(last)
+}

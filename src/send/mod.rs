@@ -446,7 +446,8 @@ fn produce(
     Ok(())
 }
 
-/// Where a worker puts messages.
+/// Where a worker puts messages. (One exists per run; its size is no concern.)
+#[allow(clippy::large_enum_variant)]
 enum Sink {
     Directory(PathBuf),
     Relay {

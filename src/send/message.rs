@@ -206,6 +206,23 @@ impl<'a> MessageFactory<'a> {
         if let Some(url) = &unsubscribe_url {
             context.insert("unsubscribe_url", url);
         }
+        // In HTML the URL we built goes in as is, with only the characters
+        // that matter in an attribute escaped: minijinja's auto-escape would
+        // also write every `/` as `&#x2f;`, which is valid but makes links
+        // look mangled to people and filters.
+        let html_context = {
+            let mut map: BTreeMap<String, minijinja::Value> = context
+                .iter()
+                .map(|(k, v)| (k.to_string(), minijinja::Value::from(*v)))
+                .collect();
+            if let Some(url) = &unsubscribe_url {
+                map.insert(
+                    "unsubscribe_url".to_owned(),
+                    minijinja::Value::from_safe_string(escape_attribute(url)),
+                );
+            }
+            minijinja::Value::from(map)
+        };
         let context = context_value(&context);
 
         let subject = match self.draft.subject {
@@ -249,7 +266,14 @@ impl<'a> MessageFactory<'a> {
         for (index, part) in self.draft.parts.iter().enumerate() {
             let text = self
                 .templates
-                .render(TemplateSource::Part(index), &context)
+                .render(
+                    TemplateSource::Part(index),
+                    if part.kind == PartKind::Html {
+                        &html_context
+                    } else {
+                        &context
+                    },
+                )
                 .map_err(|e| BuildError::Template(part.kind.mime(), e.to_string()))?;
             bodies.push(match part.kind {
                 PartKind::Plain => SinglePart::plain(text),
@@ -312,6 +336,22 @@ fn quote_display_name(name: &str) -> String {
     } else {
         format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
     }
+}
+
+/// Escapes what may not appear raw in a quoted HTML attribute or text.
+fn escape_attribute(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A template context from a recipient's values.

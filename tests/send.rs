@@ -552,3 +552,62 @@ fn killed_and_resumed_sends_nobody_twice() {
     assert_eq!(s["deferred"], 0, "{s}");
     assert_eq!(s["failed"], 0, "{s}");
 }
+
+/// Issue 4's acceptance: the README demo, sent twice to a local relay,
+/// delivers each sendable recipient's message exactly once.
+#[test]
+fn the_demo_sent_twice_delivers_each_message_once() {
+    let server = SmtpServer::start(
+        SmtpOptions::new()
+            .auth("nieuwsbrief@delinde.example", PASSWORD)
+            .auth_plaintext(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    for entry in std::fs::read_dir(&demo).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let campaign = dir.path().join("campaign.toml");
+    let toml = std::fs::read_to_string(&campaign).unwrap();
+    assert!(toml.contains("port = 2525"), "the demo's relay port moved");
+    std::fs::write(
+        &campaign,
+        toml.replace("port = 2525", &format!("port = {}", server.port())),
+    )
+    .unwrap();
+    let send = || {
+        Command::new(env!("CARGO_BIN_EXE_mailgate"))
+            .args([
+                "send",
+                campaign.to_str().unwrap(),
+                "--yes",
+                "--skip-blocked",
+                "--format",
+                "json",
+            ])
+            .env("MAILGATE_SMTP_PASSWORD", PASSWORD)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let first = send();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(summary(&first)["sent"], 25);
+    let second = send();
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert_eq!(summary(&second)["sent"], 0);
+    assert_eq!(summary(&second)["already_sent"], 25);
+    let counts = server.rcpt_counts();
+    assert_eq!(counts.len(), 25, "{counts:?}");
+    assert!(counts.values().all(|&c| c == 1), "{counts:?}");
+    // Blocked people were never mailed: the demo's no-consent rows, the
+    // opted-out and the suppressed.
+    for never in [
+        "stijn.bosman@example.nl",
+        "femke.dijkstra@example.nl",
+        "marieke.meijer@example.nl",
+    ] {
+        assert!(!counts.contains_key(never), "{never} was mailed");
+    }
+}

@@ -103,6 +103,17 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
 }
 
+/// Every problem of the campaign settings, one per line.
+fn config_error(errors: mailgate::campaign::ConfigErrors) -> anyhow::Error {
+    let lines: Vec<String> = errors.0.iter().map(|e| format!("  {e}")).collect();
+    anyhow::anyhow!(
+        "the campaign settings are not usable ({} problem{}):\n{}",
+        lines.len(),
+        if lines.len() == 1 { "" } else { "s" },
+        lines.join("\n")
+    )
+}
+
 fn strsim_hint(name: &str, names: &[&str]) -> String {
     names
         .iter()
@@ -119,8 +130,7 @@ fn lint(args: LintArgs) -> anyhow::Result<Outcome> {
         products: args.products,
     };
     let campaign = Campaign::load(args.campaign.as_deref(), &overrides)
-        .map_err(|errors| anyhow::anyhow!("{errors}"))
-        .context("the campaign settings are not usable")?;
+        .map_err(config_error)?;
     let mut emitter: Box<dyn Emitter> = match args.format {
         Format::Human => Box::new(HumanEmitter::new()),
         Format::Json => Box::new(JsonEmitter::new().context("cannot create a temporary file")?),
@@ -182,8 +192,7 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
     use mailgate::send::{self, Counters, SendError, SendOptions};
 
     let campaign = Campaign::load(Some(&args.campaign), &Overrides::default())
-        .map_err(|errors| anyhow::anyhow!("{errors}"))
-        .context("the campaign settings are not usable")?;
+        .map_err(config_error)?;
     let options = SendOptions {
         dry_run: args.dry_run.clone(),
         skip_blocked: args.skip_blocked,

@@ -1,0 +1,207 @@
+//! Input mailgate cannot work with: one clear message naming the file (and
+//! line), exit code 2, no panic, and no half-written output.
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+
+const DRAFT: &str = "From: Shop <news@shop.example>\r\nTo: news@shop.example\r\n\
+Subject: Hallo {{ first_name }}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+Beste {{ first_name }}, afmelden: {{ unsubscribe_url }}\r\n";
+
+fn lint(dir: &Path, args: &[&str]) -> Output {
+    Command::cargo_bin("mailgate")
+        .unwrap()
+        .current_dir(dir)
+        .arg("lint")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn assert_tool_error(output: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "stderr lacks {needle:?}: {stderr}");
+    }
+}
+
+fn case(csv: &[u8]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("r.csv"), csv).unwrap();
+    std::fs::write(dir.path().join("d.eml"), DRAFT).unwrap();
+    dir
+}
+
+const FLAGS: &[&str] = &[
+    "--recipients",
+    "r.csv",
+    "--draft",
+    "d.eml",
+    "--product",
+    "bbq",
+];
+
+#[test]
+fn unbalanced_quote_names_the_line_where_it_opened() {
+    let dir = case(
+        b"email,first_name\njan@example.nl,Jan\n\"piet@example.nl,Piet\nkees@example.nl,Kees\n",
+    );
+    assert_tool_error(&lint(dir.path(), FLAGS), &["r.csv:3", "quote"]);
+}
+
+#[test]
+fn binary_garbage_is_not_a_csv() {
+    let mut bytes = b"email,first_name\n".to_vec();
+    bytes.extend((0..4000u32).map(|i| (i * 7919 % 256) as u8));
+    let dir = case(&bytes);
+    assert_tool_error(&lint(dir.path(), FLAGS), &["r.csv"]);
+}
+
+#[test]
+fn missing_files_are_named() {
+    let dir = case(b"email\njan@example.nl\n");
+    let output = lint(
+        dir.path(),
+        &["--recipients", "nope.csv", "--draft", "d.eml"],
+    );
+    assert_tool_error(&output, &["nope.csv"]);
+    let output = lint(
+        dir.path(),
+        &["--recipients", "r.csv", "--draft", "nope.eml"],
+    );
+    assert_tool_error(&output, &["nope.eml"]);
+    let output = lint(dir.path(), &["missing-campaign.toml"]);
+    assert_tool_error(&output, &["missing-campaign.toml"]);
+}
+
+#[test]
+fn a_draft_that_is_no_message() {
+    let dir = case(b"email\njan@example.nl\n");
+    std::fs::write(
+        dir.path().join("d.eml"),
+        "email,first_name\njan@example.nl,Jan\n",
+    )
+    .unwrap();
+    assert_tool_error(&lint(dir.path(), FLAGS), &["d.eml"]);
+}
+
+#[test]
+fn a_bad_row_is_a_diagnostic_not_the_end_of_the_run() {
+    // A short row, an empty address and a garbage date: diagnostics on those
+    // rows, and the rows after them are still judged.
+    let dir = case(
+        b"email,first_name,consent_at,consent_source\n\
+          jan@example.nl\n\
+          ,Leeg,2026-01-01,form\n\
+          piet@example.nl,Piet,gisteren,form\n\
+          kees@example.nl,Kees,2026-01-01,form\n",
+    );
+    let output = lint(
+        dir.path(),
+        &[
+            "--recipients",
+            "r.csv",
+            "--draft",
+            "d.eml",
+            "--product",
+            "bbq",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["summary"]["recipients"], 4);
+    assert_eq!(json["summary"]["sendable"], 1, "{json}");
+    let rules: Vec<(String, u64)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["scope"] == "recipient")
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(rules.contains(&("no-consent".to_owned(), 2)), "{rules:?}");
+    assert!(
+        rules.contains(&("invalid-address".to_owned(), 3)),
+        "{rules:?}"
+    );
+    assert!(rules.contains(&("invalid-date".to_owned(), 4)), "{rules:?}");
+}
+
+#[test]
+fn a_failed_run_leaves_no_half_written_report() {
+    let dir = case(b"email,first_name\njan@example.nl,Jan\n\"piet@example.nl,Piet\n");
+    let output = lint(
+        dir.path(),
+        &[
+            "--recipients",
+            "r.csv",
+            "--draft",
+            "d.eml",
+            "--format",
+            "json",
+            "--output",
+            "report.json",
+            "--report-out",
+            "why.csv",
+        ],
+    );
+    assert_tool_error(&output, &["r.csv"]);
+    assert!(!dir.path().join("report.json").exists());
+    assert!(!dir.path().join("why.csv").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn report_and_sendable_outputs() {
+    let dir = case(
+        b"email,first_name,consent_at,consent_source\n\
+          jan@example.nl,Jan,2026-01-01,form\n\
+          piet@example.nl,Piet,,\n\
+          JAN@example.nl,Jan,2026-01-01,form\n",
+    );
+    let output = lint(
+        dir.path(),
+        &[
+            "--recipients",
+            "r.csv",
+            "--draft",
+            "d.eml",
+            "--product",
+            "bbq",
+            "--report-out",
+            "why.csv",
+            "--sendable-out",
+            "clean.csv",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let why = std::fs::read_to_string(dir.path().join("why.csv")).unwrap();
+    assert_eq!(
+        why,
+        "address,row,basis,sendable,rules\n\
+         jan@example.nl,2,consent,yes,\n\
+         piet@example.nl,3,none,no,no-consent\n\
+         JAN@example.nl,4,consent,yes,duplicate-address\n"
+    );
+    let clean = std::fs::read_to_string(dir.path().join("clean.csv")).unwrap();
+    assert_eq!(
+        clean,
+        "email,first_name,consent_at,consent_source\njan@example.nl,Jan,2026-01-01,form\n"
+    );
+}

@@ -8,6 +8,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::campaign::Campaign;
 use crate::diagnostic::{Diagnostic, Finding, Severity};
+use crate::draft::templates::BUILTIN_VARIABLES;
 use crate::draft::{Draft, DraftError, Templates};
 use crate::judge::{Basis, Judge, Verdict};
 use crate::recipients::suppression::Suppression;
@@ -76,8 +77,6 @@ struct AddressState {
     blocked: bool,
 }
 
-/// Variables every template may use besides the CSV's columns.
-pub const BUILTIN_VARIABLES: &[&str] = &["email", "unsubscribe_url"];
 
 /// Runs the whole lint, writing diagnostics to `emitter`. Returns the
 /// summary; the caller renders it and chooses the exit code.

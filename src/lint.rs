@@ -77,7 +77,6 @@ struct AddressState {
     blocked: bool,
 }
 
-
 /// Runs the whole lint, writing diagnostics to `emitter`. Returns the
 /// summary; the caller renders it and chooses the exit code.
 pub fn lint(

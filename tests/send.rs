@@ -611,3 +611,53 @@ fn the_demo_sent_twice_delivers_each_message_once() {
         assert!(!counts.contains_key(never), "{never} was mailed");
     }
 }
+
+/// Ctrl-C finishes the messages in flight, writes the journal, exits 1 with
+/// the command to resume; resuming completes the mailing without doubles.
+#[test]
+fn ctrl_c_stops_cleanly_and_the_resume_completes() {
+    let server = SmtpServer::start(tls_server().data_delay(Duration::from_millis(30)));
+    let n = 60;
+    let campaign = Campaign::new(Some(&server), n, 0);
+    let child = campaign
+        .command(&["--yes"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until sending is under way, then interrupt.
+    let started = std::time::Instant::now();
+    while server.received().is_empty() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("resume with: mailgate send"), "{err}");
+    let after_interrupt = server.received().len();
+    assert!(
+        after_interrupt < n,
+        "the interrupt came too late to test anything"
+    );
+
+    let resumed = campaign.send(&["--yes", "--format", "json"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let s = summary(&resumed);
+    assert_eq!(
+        s["unknown"], 0,
+        "in-flight messages were finished and recorded: {s}"
+    );
+    assert_eq!(
+        s["already_sent"].as_u64().unwrap() + s["sent"].as_u64().unwrap(),
+        n as u64,
+        "{s}"
+    );
+    let counts = server.rcpt_counts();
+    assert_eq!(counts.len(), n);
+    assert!(counts.values().all(|&c| c == 1), "{counts:?}");
+}

@@ -450,11 +450,12 @@ fn write_outputs(
                 .write_record([email, &line, basis, ok_text, &fired.join(" ")])
                 .map_err(csv_error)?;
         }
-        if let Some(out) = &mut sendable {
-            if ok && written.insert(key) {
-                let values = (0..rows.columns.columns.len()).map(|i| row.value(i));
-                out.writer.write_record(values).map_err(csv_error)?;
-            }
+        if let Some(out) = &mut sendable
+            && ok
+            && written.insert(key)
+        {
+            let values = (0..rows.columns.columns.len()).map(|i| row.value(i));
+            out.writer.write_record(values).map_err(csv_error)?;
         }
     }
     for out in [report, sendable].into_iter().flatten() {

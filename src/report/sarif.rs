@@ -130,14 +130,14 @@ impl Emitter for SarifEmitter {
         let at = log
             .find(MARKER)
             .ok_or_else(|| io::Error::other("SARIF envelope has no results array"))?;
-        out.write_all(log[..at].as_bytes())?;
+        out.write_all(&log.as_bytes()[..at])?;
         out.write_all(b"\"results\":[")?;
         self.spill.flush()?;
         let file = self.spill.get_mut();
         file.rewind()?;
         io::copy(file, out)?;
         out.write_all(b"]")?;
-        out.write_all(log[at + MARKER.len()..].as_bytes())?;
+        out.write_all(&log.as_bytes()[at + MARKER.len()..])?;
         out.write_all(b"\n")
     }
 }

@@ -26,21 +26,22 @@ pub fn check_config(campaign: &Campaign) -> Vec<Finding> {
         .iter()
         .map(|f| locate(Finding::new(f.rule, &f.message).line(f.line).field(&f.key)))
         .collect();
-    if let Some(smtp) = &campaign.smtp {
-        if smtp.tls == Tls::None && !is_loopback(&smtp.host) {
-            findings.push(locate(
-                Finding::new(
-                    RuleId::InsecureTransport,
-                    format!(
-                        "tls = \"none\" sends mail and the password in clear text to {}; \
+    if let Some(smtp) = &campaign.smtp
+        && smtp.tls == Tls::None
+        && !is_loopback(&smtp.host)
+    {
+        findings.push(locate(
+            Finding::new(
+                RuleId::InsecureTransport,
+                format!(
+                    "tls = \"none\" sends mail and the password in clear text to {}; \
                          use \"starttls\" or \"tls\"",
-                        smtp.host
-                    ),
-                )
-                .line(smtp.tls_line)
-                .field("smtp.tls"),
-            ));
-        }
+                    smtp.host
+                ),
+            )
+            .line(smtp.tls_line)
+            .field("smtp.tls"),
+        ));
     }
     findings
 }

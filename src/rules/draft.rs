@@ -373,20 +373,20 @@ fn check_identity(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<
         bodies.iter().any(|b| b.contains(&needle))
     };
     let line = draft.parts.first().map(|p| p.line);
-    if let Some(sender) = &campaign.sender {
-        if !named(sender) {
-            out.push(
-                Finding::new(
-                    RuleId::MissingSenderIdentity,
-                    format!(
-                        "the body does not name the sender `{sender}`; recipients must see \
+    if let Some(sender) = &campaign.sender
+        && !named(sender)
+    {
+        out.push(
+            Finding::new(
+                RuleId::MissingSenderIdentity,
+                format!(
+                    "the body does not name the sender `{sender}`; recipients must see \
                          on whose behalf the mail is sent (ePrivacy art. 13(4))"
-                    ),
-                )
-                .file(file)
-                .line(line),
-            );
-        }
+                ),
+            )
+            .file(file)
+            .line(line),
+        );
     }
     match &campaign.postal_address {
         Some(address) if !named(address) => out.push(

@@ -234,10 +234,10 @@ impl ValueScan {
                 stats.bsn_like += 1;
                 stats.first_bsn_line.get_or_insert(row.line());
             }
-            if stats.special.is_none() {
-                if let Some(word) = special_word(value) {
-                    stats.special = Some((row.line(), word));
-                }
+            if stats.special.is_none()
+                && let Some(word) = special_word(value)
+            {
+                stats.special = Some((row.line(), word));
             }
         }
     }

@@ -175,10 +175,12 @@ fn normalise_header(header: &str) -> String {
 /// Headers that a preset reads although they map to no logical field.
 const PRESET_USED: &[&str] = &["optinip", "confirmip", "attributes", "status"];
 
-/// The rules that need only the header.
+/// The rules that need only the header. `used_by_templates` is `None` when
+/// it is not known (a template did not compile): then no column is called
+/// unused, rather than every column that only the broken template uses.
 pub fn check_header(
     columns: &ColumnMap,
-    used_by_templates: &BTreeSet<String>,
+    used_by_templates: Option<&BTreeSet<String>>,
     file: &str,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -209,7 +211,8 @@ pub fn check_header(
             column.field,
             Some(f) if !matches!(f, Field::FirstName | Field::LastName | Field::Name)
         ) || PRESET_USED.contains(&name.as_str());
-        if !used_by_rules && !used_by_templates.contains(&column.var) {
+        let used_by_templates = used_by_templates.is_none_or(|used| used.contains(&column.var));
+        if !used_by_rules && !used_by_templates {
             findings.push(locate(Finding::new(
                 RuleId::UnusedColumn,
                 format!(

@@ -79,6 +79,8 @@ pub struct ElementInfo {
     pub style: Option<String>,
     /// The `class` attribute (for rules that read the `<style>` sheet).
     pub class: Option<String>,
+    /// The `id` attribute (for `#id` rules of the `<style>` sheet).
+    pub id: Option<String>,
     /// The element has the `hidden` attribute.
     pub hidden: bool,
     /// The `color` attribute (`<font color>`).
@@ -125,6 +127,7 @@ fn links_in(document: &Html, source: &str) -> Vec<OptOutLink> {
                     tag: element.name().to_ascii_lowercase(),
                     style: element.attr("style").map(str::to_string),
                     class: element.attr("class").map(str::to_string),
+                    id: element.attr("id").map(str::to_string),
                     hidden: element.attr("hidden").is_some(),
                     color: element.attr("color").map(str::to_string),
                     bgcolor: element.attr("bgcolor").map(str::to_string),

@@ -212,6 +212,19 @@ fn link_text(anchor: &ElementRef<'_>) -> String {
 /// The text of the body outside links, unrendered elements and comments,
 /// with a line break before each block element.
 fn visible_text_outside_links(document: &Html) -> String {
+    text_of(document, true)
+}
+
+/// The text a reader sees of an HTML body: character references decoded,
+/// markup, comments, `<head>`, `<script>` and `<style>` left out, and a line
+/// break before each block element (`<p>`, `<br>`, `<td>`, …). CSS hiding is
+/// not applied. For rules that ask whether the body *says* something, such
+/// as the sender's name or postal address.
+pub fn visible_text(html: &str) -> String {
+    text_of(&Html::parse_document(html), false)
+}
+
+fn text_of(document: &Html, skip_links: bool) -> String {
     let mut text = String::new();
     for node in document.root_element().descendants() {
         match node.value() {
@@ -219,7 +232,7 @@ fn visible_text_outside_links(document: &Html) -> String {
             Node::Text(t) => {
                 let hidden = node.ancestors().filter_map(ElementRef::wrap).any(|e| {
                     let name = e.value().name();
-                    name == "a" || UNRENDERED.contains(&name)
+                    (skip_links && name == "a") || UNRENDERED.contains(&name)
                 });
                 if !hidden {
                     text.push_str(t);
@@ -504,6 +517,20 @@ mod tests {
         html_no(r##"<p><a href="#">Afmelden</a></p>"##);
         html_no(r#"<p><a href="">Unsubscribe</a></p>"#);
         html_no(r#"<p><a href="javascript:void(0)">Unsubscribe</a></p>"#);
+    }
+
+    #[test]
+    fn visible_text_of_html() {
+        let text = visible_text(
+            "<html><head><title>T</title><style>p{}</style></head><body>\
+             <p><strong>Jansen</strong>&nbsp;&amp;&nbsp;Zn B.V.<br>Dorpsstraat&nbsp;1</p>\
+             <!-- verborgen --><p><a href=\"x\">link</a></p></body></html>",
+        );
+        let words: Vec<&str> = text.split_whitespace().collect();
+        assert_eq!(
+            words,
+            ["Jansen", "&", "Zn", "B.V.", "Dorpsstraat", "1", "link"]
+        );
     }
 
     #[test]

@@ -410,7 +410,16 @@ fn squeeze(text: &str) -> String {
 }
 
 fn check_identity(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<Finding>) {
-    let bodies: Vec<String> = draft.parts.iter().map(|p| squeeze(&p.text)).collect();
+    // What the reader sees: an HTML part's text without its markup, so that
+    // `<strong>De Linde</strong>&nbsp;B.V.` names "De Linde B.V.".
+    let bodies: Vec<String> = draft
+        .parts
+        .iter()
+        .map(|p| match p.kind {
+            PartKind::Html => squeeze(&opt_out::visible_text(&p.text)),
+            PartKind::Plain => squeeze(&p.text),
+        })
+        .collect();
     let named = |needle: &str| {
         let needle = squeeze(needle);
         bodies.iter().any(|b| b.contains(&needle))

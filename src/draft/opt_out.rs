@@ -181,7 +181,35 @@ fn is_working_href(href: &str) -> bool {
     !(href.is_empty()
         || href.starts_with('#')
         || lower.starts_with("javascript:")
-        || lower == "about:blank")
+        || lower == "about:blank"
+        || swallowed_markup(href))
+}
+
+/// An `href` that holds markup: its closing quote is missing, so the value
+/// runs on into the text and tags after it (`href="{{ unsubscribe_url }}>
+/// Afmelden</a> … <a href="`). `<` and `>` never stand unencoded in a URL;
+/// inside template expressions (`{{ a > b }}`) they are not looked at.
+fn swallowed_markup(href: &str) -> bool {
+    let mut rest = href;
+    loop {
+        let next_tag = ["{{", "{%"].iter().filter_map(|open| rest.find(open)).min();
+        let outside = &rest[..next_tag.unwrap_or(rest.len())];
+        if outside.contains(['<', '>']) {
+            return true;
+        }
+        let Some(at) = next_tag else {
+            return false;
+        };
+        let close = if rest[at..].starts_with("{{") {
+            "}}"
+        } else {
+            "%}"
+        };
+        match rest[at + 2..].find(close) {
+            Some(end) => rest = &rest[at + 2 + end + 2..],
+            None => return false,
+        }
+    }
 }
 
 fn href_is_opt_out(href: &str) -> bool {
@@ -503,6 +531,25 @@ mod tests {
     fn html_instruction_outside_a_link() {
         html_yes("<p>Afmelden? Stuur een e-mail naar info@shop.example</p>");
         html_yes("<p>Afmelden: {{ unsubscribe_url }}</p>");
+    }
+
+    #[test]
+    fn a_link_whose_quote_is_missing_is_no_opt_out() {
+        // The href runs on to the next quote, swallowing the link text and tags.
+        html_no(
+            r#"<p><a href="{{ unsubscribe_url }}>Afmelden</a> of bezoek <a href="https://shop.example/">de winkel</a></p>"#,
+        );
+        // Unterminated to the end: the parser drops the tag.
+        html_no(r#"<p>Geen mail meer? <a href="{{ unsubscribe_url }}>Afmelden</a></p>"#);
+        // Comparisons inside template expressions are not markup.
+        html_yes(r#"<a href="{% if n > 1 %}{{ unsubscribe_url }}{% endif %}">Afmelden</a>"#);
+        assert!(swallowed_markup(
+            "{{ unsubscribe_url }}>Afmelden</a> of <a href="
+        ));
+        assert!(!swallowed_markup(
+            "https://shop.example/afmelden?e={{ email | urlencode }}"
+        ));
+        assert!(!swallowed_markup("{{ broken"));
     }
 
     #[test]

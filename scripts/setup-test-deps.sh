@@ -1,25 +1,125 @@
 #!/usr/bin/env bash
-# Installs what mailgate's tests need beyond cargo:
-#   - Python's jsonschema, which validates `--format sarif` against the SARIF
-#     2.1.0 schema (tests/report_formats.rs, tests/support/validate_json_schema.py).
-# Idempotent and quick when everything is there. The tests run the interpreter
-# named by MAILGATE_TEST_PYTHON (default python3); PYTHON here should match it.
+# Installs what mailgate's tests need beyond cargo, on a fresh Debian machine,
+# and is quick (well under a second) when everything is already there:
+#
+#   - aiosmtpd (PyPI), the real SMTP server the send tests talk to
+#     (tests/smtp/server.py);
+#   - jsonschema (PyPI), which validates `--format sarif` against the SARIF
+#     2.1.0 schema (tests/report_formats.rs, tests/support/validate_json_schema.py);
+#   - the openssl CLI, and with it a throw-away test CA plus a server
+#     certificate for localhost/127.0.0.1 in target/test-certs/.
+#
+# Idempotent; works as root without sudo (CI), and uses sudo for apt-get only
+# when run as another user. Environment:
+#   PYTHON            the interpreter the tests use (default python3; the Rust
+#                     helper reads MAILGATE_TEST_PYTHON, keep them the same)
+#   TEST_CERTS_DIR    where to put the certificates (default target/test-certs)
 set -euo pipefail
 
+AIOSMTPD_VERSION=1.4.6
 JSONSCHEMA_VERSION=4.26.0
-PYTHON=${PYTHON:-${MAILGATE_TEST_PYTHON:-python3}}
+PYTHON=${PYTHON:-python3}
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+certs=${TEST_CERTS_DIR:-$repo_root/target/test-certs}
 
 say() { echo "setup-test-deps: $*" >&2; }
 
-if "$PYTHON" -c "import importlib.metadata as m, sys; sys.exit(m.version('jsonschema') != '$JSONSCHEMA_VERSION')" 2>/dev/null; then
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        say "need root (or sudo) to run: $*"
+        exit 1
+    fi
+}
+
+apt_updated=
+apt_install() {
+    if [ -z "$apt_updated" ]; then
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        apt_updated=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# --- Python and aiosmtpd ----------------------------------------------------
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    say "installing python3"
+    apt_install python3 python3-pip
+fi
+if ! "$PYTHON" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION')" 2>/dev/null; then
+    if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+        say "installing pip"
+        apt_install python3-pip
+    fi
+    say "installing aiosmtpd==$AIOSMTPD_VERSION"
+    pip_install() {
+        PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+            "$PYTHON" -m pip install --quiet "$@" "aiosmtpd==$AIOSMTPD_VERSION"
+    }
+    # Debian's own python3 refuses pip installs (PEP 668, "externally managed
+    # environment"); the tests only need the package importable, so allow it.
+    pip_install 2>/dev/null || pip_install --break-system-packages
+    "$PYTHON" -c "import aiosmtpd" # fail here, not in the tests, if it did not work
+fi
+
+# --- jsonschema -------------------------------------------------------------
+if ! "$PYTHON" -c "import importlib.metadata as m, sys; sys.exit(m.version('jsonschema') != '$JSONSCHEMA_VERSION')" 2>/dev/null; then
+    if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+        say "installing pip"
+        apt_install python3-pip
+    fi
+    say "installing jsonschema==$JSONSCHEMA_VERSION"
+    pip_jsonschema() {
+        PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+            "$PYTHON" -m pip install --quiet "$@" "jsonschema==$JSONSCHEMA_VERSION"
+    }
+    # PEP 668 on Debian's python3, as above.
+    pip_jsonschema 2>/dev/null || pip_jsonschema --break-system-packages
+    "$PYTHON" -c "import jsonschema"
+fi
+
+# --- Test certificates ------------------------------------------------------
+if ! command -v openssl >/dev/null 2>&1; then
+    say "installing openssl"
+    apt_install openssl
+fi
+
+# Regenerate when missing or expiring within a day. The CA key is kept only
+# so the directory is self-explanatory; nothing trusts this CA but the tests.
+if [ -s "$certs/ca.pem" ] && [ -s "$certs/server.key" ] && [ -s "$certs/server.pem" ] \
+    && openssl x509 -checkend 86400 -noout -in "$certs/server.pem" >/dev/null 2>&1; then
     exit 0
 fi
-say "installing jsonschema==$JSONSCHEMA_VERSION for $PYTHON"
-pip_install() {
-    PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
-        "$PYTHON" -m pip install --quiet "$@" "jsonschema==$JSONSCHEMA_VERSION"
-}
-# Debian's own python3 refuses pip installs (PEP 668, "externally managed
-# environment"); the tests only need the package importable, so allow it.
-pip_install 2>/dev/null || pip_install --break-system-packages
-"$PYTHON" -c "import jsonschema" # fail here, not in the tests, if it did not work
+
+say "generating a test CA and a localhost certificate in $certs"
+mkdir -p "$certs"
+work=$(mktemp -d "$certs/.tmp.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# EC P-256 keys: fast to make, accepted by rustls, native-tls and Python's ssl.
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$work/ca.key" -out "$work/ca.pem" -days 3650 -sha256 \
+    -subj "/CN=mailgate test CA" \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$work/server.key" -out "$work/server.csr" -subj "/CN=localhost" 2>/dev/null
+cat >"$work/server.ext" <<EXT
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:localhost,IP:127.0.0.1
+EXT
+openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
+    -CAcreateserial -out "$work/server.pem" -days 825 -sha256 \
+    -extfile "$work/server.ext" 2>/dev/null
+openssl verify -CAfile "$work/ca.pem" "$work/server.pem" >/dev/null
+
+# Move the key before the certificates that the freshness check above looks
+# at, so an interrupted run is redone next time.
+for f in ca.key server.key ca.pem server.pem; do
+    mv -f "$work/$f" "$certs/$f"
+done

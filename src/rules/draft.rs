@@ -424,7 +424,9 @@ fn check_identity(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<
         let needle = squeeze(needle);
         bodies.iter().any(|b| b.contains(&needle))
     };
+    // The body as a whole lacks the text: point at its first part.
     let line = draft.parts.first().map(|p| p.line);
+    let field = draft.parts.first().map_or("body", |p| p.kind.mime());
     if let Some(sender) = &campaign.sender
         && !named(sender)
     {
@@ -437,7 +439,8 @@ fn check_identity(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<
                 ),
             )
             .file(file)
-            .line(line),
+            .line(line)
+            .field(field),
         );
     }
     match &campaign.postal_address {
@@ -447,7 +450,8 @@ fn check_identity(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<
                 format!("the body does not contain the postal address `{address}`"),
             )
             .file(file)
-            .line(line),
+            .line(line)
+            .field(field),
         ),
         None if campaign.jurisdiction == Jurisdiction::Us => out.push(
             Finding::new(
@@ -457,7 +461,8 @@ fn check_identity(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<
                     .to_owned(),
             )
             .file(file)
-            .line(line),
+            .line(line)
+            .field(field),
         ),
         _ => {}
     }

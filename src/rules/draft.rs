@@ -410,6 +410,7 @@ fn squeeze(text: &str) -> String {
 }
 
 fn check_identity(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<Finding>) {
+    let reported_before = out.len();
     // What the reader sees: an HTML part's text without its markup, so that
     // `<strong>De Linde</strong>&nbsp;B.V.` names "De Linde B.V.".
     let bodies: Vec<String> = draft
@@ -424,9 +425,7 @@ fn check_identity(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<
         let needle = squeeze(needle);
         bodies.iter().any(|b| b.contains(&needle))
     };
-    // The body as a whole lacks the text: point at its first part.
     let line = draft.parts.first().map(|p| p.line);
-    let field = draft.parts.first().map_or("body", |p| p.kind.mime());
     if let Some(sender) = &campaign.sender
         && !named(sender)
     {
@@ -439,8 +438,7 @@ fn check_identity(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<
                 ),
             )
             .file(file)
-            .line(line)
-            .field(field),
+            .line(line),
         );
     }
     match &campaign.postal_address {
@@ -450,8 +448,7 @@ fn check_identity(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<
                 format!("the body does not contain the postal address `{address}`"),
             )
             .file(file)
-            .line(line)
-            .field(field),
+            .line(line),
         ),
         None if campaign.jurisdiction == Jurisdiction::Us => out.push(
             Finding::new(
@@ -461,10 +458,15 @@ fn check_identity(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<
                     .to_owned(),
             )
             .file(file)
-            .line(line)
-            .field(field),
+            .line(line),
         ),
         _ => {}
+    }
+    // Both are about the body as a whole: they point at its first part
+    // (line and type).
+    let field = draft.parts.first().map_or("body", |p| p.kind.mime());
+    for finding in &mut out[reported_before..] {
+        finding.field = Some(field.to_owned());
     }
 }
 

@@ -4,6 +4,8 @@
 #
 #   - aiosmtpd (PyPI), the real SMTP server the send tests talk to
 #     (tests/smtp/server.py);
+#   - jsonschema (PyPI), which validates `--format sarif` against the SARIF
+#     2.1.0 schema (tests/report_formats.rs, tests/support/validate_json_schema.py);
 #   - the openssl CLI, and with it a throw-away test CA plus a server
 #     certificate for localhost/127.0.0.1 in target/test-certs/.
 #
@@ -15,6 +17,7 @@
 set -euo pipefail
 
 AIOSMTPD_VERSION=1.4.6
+JSONSCHEMA_VERSION=4.26.0
 PYTHON=${PYTHON:-python3}
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 certs=${TEST_CERTS_DIR:-$repo_root/target/test-certs}
@@ -60,6 +63,22 @@ if ! "$PYTHON" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$AIOS
     # environment"); the tests only need the package importable, so allow it.
     pip_install 2>/dev/null || pip_install --break-system-packages
     "$PYTHON" -c "import aiosmtpd" # fail here, not in the tests, if it did not work
+fi
+
+# --- jsonschema -------------------------------------------------------------
+if ! "$PYTHON" -c "import importlib.metadata as m, sys; sys.exit(m.version('jsonschema') != '$JSONSCHEMA_VERSION')" 2>/dev/null; then
+    if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+        say "installing pip"
+        apt_install python3-pip
+    fi
+    say "installing jsonschema==$JSONSCHEMA_VERSION"
+    pip_jsonschema() {
+        PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+            "$PYTHON" -m pip install --quiet "$@" "jsonschema==$JSONSCHEMA_VERSION"
+    }
+    # PEP 668 on Debian's python3, as above.
+    pip_jsonschema 2>/dev/null || pip_jsonschema --break-system-packages
+    "$PYTHON" -c "import jsonschema"
 fi
 
 # --- Test certificates ------------------------------------------------------

@@ -152,7 +152,8 @@ pub fn lint_with_addresses(
     if let Some(template) = &unsubscribe {
         used_variables.extend(template.variables().iter().cloned());
     }
-    for finding in rules::list::check_header(reader.columns(), &used_variables, &list_file) {
+    let used = templates.all_compiled().then_some(&used_variables);
+    for finding in rules::list::check_header(reader.columns(), used, &list_file) {
         sink.report(finding)?;
     }
     let mut known_variables: BTreeSet<String> = reader

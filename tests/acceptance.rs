@@ -376,32 +376,61 @@ cases! {
     exit2_missing_recipients => "exit2-missing-recipients",
     exit2_no_email_column => "exit2-no-email-column",
     exposed_recipients => "exposed-recipients",
+    exposed_recipients_cc_list => "exposed-recipients-cc-list",
+    exposed_recipients_group => "exposed-recipients-group",
+    exposed_recipients_undisclosed => "exposed-recipients-undisclosed",
     flag_overrides_product => "flag-overrides-product",
     flags_only => "flags-only",
     guarded_merge_field => "guarded-merge-field",
+    hidden_opt_out_display_none => "hidden-opt-out-display-none",
+    hidden_opt_out_one_visible => "hidden-opt-out-one-visible",
+    hidden_opt_out_style_class => "hidden-opt-out-style-class",
+    hidden_opt_out_white_on_white => "hidden-opt-out-white-on-white",
     insecure_transport => "insecure-transport",
+    insecure_transport_loopback => "insecure-transport-loopback",
     invalid_addresses => "invalid-addresses",
     invalid_dates => "invalid-dates",
+    invalid_list_unsubscribe_ftp => "invalid-list-unsubscribe-ftp",
+    invalid_list_unsubscribe_no_brackets => "invalid-list-unsubscribe-no-brackets",
+    invalid_list_unsubscribe_space => "invalid-list-unsubscribe-space",
+    list_unsubscribe_comments => "list-unsubscribe-comments",
     list_unsubscribe_from_campaign => "list-unsubscribe-from-campaign",
     listmonk_export => "listmonk-export",
     mailchimp_export => "mailchimp-export",
     missing_list_unsubscribe => "missing-list-unsubscribe",
+    missing_one_click => "missing-one-click",
+    missing_one_click_mailto_only => "missing-one-click-mailto-only",
+    missing_postal_address => "missing-postal-address",
+    missing_postal_address_us => "missing-postal-address-us",
+    missing_product => "missing-product",
+    missing_product_consent_only => "missing-product-consent-only",
+    missing_sender_identity => "missing-sender-identity",
+    missing_sender_no_from => "missing-sender-no-from",
+    missing_sender_two_from => "missing-sender-two-from",
     multiline_quoted_field => "multiline-quoted-field",
     multiple_products => "multiple-products",
+    national_id => "national-id",
     no_reply_sender => "no-reply-sender",
+    no_reply_sender_reply_to => "no-reply-sender-reply-to",
     opt_out_dutch_wording => "opt-out-dutch-wording",
     opt_out_missing_text_part => "opt-out-missing-text-part",
     password_in_config => "password-in-config",
+    personal_data_attachment => "personal-data-attachment",
     purchased_list => "purchased-list",
+    sender_identity_in_markup => "sender-identity-in-markup",
     soft_opt_in_similarity => "soft-opt-in-similarity",
+    special_category_data => "special-category-data",
     stale_consent => "stale-consent",
     stale_consent_allowed => "stale-consent-allowed",
     stale_customer_ca => "stale-customer-ca",
     stale_customer_nl => "stale-customer-nl",
     suppression_files => "suppression-files",
     tab_separated => "tab-separated",
+    template_error => "template-error",
     unknown_merge_field => "unknown-merge-field",
     unknown_product => "unknown-product",
+    unknown_product_grouped => "unknown-product-grouped",
+    unknown_product_typo => "unknown-product-typo",
     unsubscribed_column => "unsubscribed-column",
     windows_1252 => "windows-1252",
 }
@@ -479,6 +508,33 @@ fn expected_files_are_self_consistent() {
             path.display()
         );
     }
+}
+
+/// SPEC §3: every rule has a case that triggers it (its near miss is a case whose
+/// exact diagnostics leave it out; fixtures/cases/README.md pairs them).
+#[test]
+fn every_rule_is_triggered_by_some_case() {
+    let triggered: BTreeSet<String> = LISTED_CASES
+        .iter()
+        .map(|case| load_json(&cases_dir().join(case).join("expected.json")))
+        .flat_map(|e| {
+            e["diagnostics"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|d| d["rule"].as_str().map(str::to_owned))
+        })
+        .collect();
+    let untested: Vec<&str> = mailgate::rules::RULES
+        .iter()
+        .map(|r| r.name)
+        .filter(|name| !triggered.contains(*name))
+        .collect();
+    assert!(
+        untested.is_empty(),
+        "rules no case in fixtures/cases triggers: {untested:?}"
+    );
 }
 
 // ------------------------------------------------------------------ the demo

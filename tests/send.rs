@@ -503,7 +503,7 @@ fn html_values_are_escaped_and_line_breaks_never_become_headers() {
 #[test]
 fn killed_and_resumed_sends_nobody_twice() {
     let server = SmtpServer::start(tls_server().data_delay(Duration::from_millis(10)));
-    let n = 240;
+    let n = 400;
     let campaign = Campaign::new(Some(&server), n, 0);
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     let mut progress = Vec::new();
@@ -511,12 +511,23 @@ fn killed_and_resumed_sends_nobody_twice() {
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
+        let before = server.received().len();
         let mut child = campaign
             .command(&["--yes"])
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(30 + rng % 120));
+        // Kill at a random moment *while sending*: once this run has
+        // delivered something, 0–40 ms later. (A fixed delay from start
+        // would often land before the first message on a loaded machine.)
+        let started = std::time::Instant::now();
+        while server.received().len() == before
+            && started.elapsed() < Duration::from_secs(30)
+            && child.try_wait().unwrap().is_none()
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        std::thread::sleep(Duration::from_millis(rng % 40));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         progress.push(server.received().len());

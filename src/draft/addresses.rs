@@ -25,7 +25,9 @@ impl Draft {
     /// The parsed content of an address header (`From`, `To`, `Cc`,
     /// `Reply-To`); `None` when the draft has no such header.
     pub fn addresses(&self, header: &str) -> Option<AddressList> {
-        let message = MessageParser::default().parse(&self.raw)?;
+        // Only the header block: a draft with a large attachment is not
+        // decoded again for every address header asked about.
+        let message = MessageParser::default().parse_headers(&self.raw)?;
         let address = match header.to_ascii_lowercase().as_str() {
             "from" => message.from(),
             "to" => message.to(),

@@ -6,6 +6,7 @@ mod addresses;
 pub mod opt_out;
 mod parse;
 pub mod templates;
+pub mod visibility;
 
 pub use addresses::{AddressList, Mailbox};
 pub use templates::{TemplateProblem, TemplateSource, Templates};

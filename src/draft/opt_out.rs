@@ -79,6 +79,8 @@ pub struct ElementInfo {
     pub style: Option<String>,
     /// The `class` attribute (for rules that read the `<style>` sheet).
     pub class: Option<String>,
+    /// The `id` attribute (for `#id` rules of the `<style>` sheet).
+    pub id: Option<String>,
     /// The element has the `hidden` attribute.
     pub hidden: bool,
     /// The `color` attribute (`<font color>`).
@@ -125,6 +127,7 @@ fn links_in(document: &Html, source: &str) -> Vec<OptOutLink> {
                     tag: element.name().to_ascii_lowercase(),
                     style: element.attr("style").map(str::to_string),
                     class: element.attr("class").map(str::to_string),
+                    id: element.attr("id").map(str::to_string),
                     hidden: element.attr("hidden").is_some(),
                     color: element.attr("color").map(str::to_string),
                     bgcolor: element.attr("bgcolor").map(str::to_string),
@@ -178,7 +181,35 @@ fn is_working_href(href: &str) -> bool {
     !(href.is_empty()
         || href.starts_with('#')
         || lower.starts_with("javascript:")
-        || lower == "about:blank")
+        || lower == "about:blank"
+        || swallowed_markup(href))
+}
+
+/// An `href` that holds markup: its closing quote is missing, so the value
+/// runs on into the text and tags after it (`href="{{ unsubscribe_url }}>
+/// Afmelden</a> … <a href="`). `<` and `>` never stand unencoded in a URL;
+/// inside template expressions (`{{ a > b }}`) they are not looked at.
+fn swallowed_markup(href: &str) -> bool {
+    let mut rest = href;
+    loop {
+        let next_tag = ["{{", "{%"].iter().filter_map(|open| rest.find(open)).min();
+        let outside = &rest[..next_tag.unwrap_or(rest.len())];
+        if outside.contains(['<', '>']) {
+            return true;
+        }
+        let Some(at) = next_tag else {
+            return false;
+        };
+        let close = if rest[at..].starts_with("{{") {
+            "}}"
+        } else {
+            "%}"
+        };
+        match rest[at + 2..].find(close) {
+            Some(end) => rest = &rest[at + 2 + end + 2..],
+            None => return false,
+        }
+    }
 }
 
 fn href_is_opt_out(href: &str) -> bool {
@@ -209,6 +240,19 @@ fn link_text(anchor: &ElementRef<'_>) -> String {
 /// The text of the body outside links, unrendered elements and comments,
 /// with a line break before each block element.
 fn visible_text_outside_links(document: &Html) -> String {
+    text_of(document, true)
+}
+
+/// The text a reader sees of an HTML body: character references decoded,
+/// markup, comments, `<head>`, `<script>` and `<style>` left out, and a line
+/// break before each block element (`<p>`, `<br>`, `<td>`, …). CSS hiding is
+/// not applied. For rules that ask whether the body *says* something, such
+/// as the sender's name or postal address.
+pub fn visible_text(html: &str) -> String {
+    text_of(&Html::parse_document(html), false)
+}
+
+fn text_of(document: &Html, skip_links: bool) -> String {
     let mut text = String::new();
     for node in document.root_element().descendants() {
         match node.value() {
@@ -216,7 +260,7 @@ fn visible_text_outside_links(document: &Html) -> String {
             Node::Text(t) => {
                 let hidden = node.ancestors().filter_map(ElementRef::wrap).any(|e| {
                     let name = e.value().name();
-                    name == "a" || UNRENDERED.contains(&name)
+                    (skip_links && name == "a") || UNRENDERED.contains(&name)
                 });
                 if !hidden {
                     text.push_str(t);
@@ -490,6 +534,25 @@ mod tests {
     }
 
     #[test]
+    fn a_link_whose_quote_is_missing_is_no_opt_out() {
+        // The href runs on to the next quote, swallowing the link text and tags.
+        html_no(
+            r#"<p><a href="{{ unsubscribe_url }}>Afmelden</a> of bezoek <a href="https://shop.example/">de winkel</a></p>"#,
+        );
+        // Unterminated to the end: the parser drops the tag.
+        html_no(r#"<p>Geen mail meer? <a href="{{ unsubscribe_url }}>Afmelden</a></p>"#);
+        // Comparisons inside template expressions are not markup.
+        html_yes(r#"<a href="{% if n > 1 %}{{ unsubscribe_url }}{% endif %}">Afmelden</a>"#);
+        assert!(swallowed_markup(
+            "{{ unsubscribe_url }}>Afmelden</a> of <a href="
+        ));
+        assert!(!swallowed_markup(
+            "https://shop.example/afmelden?e={{ email | urlencode }}"
+        ));
+        assert!(!swallowed_markup("{{ broken"));
+    }
+
+    #[test]
     fn html_without_opt_out() {
         html_no(r#"<p>Bezoek <a href="https://shop.example/">onze winkel</a>.</p>"#);
         // Only in a comment, a script, a style sheet or the head.
@@ -501,6 +564,20 @@ mod tests {
         html_no(r##"<p><a href="#">Afmelden</a></p>"##);
         html_no(r#"<p><a href="">Unsubscribe</a></p>"#);
         html_no(r#"<p><a href="javascript:void(0)">Unsubscribe</a></p>"#);
+    }
+
+    #[test]
+    fn visible_text_of_html() {
+        let text = visible_text(
+            "<html><head><title>T</title><style>p{}</style></head><body>\
+             <p><strong>Jansen</strong>&nbsp;&amp;&nbsp;Zn B.V.<br>Dorpsstraat&nbsp;1</p>\
+             <!-- verborgen --><p><a href=\"x\">link</a></p></body></html>",
+        );
+        let words: Vec<&str> = text.split_whitespace().collect();
+        assert_eq!(
+            words,
+            ["Jansen", "&", "Zn", "B.V.", "Dorpsstraat", "1", "link"]
+        );
     }
 
     #[test]

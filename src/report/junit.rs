@@ -83,9 +83,14 @@ impl Emitter for JunitEmitter {
             }
             report.add_test_suite(suite);
         }
+        // Serialised into memory first (a few examples per rule: small), so
+        // that an error writing `out` keeps its kind: a closed pipe
+        // (`mailgate lint --format junit | head`) is no tool error.
+        let mut xml = Vec::new();
         report
-            .serialize(&mut *out)
+            .serialize(&mut xml)
             .map_err(|e| io::Error::other(e.to_string()))?;
+        out.write_all(&xml)?;
         writeln!(out)
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::campaign::{Campaign, Jurisdiction};
 use crate::diagnostic::Finding;
-use crate::draft::{Draft, TemplateSource, Templates, opt_out};
+use crate::draft::{Draft, PartKind, TemplateSource, Templates, opt_out, visibility};
 use crate::lint::display;
 use crate::recipients::address::is_deliverable;
 use crate::rules::RuleId;
@@ -46,12 +46,55 @@ pub fn check(draft: &Draft, campaign: &Campaign) -> Vec<Finding> {
         }
     }
 
+    check_hidden_opt_out(draft, &file, &mut out);
     check_list_unsubscribe(draft, campaign, &file, &mut out);
     check_recipients_shown(draft, &file, &mut out);
     check_sender(draft, &file, &mut out);
     check_identity(draft, campaign, &file, &mut out);
     check_attachments(draft, &file, &mut out);
     out
+}
+
+/// `hidden-opt-out`: an HTML part whose opt-out links are all hidden by their
+/// styling. A part without opt-out links is `missing-opt-out`'s business, and
+/// one visible link is enough.
+fn check_hidden_opt_out(draft: &Draft, file: &str, out: &mut Vec<Finding>) {
+    for (index, part) in draft.parts.iter().enumerate() {
+        if part.kind != PartKind::Html {
+            continue;
+        }
+        let links = opt_out::opt_out_links(&part.text);
+        let hidden: Option<Vec<visibility::Hiding>> = visibility::hidden_links(&part.text, &links)
+            .into_iter()
+            .collect();
+        let (Some(link), Some(hiding)) = (links.first(), hidden.and_then(|h| h.into_iter().next()))
+        else {
+            continue;
+        };
+        let which = if links.len() == 1 {
+            format!("the opt-out link `{}`", link.text)
+        } else {
+            format!(
+                "all {} opt-out links are hidden; the first, `{}`,",
+                links.len(),
+                link.text
+            )
+        };
+        out.push(
+            Finding::new(
+                RuleId::HiddenOptOut,
+                format!(
+                    "{which} is hidden by {}: the opt-out must be offered clearly and \
+                     distinctly (ePrivacy art. 13(2)); make it visible with a readable size \
+                     and a colour that contrasts with its background",
+                    hiding.describe(link)
+                ),
+            )
+            .file(file)
+            .line(link.line.map_or(part.line, |l| draft.eml_line(index, l)))
+            .field(part.kind.mime()),
+        );
+    }
 }
 
 fn check_list_unsubscribe(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<Finding>) {
@@ -367,7 +410,17 @@ fn squeeze(text: &str) -> String {
 }
 
 fn check_identity(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<Finding>) {
-    let bodies: Vec<String> = draft.parts.iter().map(|p| squeeze(&p.text)).collect();
+    let reported_before = out.len();
+    // What the reader sees: an HTML part's text without its markup, so that
+    // `<strong>De Linde</strong>&nbsp;B.V.` names "De Linde B.V.".
+    let bodies: Vec<String> = draft
+        .parts
+        .iter()
+        .map(|p| match p.kind {
+            PartKind::Html => squeeze(&opt_out::visible_text(&p.text)),
+            PartKind::Plain => squeeze(&p.text),
+        })
+        .collect();
     let named = |needle: &str| {
         let needle = squeeze(needle);
         bodies.iter().any(|b| b.contains(&needle))
@@ -408,6 +461,12 @@ fn check_identity(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<
             .line(line),
         ),
         _ => {}
+    }
+    // Both are about the body as a whole: they point at its first part
+    // (line and type).
+    let field = draft.parts.first().map_or("body", |p| p.kind.mime());
+    for finding in &mut out[reported_before..] {
+        finding.field = Some(field.to_owned());
     }
 }
 

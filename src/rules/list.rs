@@ -13,10 +13,10 @@ use crate::rules::RuleId;
 /// Rows whose values are looked at for list-wide rules.
 pub const SAMPLE_ROWS: u64 = 10_000;
 
-/// Word stems in a column name that indicate GDPR art. 9 data (nl, en).
+/// Word stems in a column name that indicate GDPR art. 9 data (nl, en),
+/// distinctive enough to be looked for anywhere in the header, so that Dutch
+/// compounds (`Voedselallergie`, `Gezondheidsklachten`) are found too.
 const SPECIAL_NAME_STEMS: &[&str] = &[
-    "health",
-    "medical",
     "medic",
     "diagnos",
     "allerg",
@@ -24,15 +24,13 @@ const SPECIAL_NAME_STEMS: &[&str] = &[
     "handicap",
     "religi",
     "geloof",
-    "faith",
     "ethnic",
     "etnic",
-    "race",
-    "union",
+    "etnisch",
     "vakbond",
     "sexual",
     "seksu",
-    "orientation",
+    "geaardheid",
     "biometri",
     "genetic",
     "genetisch",
@@ -43,6 +41,19 @@ const SPECIAL_NAME_STEMS: &[&str] = &[
     "politiek",
     "zwanger",
     "pregnan",
+];
+
+/// Short words that indicate GDPR art. 9 data only as a word of their own:
+/// `Health`, `health_status` and `HealthCare` are, but `Healthy snacks`,
+/// `bracelet`, `racefiets` and `reunion` are not.
+const SPECIAL_NAME_WORDS: &[&str] = &[
+    "health",
+    "healthcare",
+    "race",
+    "union",
+    "unions",
+    "faith",
+    "orientation",
 ];
 
 /// Whole words in a value that indicate GDPR art. 9 data (nl, en).
@@ -113,6 +124,46 @@ const NATIONAL_ID_NAMES: &[&str] = &[
     "personalidnumber",
 ];
 
+/// The special-category word or stem a column name contains, if any.
+fn special_name(header: &str) -> Option<&'static str> {
+    let name = normalise_header(header);
+    SPECIAL_NAME_STEMS
+        .iter()
+        .find(|stem| name.contains(*stem))
+        .or_else(|| {
+            header_words(header).find_map(|word| SPECIAL_NAME_WORDS.iter().find(|w| **w == word))
+        })
+        .copied()
+}
+
+/// Whether a column name says it holds national identification numbers.
+fn national_id_name(header: &str) -> bool {
+    NATIONAL_ID_NAMES.contains(&normalise_header(header).as_str())
+}
+
+/// The words of a header, lower case: split at anything that is not a
+/// letter or digit and where a lower-case letter meets an upper-case one
+/// (`HealthStatus` → `health`, `status`).
+fn header_words(header: &str) -> impl Iterator<Item = String> + '_ {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in header.chars() {
+        let boundary = !c.is_alphanumeric() || (previous_lower && c.is_uppercase());
+        if boundary && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        if c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+        }
+        previous_lower = c.is_lowercase();
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words.into_iter()
+}
+
 fn normalise_header(header: &str) -> String {
     header
         .chars()
@@ -124,17 +175,19 @@ fn normalise_header(header: &str) -> String {
 /// Headers that a preset reads although they map to no logical field.
 const PRESET_USED: &[&str] = &["optinip", "confirmip", "attributes", "status"];
 
-/// The rules that need only the header.
+/// The rules that need only the header. `used_by_templates` is `None` when
+/// it is not known (a template did not compile): then no column is called
+/// unused, rather than every column that only the broken template uses.
 pub fn check_header(
     columns: &ColumnMap,
-    used_by_templates: &BTreeSet<String>,
+    used_by_templates: Option<&BTreeSet<String>>,
     file: &str,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     for column in &columns.columns {
         let name = normalise_header(&column.header);
         let locate = |f: Finding| f.file(file).line(1).field(&column.header);
-        if NATIONAL_ID_NAMES.contains(&name.as_str()) {
+        if national_id_name(&column.header) {
             findings.push(locate(Finding::new(
                 RuleId::NationalId,
                 format!(
@@ -144,7 +197,7 @@ pub fn check_header(
                 ),
             )));
         }
-        if let Some(stem) = SPECIAL_NAME_STEMS.iter().find(|s| name.contains(*s)) {
+        if let Some(stem) = special_name(&column.header) {
             findings.push(locate(Finding::new(
                 RuleId::SpecialCategoryData,
                 format!(
@@ -158,7 +211,8 @@ pub fn check_header(
             column.field,
             Some(f) if !matches!(f, Field::FirstName | Field::LastName | Field::Name)
         ) || PRESET_USED.contains(&name.as_str());
-        if !used_by_rules && !used_by_templates.contains(&column.var) {
+        let used_by_templates = used_by_templates.is_none_or(|used| used.contains(&column.var));
+        if !used_by_rules && !used_by_templates {
             findings.push(locate(Finding::new(
                 RuleId::UnusedColumn,
                 format!(
@@ -174,6 +228,11 @@ pub fn check_header(
 
 #[derive(Default, Clone)]
 struct ColumnStats {
+    /// The column's name already says it holds national IDs or special
+    /// categories (reported from the header): its values are not reported
+    /// again.
+    named_national_id: bool,
+    named_special: bool,
     non_empty: u64,
     bsn_like: u64,
     first_bsn_line: Option<u64>,
@@ -209,10 +268,19 @@ impl ValueScan {
             })
             .map(|c| c.index)
             .collect();
+        let stats = columns
+            .columns
+            .iter()
+            .map(|c| ColumnStats {
+                named_national_id: national_id_name(&c.header),
+                named_special: special_name(&c.header).is_some(),
+                ..ColumnStats::default()
+            })
+            .collect();
         ValueScan {
             headers: columns.columns.iter().map(|c| c.header.clone()).collect(),
             scanned,
-            stats: vec![ColumnStats::default(); columns.columns.len()],
+            stats,
             rows: 0,
         }
     }
@@ -248,7 +316,10 @@ impl ValueScan {
         for (index, stats) in self.stats.iter().enumerate() {
             let header = &self.headers[index];
             // "Most" values: a column of BSNs, not one number that happens to pass.
-            if stats.bsn_like * 2 > stats.non_empty && stats.bsn_like > 0 {
+            if !stats.named_national_id
+                && stats.bsn_like * 2 > stats.non_empty
+                && stats.bsn_like > 0
+            {
                 findings.push(
                     Finding::new(
                         RuleId::NationalId,
@@ -264,7 +335,7 @@ impl ValueScan {
                     .field(header),
                 );
             }
-            if let Some((line, word)) = stats.special {
+            if let Some((line, word)) = stats.special.filter(|_| !stats.named_special) {
                 findings.push(
                     Finding::new(
                         RuleId::SpecialCategoryData,
@@ -335,6 +406,36 @@ mod tests {
         assert!(!passes_eleven_test("12345678"));
         assert!(!passes_eleven_test("1234567820"));
         assert!(!passes_eleven_test("06-12345678"));
+    }
+
+    #[test]
+    fn special_column_names() {
+        for header in [
+            "Allergie",
+            "Voedselallergie",
+            "Geloof",
+            "Religion",
+            "Gezondheidsklachten",
+            "Health",
+            "health_status",
+            "HealthStatus",
+            "Race",
+            "Vakbondslid",
+            "Etnische afkomst",
+            "Seksuele geaardheid",
+        ] {
+            assert!(special_name(header).is_some(), "{header}");
+        }
+        for header in [
+            "Interesse healthy snacks",
+            "HealthySnacks",
+            "racefiets",
+            "Bracelet size",
+            "reunion",
+            "Voornaam",
+        ] {
+            assert_eq!(special_name(header), None, "{header}");
+        }
     }
 
     #[test]

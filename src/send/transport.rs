@@ -419,25 +419,26 @@ mod tests {
     /// lettre 0.11's `ClientCodec` plus the end marker, transcribed state for
     /// state: what `SmtpConnection::message` puts on the wire.
     fn lettre_wire(message: &[u8]) -> Vec<u8> {
+        // lettre's MiddleOfLine, StartingNewLine and StartOfNewLine.
         #[derive(Clone, Copy)]
         enum Codec {
-            MiddleOfLine,
-            StartingNewLine,
-            StartOfNewLine,
+            Middle,
+            AfterCr,
+            LineStart,
         }
         let mut out = Vec::new();
-        let mut status = Codec::StartOfNewLine;
+        let mut status = Codec::LineStart;
         for &b in message {
             out.push(b);
             status = match (b, status) {
-                (b'\r', _) => Codec::StartingNewLine,
-                (b'\n', Codec::StartingNewLine) => Codec::StartOfNewLine,
-                (_, Codec::StartingNewLine) => Codec::MiddleOfLine,
-                (b'.', Codec::StartOfNewLine) => {
+                (b'\r', _) => Codec::AfterCr,
+                (b'\n', Codec::AfterCr) => Codec::LineStart,
+                (_, Codec::AfterCr) => Codec::Middle,
+                (b'.', Codec::LineStart) => {
                     out.push(b'.');
-                    Codec::MiddleOfLine
+                    Codec::Middle
                 }
-                (_, Codec::StartOfNewLine) => Codec::MiddleOfLine,
+                (_, Codec::LineStart) => Codec::Middle,
                 (_, status) => status,
             };
         }

@@ -129,8 +129,7 @@ fn lint(args: LintArgs) -> anyhow::Result<Outcome> {
         draft: args.draft,
         products: args.products,
     };
-    let campaign = Campaign::load(args.campaign.as_deref(), &overrides)
-        .map_err(config_error)?;
+    let campaign = Campaign::load(args.campaign.as_deref(), &overrides).map_err(config_error)?;
     let mut emitter: Box<dyn Emitter> = match args.format {
         Format::Human => Box::new(HumanEmitter::new()),
         Format::Json => Box::new(JsonEmitter::new().context("cannot create a temporary file")?),
@@ -191,8 +190,8 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
 
     use mailgate::send::{self, Counters, SendError, SendOptions};
 
-    let campaign = Campaign::load(Some(&args.campaign), &Overrides::default())
-        .map_err(config_error)?;
+    let campaign =
+        Campaign::load(Some(&args.campaign), &Overrides::default()).map_err(config_error)?;
     let options = SendOptions {
         dry_run: args.dry_run.clone(),
         skip_blocked: args.skip_blocked,

@@ -249,6 +249,9 @@ impl Connector {
                 unreachable!("position found an error there")
             };
             if failed == 0 && e.is_permanent() {
+                if !in_step {
+                    connection.abort();
+                }
                 let from = envelope.from().map(|a| a.to_string()).unwrap_or_default();
                 return Err(self.fail(format!("the server refuses the sender {from}: {e}")));
             }

@@ -173,9 +173,20 @@ fn sends_each_sendable_recipient_once_over_starttls() {
 
 #[test]
 fn faults_are_retried_or_recorded_and_a_rerun_sends_nothing_twice() {
+    faults_are_retried_or_recorded(tls_server());
+}
+
+#[test]
+fn pipelined_faults_are_retried_or_recorded_and_a_rerun_sends_nothing_twice() {
+    // MAIL, RCPT and DATA in one write: each reply still decides for its stage.
+    faults_are_retried_or_recorded(tls_server().pipelining());
+}
+
+fn faults_are_retried_or_recorded(options: SmtpOptions) {
     let failing = "r0007@example.nl";
+    let pipelining = options.pipelining;
     let server = SmtpServer::start(
-        tls_server()
+        options
             .seed(11)
             .fail_451(0.2)
             .drop_mid_data(0.1)
@@ -224,6 +235,10 @@ fn faults_are_retried_or_recorded_and_a_rerun_sends_nothing_twice() {
         }
     }
     assert!(counts.contains_key(failing) || server.events().iter().any(|e| e.addr == failing));
+    assert!(
+        server.received().iter().all(|m| m.pipelined == pipelining),
+        "pipelined exactly when the server offers PIPELINING ({pipelining})"
+    );
     let journal = std::fs::read_to_string(campaign.journal()).unwrap();
     assert!(journal.contains("\"failed\""), "the 550 is journaled");
     assert!(journal.contains("550"), "with the server's reply");
@@ -361,7 +376,16 @@ fn unreachable_host_is_reported_not_a_crash() {
 
 #[test]
 fn a_server_that_refuses_the_sender_stops_the_run() {
-    let server = SmtpServer::start(tls_server().reject_sender());
+    a_refused_sender_stops_the_run(tls_server());
+}
+
+#[test]
+fn a_server_that_refuses_the_sender_stops_a_pipelined_run() {
+    a_refused_sender_stops_the_run(tls_server().pipelining());
+}
+
+fn a_refused_sender_stops_the_run(options: SmtpOptions) {
+    let server = SmtpServer::start(options.reject_sender());
     let campaign = Campaign::new(Some(&server), 5, 0);
     let output = campaign.send(&["--yes"]);
     assert_eq!(output.status.code(), Some(1));

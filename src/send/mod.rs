@@ -34,7 +34,7 @@ use crate::report::{Emitter, Summary};
 use journal::{Fingerprints, Journal, JournalError, JournalHeader, Status};
 use message::MessageFactory;
 use rate::RateLimiter;
-use transport::{Connector, Delivery, TransportError};
+use transport::{Connector, Delivery, Session, TransportError};
 
 /// Attempts recorded and committed together before their transactions.
 const BATCH: usize = 16;
@@ -548,9 +548,8 @@ impl Sink {
         if let Sink::Relay { journal, .. } = self {
             journal.commit()?;
         }
-        if let Some(mut connection) = session {
-            let _: Result<_, _> =
-                lettre::transport::smtp::client::SmtpConnection::quit(&mut connection);
+        if let Some(session) = session {
+            session.quit();
         }
         Ok(())
     }
@@ -576,7 +575,7 @@ fn take_batch(queue: &Mutex<mpsc::Receiver<Outgoing>>) -> Vec<Outgoing> {
 /// exponential backoff on a fresh session.
 fn deliver_with_retries(
     connector: &Connector,
-    session: &mut Option<lettre::transport::smtp::client::SmtpConnection>,
+    session: &mut Option<Session>,
     outgoing: &Outgoing,
     stop: &AtomicBool,
 ) -> Result<Delivery, TransportError> {
@@ -600,8 +599,8 @@ fn deliver_with_retries(
                 Err(Err(fatal)) => return Err(fatal),
             };
         }
-        let connection = session.as_mut().expect("connected above");
-        match connector.deliver(connection, &outgoing.envelope, &outgoing.bytes)? {
+        let open = session.as_mut().expect("connected above");
+        match connector.deliver(open, &outgoing.envelope, &outgoing.bytes)? {
             Delivery::Deferred(reason) => last = Delivery::Deferred(reason),
             done => return Ok(done),
         }

@@ -57,6 +57,7 @@ pub struct SmtpOptions {
     pub drop_mid_data_addrs: Vec<String>,
     pub reject_sender: bool,
     pub data_delay: Option<Duration>,
+    pub pipelining: bool,
     pub verbose: bool,
 }
 
@@ -128,6 +129,11 @@ impl SmtpOptions {
     /// (widens the window a crash test can hit).
     pub fn data_delay(mut self, delay: Duration) -> Self {
         self.data_delay = Some(delay);
+        self
+    }
+    /// Offer PIPELINING (RFC 2920) in the EHLO reply.
+    pub fn pipelining(mut self) -> Self {
+        self.pipelining = true;
         self
     }
     /// Log every SMTP command to the server log.
@@ -208,6 +214,9 @@ impl SmtpOptions {
         if let Some(delay) = self.data_delay {
             args.extend(["--data-delay".into(), delay.as_secs_f64().to_string()]);
         }
+        if self.pipelining {
+            args.push("--pipelining".into());
+        }
         if self.verbose {
             args.push("--verbose".into());
         }
@@ -246,6 +255,9 @@ pub struct Received {
     pub auth_user: Option<String>,
     /// Unix time, seconds, when it was stored.
     pub received_at: f64,
+    /// Whether RCPT and DATA had already arrived when MAIL was read: the
+    /// client pipelined the envelope.
+    pub pipelined: bool,
 }
 
 impl Received {
@@ -398,6 +410,7 @@ impl SmtpServer {
                     tls: meta["tls"].as_bool().unwrap_or_default(),
                     auth_user: meta["auth_user"].as_str().map(str::to_owned),
                     received_at: meta["received_at"].as_f64().unwrap_or_default(),
+                    pipelined: meta["pipelined"].as_bool().unwrap_or_default(),
                 }
             })
             .collect()

@@ -10,14 +10,15 @@ faults a careful sender must survive.
         [--auth USER:PASSWORD [--auth-plaintext]] \
         [--seed N] [--fail-451 F] [--fail-550 F] [--drop-mid-data F] \
         [--fail-451-addrs A,B] [--fail-550-addrs A,B] [--drop-mid-data-addrs A,B] \
-        [--reject-sender] [--data-delay SECONDS] [--exit-on-stdin-eof]
+        [--reject-sender] [--data-delay SECONDS] [--pipelining] [--exit-on-stdin-eof]
 
 The first line on stdout is `READY <port>`; everything else goes to stderr.
 SIGTERM and SIGINT stop the server.
 
 Maildir: every accepted message is stored as DIR/NNNNNN.eml (the bytes as
 received) with DIR/NNNNNN.json beside it: {"mail_from", "rcpt_to", "session",
-"tls", "auth_user", "received_at"}. The .json is renamed into place last, so a
+"tls", "auth_user", "received_at", "pipelined"}; `pipelined` says whether more
+commands were already waiting when MAIL was read (the client pipelined). The .json is renamed into place last, so a
 reader that lists *.json sees only complete messages. A message is stored
 before the 250 reply is sent: once a client has its 250, the file exists.
 DIR/events.jsonl logs every fault injected ({"event": "451"|"550"|"drop"|
@@ -118,6 +119,9 @@ def parse_args(argv):
                    help="answer every MAIL FROM with 550")
     p.add_argument("--data-delay", type=float, default=0.0, metavar="SECONDS",
                    help="wait this long after the end of DATA before storing and replying")
+    p.add_argument("--pipelining", action="store_true",
+                   help="offer PIPELINING (RFC 2920) in the EHLO reply; aiosmtpd reads "
+                        "commands in order from its buffer either way")
     p.add_argument("--exit-on-stdin-eof", action="store_true",
                    help="stop when stdin closes (the test process died)")
     p.add_argument("--classify", nargs="+", metavar="ADDR",
@@ -179,6 +183,7 @@ def main(argv):
             "tls": session.mailgate_tls,
             "auth_user": session.mailgate_user,
             "received_at": time.time(),
+            "pipelined": session.mailgate_pipelined,
         }
         with open(base + ".eml.tmp", "wb") as f:
             f.write(envelope.original_content)
@@ -189,6 +194,12 @@ def main(argv):
         return n
 
     class Handler:
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):
+            session.host_name = hostname
+            if args.pipelining:
+                responses.insert(-1, "250-PIPELINING")  # before the last line, "250 HELP"
+            return responses
+
         async def handle_MAIL(self, server, session, envelope, address, mail_options):
             if args.reject_sender:
                 record_event("reject-sender", address, session.mailgate_id)
@@ -232,6 +243,13 @@ def main(argv):
             self.session.mailgate_id = self.mailgate_id
             self.session.mailgate_user = None
             self.session.mailgate_tls = transport.get_extra_info("ssl_object") is not None
+            self.session.mailgate_pipelined = False
+
+        async def smtp_MAIL(self, arg):
+            # Commands behind MAIL already in the buffer: the client sent them
+            # without waiting for MAIL's reply.
+            self.session.mailgate_pipelined = len(self._reader._buffer) > 0
+            return await super().smtp_MAIL(arg)
 
         async def smtp_DATA(self, arg):
             envelope = self.envelope

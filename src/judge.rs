@@ -3,8 +3,11 @@
 //!
 //! Product similarity and consent scopes are resolved once, before the first
 //! row, into small sets of lower-case names per promoted product; per row the
-//! judge only splits cells and looks names up.
+//! judge only splits cells and looks names up, without allocating (names are
+//! lower-cased on the stack). The dates ages are measured against are
+//! computed once too.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use jiff::civil::Date;
@@ -48,32 +51,58 @@ impl Basis {
     }
 }
 
-/// One recipient rule that fired for a row.
+/// One recipient rule that fired for a row. The message borrows from the
+/// [`Judge`] when it is fixed text (most are), so judging allocates only for
+/// messages that quote the row.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reason {
+pub struct Reason<'j> {
     pub rule: RuleId,
     /// The logical field the reason is about (mapped to the CSV header by the caller).
     pub field: Field,
-    pub message: String,
+    pub message: Cow<'j, str>,
 }
 
 /// The judgement of one row.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Verdict {
+pub struct Verdict<'j> {
     pub basis: Option<Basis>,
-    pub reasons: Vec<Reason>,
+    pub reasons: Vec<Reason<'j>>,
     /// True when the row was stopped at step 1 or 2 (invalid or opted out):
     /// nothing else is to be reported for it.
     pub stopped: bool,
 }
 
-impl Verdict {
-    fn push(&mut self, rule: RuleId, field: Field, message: impl Into<String>) {
+impl<'j> Verdict<'j> {
+    fn push(&mut self, rule: RuleId, field: Field, message: impl Into<Cow<'j, str>>) {
         self.reasons.push(Reason {
             rule,
             field,
             message: message.into(),
         });
+    }
+
+    /// The verdict with every message owned, to keep beyond the judge.
+    pub fn into_owned(self) -> Verdict<'static> {
+        Verdict {
+            basis: self.basis,
+            reasons: self
+                .reasons
+                .into_iter()
+                .map(|r| Reason {
+                    rule: r.rule,
+                    field: r.field,
+                    message: Cow::Owned(r.message.into_owned()),
+                })
+                .collect(),
+            stopped: self.stopped,
+        }
+    }
+
+    /// Empties the verdict for the next row, keeping its allocation.
+    fn clear(&mut self) {
+        self.basis = None;
+        self.reasons.clear();
+        self.stopped = false;
     }
 }
 
@@ -85,6 +114,8 @@ struct Promoted {
     similar: HashSet<String>,
     /// Names a consent scope may use to cover it: the product and its groups.
     scope_names: HashSet<String>,
+    /// The `unrelated-product` message about this product.
+    unrelated: String,
 }
 
 /// The judge for one campaign.
@@ -94,11 +125,41 @@ pub struct Judge<'s> {
     today: Date,
     soft_opt_in_months: u32,
     consent_max_age_months: u32,
+    /// A purchase before this date is stale (`None`: none is).
+    stale_purchase_before: Option<Date>,
+    /// Consent given before this date is stale (`None`: consent does not age).
+    stale_consent_before: Option<Date>,
     suppression: &'s Suppression,
 }
 
 fn normalise(name: &str) -> String {
     name.trim().to_lowercase()
+}
+
+/// Calls `f` with [`normalise`]`(name)`, lower-casing a short ASCII name
+/// (every product name in practice) in a stack buffer instead of a new
+/// `String`.
+fn with_normalised<R>(name: &str, f: impl FnOnce(&str) -> R) -> R {
+    let name = name.trim();
+    let mut buffer = [0u8; 64];
+    if name.is_ascii() && name.len() <= buffer.len() {
+        if !name.bytes().any(|b| b.is_ascii_uppercase()) {
+            return f(name);
+        }
+        let lower = &mut buffer[..name.len()];
+        lower.copy_from_slice(name.as_bytes());
+        lower.make_ascii_lowercase();
+        // ASCII lower-cased is still ASCII, and ASCII is UTF-8.
+        if let Ok(lower) = std::str::from_utf8(lower) {
+            return f(lower);
+        }
+    }
+    f(&normalise(name))
+}
+
+/// `date` minus `months`, or `None` when that is out of jiff's range.
+fn months_before(date: Date, months: u32) -> Option<Date> {
+    date.checked_sub(i64::from(months).months()).ok()
 }
 
 /// Splits a list cell (`purchased`, `consent_scope`) on `|` and `;`.
@@ -110,10 +171,15 @@ fn list_items(cell: &str) -> impl Iterator<Item = &str> {
 
 /// Interprets a yes/no cell; `None` for empty or unrecognised values.
 pub fn parse_yes_no(value: &str) -> Option<bool> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "yes" | "y" | "true" | "1" | "ja" | "j" | "waar" => Some(true),
-        "no" | "n" | "false" | "0" | "nee" | "onwaar" => Some(false),
-        _ => None,
+    const YES: [&str; 7] = ["yes", "y", "true", "1", "ja", "j", "waar"];
+    const NO: [&str; 6] = ["no", "n", "false", "0", "nee", "onwaar"];
+    let value = value.trim();
+    if YES.iter().any(|w| w.eq_ignore_ascii_case(value)) {
+        Some(true)
+    } else if NO.iter().any(|w| w.eq_ignore_ascii_case(value)) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -146,14 +212,25 @@ impl<'s> Judge<'s> {
                     name: product.clone(),
                     similar,
                     scope_names,
+                    unrelated: format!(
+                        "customer without consent: `{product}` is not similar to anything \
+                         they bought"
+                    ),
                 }
             })
             .collect();
+        let consent_max_age_months = campaign.consent_max_age_months;
         Judge {
             promoted,
             today: campaign.today,
             soft_opt_in_months: campaign.soft_opt_in_months,
-            consent_max_age_months: campaign.consent_max_age_months,
+            consent_max_age_months,
+            stale_purchase_before: months_before(campaign.today, campaign.soft_opt_in_months),
+            stale_consent_before: if consent_max_age_months > 0 {
+                months_before(campaign.today, consent_max_age_months)
+            } else {
+                None
+            },
             suppression,
         }
     }
@@ -168,8 +245,20 @@ impl<'s> Judge<'s> {
 
     /// Judges one row. `earlier_line` is the line of an earlier row with the
     /// same address (case-insensitive), if there was one.
-    pub fn judge(&self, row: &impl Fields, earlier_line: Option<u64>) -> Verdict {
+    pub fn judge(&self, row: &impl Fields, earlier_line: Option<u64>) -> Verdict<'_> {
         let mut verdict = Verdict::default();
+        self.judge_into(row, earlier_line, &mut verdict);
+        verdict
+    }
+
+    /// [`Judge::judge`] into a verdict that is reused from row to row.
+    pub fn judge_into<'j>(
+        &'j self,
+        row: &impl Fields,
+        earlier_line: Option<u64>,
+        verdict: &mut Verdict<'j>,
+    ) {
+        verdict.clear();
         let email = row.get(Field::Email);
 
         // 1. An address that cannot be delivered: nothing else matters.
@@ -181,7 +270,7 @@ impl<'s> Judge<'s> {
             };
             verdict.push(RuleId::InvalidAddress, Field::Email, message);
             verdict.stopped = true;
-            return verdict;
+            return;
         }
 
         // 2. An opt-out, whatever the date cell holds.
@@ -193,7 +282,7 @@ impl<'s> Judge<'s> {
                 format!("the recipient opted out ({unsubscribed})"),
             );
             verdict.stopped = true;
-            return verdict;
+            return;
         }
         if self.suppression.contains(email) {
             verdict.push(
@@ -202,7 +291,7 @@ impl<'s> Judge<'s> {
                 "the address is on a suppression list",
             );
             verdict.stopped = true;
-            return verdict;
+            return;
         }
 
         // 3. Sent once; the row is still judged.
@@ -222,8 +311,7 @@ impl<'s> Judge<'s> {
         let uncovered = self.uncovered_by_scope(scope);
         if let (Some(date), false, None) = (consent_at, consent_source.is_empty(), &uncovered) {
             verdict.basis = Some(Basis::Consent);
-            if self.consent_max_age_months > 0 && self.older_than(date, self.consent_max_age_months)
-            {
+            if self.stale_consent_before.is_some_and(|limit| date < limit) {
                 verdict.push(
                     RuleId::StaleConsent,
                     Field::ConsentAt,
@@ -233,7 +321,7 @@ impl<'s> Judge<'s> {
                     ),
                 );
             }
-            return verdict;
+            return;
         }
 
         let customer = Self::is_customer(row);
@@ -253,18 +341,20 @@ impl<'s> Judge<'s> {
                         Field::LastPurchaseAt,
                         format!("last purchase date `{last}` is not a date (use YYYY-MM-DD)"),
                     ),
-                    Some(date) if self.older_than(date, self.soft_opt_in_months) => verdict.push(
-                        RuleId::StaleCustomer,
-                        Field::LastPurchaseAt,
-                        format!(
-                            "soft opt-in rests on a purchase of {date}, older than {} months",
-                            self.soft_opt_in_months
-                        ),
-                    ),
+                    Some(date) if self.stale_purchase_before.is_some_and(|limit| date < limit) => {
+                        verdict.push(
+                            RuleId::StaleCustomer,
+                            Field::LastPurchaseAt,
+                            format!(
+                                "soft opt-in rests on a purchase of {date}, older than {} months",
+                                self.soft_opt_in_months
+                            ),
+                        )
+                    }
                     Some(_) => {}
                 }
             }
-            return verdict;
+            return;
         }
 
         // 5. No basis: every reason that applies.
@@ -312,53 +402,35 @@ impl<'s> Judge<'s> {
             let message = match unrelated {
                 Some(Unrelated::NothingPurchased) => {
                     "customer without consent and no purchase recorded to base soft opt-in on"
-                        .to_owned()
                 }
-                Some(Unrelated::Product(product)) => format!(
-                    "customer without consent: `{product}` is not similar to anything they bought"
-                ),
+                Some(Unrelated::Product(product)) => product.unrelated.as_str(),
                 None => unreachable!("soft opt-in held above"),
             };
             verdict.push(RuleId::UnrelatedProduct, Field::Purchased, message);
         }
-        verdict
     }
 
     /// The first promoted product the consent scope does not cover, if any.
     /// An empty scope or `*` covers everything.
     fn uncovered_by_scope(&self, scope: &str) -> Option<&str> {
-        if scope.is_empty() || scope == "*" {
-            return None;
-        }
-        let named: Vec<String> = list_items(scope).map(normalise).collect();
-        if named.iter().any(|n| n == "*") {
+        if scope.is_empty() || list_items(scope).any(|n| n == "*") {
             return None;
         }
         self.promoted
             .iter()
-            .find(|p| !named.iter().any(|n| p.scope_names.contains(n)))
+            .find(|p| !list_items(scope).any(|n| with_normalised(n, |n| p.scope_names.contains(n))))
             .map(|p| p.name.as_str())
     }
 
     /// Why soft opt-in does not cover the mailing, or `None` when it does.
     fn unrelated_to_purchases(&self, purchased: &str) -> Option<Unrelated<'_>> {
-        let bought: Vec<String> = list_items(purchased).map(normalise).collect();
-        if bought.is_empty() {
+        if list_items(purchased).next().is_none() {
             return Some(Unrelated::NothingPurchased);
         }
         self.promoted
             .iter()
-            .find(|p| !bought.iter().any(|b| p.similar.contains(b)))
-            .map(|p| Unrelated::Product(p.name.as_str()))
-    }
-
-    /// True when `date` lies more than `months` months before today.
-    fn older_than(&self, date: Date, months: u32) -> bool {
-        let months = i64::from(months);
-        match self.today.checked_sub(months.months()) {
-            Ok(limit) => date < limit,
-            Err(_) => false,
-        }
+            .find(|p| !list_items(purchased).any(|b| with_normalised(b, |b| p.similar.contains(b))))
+            .map(Unrelated::Product)
     }
 
     /// Marks which promoted products appear by name in the row's purchases
@@ -385,7 +457,7 @@ impl<'s> Judge<'s> {
 
 enum Unrelated<'a> {
     NothingPurchased,
-    Product(&'a str),
+    Product(&'a Promoted),
 }
 
 #[cfg(test)]
@@ -439,10 +511,12 @@ mod tests {
         verdict.reasons.iter().map(|r| r.rule).collect()
     }
 
-    fn judge(products: &[&str], fields: &[(Field, &'static str)]) -> Verdict {
+    fn judge(products: &[&str], fields: &[(Field, &'static str)]) -> Verdict<'static> {
         let suppression = Suppression::default();
         let campaign = campaign(products);
-        Judge::new(&campaign, &suppression).judge(&row(fields), None)
+        Judge::new(&campaign, &suppression)
+            .judge(&row(fields), None)
+            .into_owned()
     }
 
     use Field::*;
@@ -595,7 +669,9 @@ mod tests {
         let suppression = Suppression::default();
         let mut campaign = campaign(&["bbq"]);
         campaign.consent_max_age_months = 24;
-        let v = Judge::new(&campaign, &suppression).judge(&row(&fields), None);
+        let v = Judge::new(&campaign, &suppression)
+            .judge(&row(&fields), None)
+            .into_owned();
         assert_eq!(rules(&v), [RuleId::StaleConsent]);
     }
 
@@ -603,7 +679,9 @@ mod tests {
     fn duplicate_is_reported_and_row_still_judged() {
         let suppression = Suppression::default();
         let campaign = campaign(&["bbq"]);
-        let v = Judge::new(&campaign, &suppression).judge(&row(&[]), Some(4));
+        let v = Judge::new(&campaign, &suppression)
+            .judge(&row(&[]), Some(4))
+            .into_owned();
         assert_eq!(rules(&v), [RuleId::DuplicateAddress, RuleId::NoConsent]);
         assert!(v.reasons[0].message.contains("line 4"));
     }

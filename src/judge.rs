@@ -8,12 +8,12 @@
 //! computed once too.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 use jiff::civil::Date;
 use jiff::{ToSpan, Unit};
 
 use crate::campaign::Campaign;
+use crate::hash::FastHashSet;
 use crate::recipients::address::is_deliverable;
 use crate::recipients::suppression::Suppression;
 use crate::recipients::{Field, parse_date};
@@ -111,9 +111,9 @@ impl<'j> Verdict<'j> {
 struct Promoted {
     name: String,
     /// Products a purchase may be of for soft opt-in to cover this one.
-    similar: HashSet<String>,
+    similar: FastHashSet<String>,
     /// Names a consent scope may use to cover it: the product and its groups.
-    scope_names: HashSet<String>,
+    scope_names: FastHashSet<String>,
     /// The `unrelated-product` message about this product.
     unrelated: String,
 }
@@ -200,8 +200,8 @@ impl<'s> Judge<'s> {
             .iter()
             .map(|product| {
                 let key = normalise(product);
-                let mut similar = HashSet::from([key.clone()]);
-                let mut scope_names = HashSet::from([key.clone()]);
+                let mut similar = FastHashSet::from_iter([key.clone()]);
+                let mut scope_names = FastHashSet::from_iter([key.clone()]);
                 for group in &campaign.product_groups {
                     if group.products.iter().any(|p| normalise(p) == key) {
                         similar.extend(group.products.iter().map(|p| normalise(p)));

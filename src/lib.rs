@@ -21,6 +21,7 @@
 pub mod campaign;
 pub mod diagnostic;
 pub mod draft;
+pub mod hash;
 pub mod init;
 pub mod judge;
 pub mod lint;

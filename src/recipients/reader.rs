@@ -11,7 +11,7 @@
 //!   `attributes` JSON object supplies every field no column holds, and its
 //!   keys are template variables.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -20,6 +20,7 @@ use serde_json::Value as Json;
 use super::headers::{self, Listmonk, Mailchimp};
 use super::input::Records;
 use super::{ColumnMap, Field, InputError, Preset};
+use crate::hash::FastHashMap;
 
 const FIELDS: usize = Field::ALL.len();
 
@@ -34,7 +35,7 @@ pub struct RecipientReader {
     /// `values` as the header alone decides them, before per-row presets.
     base: [Value; FIELDS],
     /// Template variable name → what provides it.
-    vars: HashMap<String, Var>,
+    vars: FastHashMap<String, Var>,
     mailchimp: Option<Mailchimp>,
     listmonk: Option<Listmonk>,
     /// Mailchimp's derived consent source for the current row.
@@ -90,7 +91,7 @@ impl RecipientReader {
                 *slot = Value::Column(i);
             }
         }
-        let mut vars = HashMap::new();
+        let mut vars = FastHashMap::default();
         for column in &mapping.columns.columns {
             let var = match column.field {
                 Some(field) => Var::Field(field),

@@ -1,10 +1,10 @@
 //! Suppression files: addresses never to mail (SPEC §1.2).
 
-use std::collections::HashSet;
 use std::path::Path;
 
 use super::input::Records;
 use super::{Field, InputError, address_key};
+use crate::hash::FastHashSet;
 
 /// Every suppressed address, compared case-insensitively.
 ///
@@ -12,7 +12,7 @@ use super::{Field, InputError, address_key};
 /// capacity), so a list of a million addresses costs tens of megabytes.
 #[derive(Debug, Default)]
 pub struct Suppression {
-    addresses: HashSet<Box<str>>,
+    addresses: FastHashSet<Box<str>>,
 }
 
 impl Suppression {

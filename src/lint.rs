@@ -1,7 +1,9 @@
 //! `mailgate lint`: campaign → draft → list → every row, into one stream of
 //! diagnostics with levels applied in one place ([`Sink`]).
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::path::Path;
 
 use xxhash_rust::xxh3::xxh3_64;
@@ -52,29 +54,48 @@ impl<'e> Sink<'e> {
 
     /// Reports a finding; returns its severity, or `None` when the rule is allowed.
     pub fn report(&mut self, finding: Finding) -> std::io::Result<Option<Severity>> {
-        let Some(severity) = self.levels.severity(finding.rule) else {
+        let Some(severity) = self.count(finding.rule) else {
             return Ok(None);
         };
+        let scope = finding.rule.info().scope;
+        self.emitter
+            .diagnostic(&Diagnostic::new(&finding, severity, scope))?;
+        Ok(Some(severity))
+    }
+
+    /// Reports a finding about one row, borrowing every text: the lint's
+    /// hot path, which allocates nothing per diagnostic.
+    fn report_row(
+        &mut self,
+        at: &RowAt<'_>,
+        finding: &RowFinding<'_>,
+    ) -> std::io::Result<Option<Severity>> {
+        let Some(severity) = self.count(finding.rule) else {
+            return Ok(None);
+        };
+        self.emitter.diagnostic(&Diagnostic {
+            rule: finding.rule,
+            severity,
+            scope: finding.rule.info().scope,
+            message: &finding.message,
+            recipient: Some(at.recipient),
+            file: Some(at.file),
+            line: Some(at.line),
+            field: Some(finding.field),
+        })?;
+        Ok(Some(severity))
+    }
+
+    /// The severity of `rule`, counted in the summary; `None` when allowed.
+    fn count(&mut self, rule: RuleId) -> Option<Severity> {
+        let severity = self.levels.severity(rule)?;
         match severity {
             Severity::Error => self.summary.errors += 1,
             Severity::Warning => self.summary.warnings += 1,
             Severity::Info => self.summary.infos += 1,
         }
-        let scope = finding.rule.info().scope;
-        self.emitter.diagnostic(&Diagnostic {
-            finding,
-            severity,
-            scope,
-        })?;
-        Ok(Some(severity))
+        Some(severity)
     }
-}
-
-/// What is known about one distinct address.
-#[derive(Clone, Copy)]
-struct AddressState {
-    first_line: u64,
-    blocked: bool,
 }
 
 /// Runs the whole lint, writing diagnostics to `emitter`. Returns the
@@ -176,28 +197,35 @@ pub fn lint_with_addresses(
 
     let judge = Judge::new(campaign, &suppression);
     let mut book = AddressBook::default();
+    let list_bytes = std::fs::metadata(&campaign.recipients).map_or(0, |m| m.len());
+    let mut sampled_bytes = 0u64;
     let mut relies_on_soft_opt_in = false;
     let mut purchased_promoted = vec![false; campaign.products.len()];
     let mut recipients = 0u64;
     let mut values = rules::list::ValueScan::new(reader.columns());
     let columns = reader.columns().clone();
-    let rows = RowChecker {
-        judge: &judge,
-        templates: &templates,
-        columns: &columns,
-        file: &list_file,
-    };
+    let rows = RowChecker::new(&judge, &templates, &columns);
+    // Reused from row to row.
+    let mut verdict = Verdict::default();
+    let mut findings = Vec::new();
 
     while let Some(row) = reader.next_row()? {
         recipients += 1;
-        let key = book.key(row.get(Field::Email));
+        let email = row.get(Field::Email);
+        let key = book.key(email);
         let earlier = book.first_line(key);
-        let (verdict, findings) = rows.check(&row, earlier);
+        rows.check(&row, earlier, &mut verdict, &mut findings);
+        let at = RowAt {
+            recipient: email,
+            file: &list_file,
+            line: row.line(),
+        };
         let mut error = false;
-        for finding in findings {
-            error |= sink.report(finding)? == Some(Severity::Error);
+        for finding in &findings {
+            error |= sink.report_row(&at, finding)? == Some(Severity::Error);
         }
-        if !verdict.stopped
+        if !relies_on_soft_opt_in
+            && !verdict.stopped
             && verdict.basis != Some(Basis::Consent)
             && Judge::is_customer(&row)
             && !is_purchased_list(&row)
@@ -207,6 +235,14 @@ pub fn lint_with_addresses(
         judge.mark_purchased_products(&row, &mut purchased_promoted);
         values.scan(&row);
         book.record(key, row.line(), error);
+        // Size the address book once, from the first rows, rather than let
+        // it double (and hold both tables at once) as it fills.
+        if recipients <= RESERVE_SAMPLE_ROWS {
+            sampled_bytes += row.values().map(|v| v.len() as u64 + 1).sum::<u64>();
+            if recipients == RESERVE_SAMPLE_ROWS {
+                book.reserve(list_bytes / sampled_bytes.max(1) * RESERVE_SAMPLE_ROWS);
+            }
+        }
     }
 
     // What could only be known after the last row.
@@ -296,35 +332,61 @@ pub struct Outputs {
     pub sendable: Option<std::path::PathBuf>,
 }
 
+/// Rows read before the address book is sized from their average length.
+const RESERVE_SAMPLE_ROWS: u64 = 1024;
+
+/// Where a row's findings point: the recipient, the file and the line.
+struct RowAt<'a> {
+    recipient: &'a str,
+    file: &'a str,
+    line: u64,
+}
+
+/// A recipient finding before levels are applied, borrowing its texts from
+/// the judge and the header where it can.
+struct RowFinding<'a> {
+    rule: RuleId,
+    message: Cow<'a, str>,
+    /// The CSV column as written in the header.
+    field: &'a str,
+}
+
 /// Judges one row and locates its findings; shared by the lint pass and the
 /// second pass that writes per-recipient files.
 struct RowChecker<'a, 's> {
     judge: &'a Judge<'s>,
     templates: &'a Templates,
     columns: &'a ColumnMap,
-    file: &'a str,
+    /// The header of each logical field (its name when no column holds it).
+    headers: [&'a str; Field::ALL.len()],
 }
 
-impl RowChecker<'_, '_> {
-    fn header(&self, field: Field) -> String {
-        self.columns
-            .header_of(field)
-            .unwrap_or(field.name())
-            .to_owned()
+impl<'a, 's> RowChecker<'a, 's> {
+    fn new(judge: &'a Judge<'s>, templates: &'a Templates, columns: &'a ColumnMap) -> Self {
+        RowChecker {
+            judge,
+            templates,
+            columns,
+            headers: Field::ALL.map(|field| columns.header_of(field).unwrap_or(field.name())),
+        }
     }
 
-    fn check(&self, row: &Row<'_>, earlier: Option<u64>) -> (Verdict, Vec<Finding>) {
-        let email = row.get(Field::Email);
-        let line = row.line();
-        let mut verdict = self.judge.judge(row, earlier);
-        let locate = |finding: Finding| finding.recipient(email).file(self.file).line(line);
-        let mut findings: Vec<Finding> = verdict
-            .reasons
-            .drain(..)
-            .map(|reason| {
-                locate(Finding::new(reason.rule, reason.message)).field(self.header(reason.field))
-            })
-            .collect();
+    /// Judges `row` into `verdict` and puts its findings in `findings`
+    /// (both are cleared first, and reused from row to row).
+    fn check(
+        &self,
+        row: &Row<'_>,
+        earlier: Option<u64>,
+        verdict: &mut Verdict<'a>,
+        findings: &mut Vec<RowFinding<'a>>,
+    ) {
+        findings.clear();
+        self.judge.judge_into(row, earlier, verdict);
+        findings.extend(verdict.reasons.drain(..).map(|reason| RowFinding {
+            rule: reason.rule,
+            message: reason.message,
+            field: self.headers[reason.field.index()],
+        }));
         if !verdict.stopped {
             for variable in self.templates.empty_fields_shown(&|name| row.var(name)) {
                 let header = self
@@ -333,25 +395,97 @@ impl RowChecker<'_, '_> {
                     .iter()
                     .find(|c| c.var == variable)
                     .map_or(variable, |c| c.header.as_str());
-                findings.push(
-                    locate(Finding::new(
-                        RuleId::EmptyMergeField,
-                        format!("`{variable}` is empty, so the recipient sees a gap"),
-                    ))
-                    .field(header),
-                );
+                findings.push(RowFinding {
+                    rule: RuleId::EmptyMergeField,
+                    message: Cow::Owned(format!(
+                        "`{variable}` is empty, so the recipient sees a gap"
+                    )),
+                    field: header,
+                });
             }
         }
-        (verdict, findings)
     }
 }
 
-/// Every distinct address of the list (by a 64-bit hash of its lower-case
-/// form: ~16 bytes an address, so 10M rows fit in memory) with the line it
-/// first appeared on and whether any of its rows has an error.
+/// Every distinct address of the list with the line it first appeared on
+/// and whether any of its rows has an error.
+///
+/// An address is known by a 64-bit hash of its lower-case form (xxh3: for
+/// 10 million addresses the chance of any two colliding is about 3 in a
+/// million). The table holds 12 bytes an address — the hash as two `u32`
+/// halves, so that the entry needs 4-byte alignment only, and the line with
+/// the blocked flag in its top bit — and is sized once, from an estimate of
+/// the number of rows, so it does not double (holding the old table and the
+/// new at once) as it fills. For 10M addresses that is about 220 MB.
 #[derive(Default)]
 pub struct AddressBook {
-    addresses: HashMap<u64, AddressState>,
+    addresses: HashMap<AddressKey, AddressState, BuildHasherDefault<KeyHasher>>,
+}
+
+/// An address hash, stored as two halves (see [`AddressBook`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct AddressKey([u32; 2]);
+
+impl AddressKey {
+    fn new(hash: u64) -> Self {
+        AddressKey([(hash >> 32) as u32, hash as u32])
+    }
+
+    fn hash(self) -> u64 {
+        (u64::from(self.0[0]) << 32) | u64::from(self.0[1])
+    }
+}
+
+impl Hash for AddressKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(AddressKey::hash(*self));
+    }
+}
+
+/// The hasher for [`AddressKey`]s, which are hashes already: it passes the
+/// `u64` through instead of hashing it again. That is sound because xxh3
+/// mixes every bit of its output, and the table takes both the bucket (low
+/// bits) and the tag (top bits) from it.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    /// Not used by [`AddressKey`]; hashes anything else properly.
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
+    }
+}
+
+/// The first line of an address (saturating at 2³¹ − 1) and, in the top
+/// bit, whether any of its rows has an error.
+#[derive(Clone, Copy)]
+struct AddressState(u32);
+
+impl AddressState {
+    const BLOCKED: u32 = 1 << 31;
+
+    fn new(line: u64, blocked: bool) -> Self {
+        let line = u32::try_from(line)
+            .unwrap_or(u32::MAX)
+            .min(Self::BLOCKED - 1);
+        AddressState(line | if blocked { Self::BLOCKED } else { 0 })
+    }
+
+    fn first_line(self) -> u64 {
+        u64::from(self.0 & !Self::BLOCKED)
+    }
+
+    fn blocked(self) -> bool {
+        self.0 & Self::BLOCKED != 0
+    }
 }
 
 impl AddressBook {
@@ -363,22 +497,29 @@ impl AddressBook {
 
     /// The line of the first row with this address, if one was recorded.
     pub fn first_line(&self, key: u64) -> Option<u64> {
-        self.addresses.get(&key).map(|s| s.first_line)
+        self.addresses
+            .get(&AddressKey::new(key))
+            .map(|s| s.first_line())
     }
 
     fn record(&mut self, key: u64, line: u64, error: bool) {
         self.addresses
-            .entry(key)
-            .and_modify(|s| s.blocked |= error)
-            .or_insert(AddressState {
-                first_line: line,
-                blocked: error,
-            });
+            .entry(AddressKey::new(key))
+            .and_modify(|s| s.0 |= if error { AddressState::BLOCKED } else { 0 })
+            .or_insert(AddressState::new(line, error));
+    }
+
+    /// Makes room for `additional` more addresses at once.
+    fn reserve(&mut self, additional: u64) {
+        self.addresses
+            .reserve(usize::try_from(additional).unwrap_or(usize::MAX));
     }
 
     /// True when every row holding the address is free of errors.
     pub fn is_sendable(&self, key: u64) -> bool {
-        self.addresses.get(&key).is_some_and(|s| !s.blocked)
+        self.addresses
+            .get(&AddressKey::new(key))
+            .is_some_and(|s| !s.blocked())
     }
 
     /// Distinct addresses.
@@ -392,7 +533,7 @@ impl AddressBook {
 
     /// Distinct addresses that are not sendable.
     pub fn blocked(&self) -> u64 {
-        self.addresses.values().filter(|s| s.blocked).count() as u64
+        self.addresses.values().filter(|s| s.blocked()).count() as u64
     }
 }
 
@@ -427,7 +568,8 @@ fn write_outputs(
             .collect();
         out.writer.write_record(&headers).map_err(csv_error)?;
     }
-    let mut written: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    let mut verdict = Verdict::default();
+    let mut findings = Vec::new();
     while let Some(row) = reader.next_row()? {
         let email = row.get(Field::Email);
         let key = book.key(email);
@@ -435,7 +577,7 @@ fn write_outputs(
         let earlier = first.filter(|&l| l != row.line());
         let ok = book.is_sendable(key);
         if let Some(out) = &mut report {
-            let (verdict, findings) = rows.check(&row, earlier);
+            rows.check(&row, earlier, &mut verdict, &mut findings);
             let fired: Vec<&str> = findings
                 .iter()
                 .filter(|f| sink.severity(f.rule).is_some())
@@ -448,9 +590,10 @@ fn write_outputs(
                 .write_record([email, &line, basis, ok_text, &fired.join(" ")])
                 .map_err(csv_error)?;
         }
+        // A sendable address is written once, from its first row.
         if let Some(out) = &mut sendable
             && ok
-            && written.insert(key)
+            && first == Some(row.line())
         {
             let values = (0..rows.columns.columns.len()).map(|i| row.value(i));
             out.writer.write_record(values).map_err(csv_error)?;

@@ -32,12 +32,12 @@ impl JunitEmitter {
 }
 
 fn example(d: &Diagnostic) -> String {
-    let f = &d.finding;
-    let mut at = f.file.clone().unwrap_or_default();
+    let f = d;
+    let mut at = f.file.unwrap_or_default().to_owned();
     if let Some(line) = f.line {
         at.push_str(&format!(":{line}"));
     }
-    match &f.recipient {
+    match f.recipient {
         Some(r) => format!("{at}: {r}: {}", f.message),
         None => format!("{at}: {}", f.message),
     }

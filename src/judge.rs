@@ -16,7 +16,7 @@ use crate::campaign::Campaign;
 use crate::hash::FastHashSet;
 use crate::recipients::address::is_deliverable;
 use crate::recipients::suppression::Suppression;
-use crate::recipients::{Field, parse_date};
+use crate::recipients::{Field, parse_date, trim};
 use crate::rules::RuleId;
 
 /// Read access to a row's logical fields (a CSV [`crate::recipients::Row`],
@@ -140,7 +140,7 @@ fn normalise(name: &str) -> String {
 /// (every product name in practice) in a stack buffer instead of a new
 /// `String`.
 fn with_normalised<R>(name: &str, f: impl FnOnce(&str) -> R) -> R {
-    let name = name.trim();
+    let name = trim(name);
     let mut buffer = [0u8; 64];
     if name.is_ascii() && name.len() <= buffer.len() {
         if !name.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -164,16 +164,32 @@ fn months_before(date: Date, months: u32) -> Option<Date> {
 
 /// Splits a list cell (`purchased`, `consent_scope`) on `|` and `;`.
 fn list_items(cell: &str) -> impl Iterator<Item = &str> {
-    cell.split(['|', ';'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    // A plain byte loop: much quicker on a short cell than `str::split`
+    // with a pattern of two chars. Both separators are ASCII, so the pieces
+    // are valid UTF-8.
+    let mut rest = Some(cell);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match text.bytes().position(|b| b == b'|' || b == b';') {
+            Some(at) => {
+                rest = Some(&text[at + 1..]);
+                Some(&text[..at])
+            }
+            None => {
+                rest = None;
+                Some(text)
+            }
+        }
+    })
+    .map(trim)
+    .filter(|s| !s.is_empty())
 }
 
 /// Interprets a yes/no cell; `None` for empty or unrecognised values.
 pub fn parse_yes_no(value: &str) -> Option<bool> {
     const YES: [&str; 7] = ["yes", "y", "true", "1", "ja", "j", "waar"];
     const NO: [&str; 6] = ["no", "n", "false", "0", "nee", "onwaar"];
-    let value = value.trim();
+    let value = trim(value);
     if YES.iter().any(|w| w.eq_ignore_ascii_case(value)) {
         Some(true)
     } else if NO.iter().any(|w| w.eq_ignore_ascii_case(value)) {
@@ -185,8 +201,11 @@ pub fn parse_yes_no(value: &str) -> Option<bool> {
 
 /// True when a `list_source` value says the address was bought.
 pub fn is_purchased_source(value: &str) -> bool {
-    let value = value.trim();
-    let head = value.split(':').next().unwrap_or("").trim();
+    let head = match memchr::memchr(b':', value.as_bytes()) {
+        Some(colon) => &value[..colon],
+        None => value,
+    };
+    let head = trim(head);
     head.eq_ignore_ascii_case("purchased")
         || head.eq_ignore_ascii_case("gekocht")
         || head.eq_ignore_ascii_case("bought")
@@ -520,6 +539,24 @@ mod tests {
     }
 
     use Field::*;
+
+    #[test]
+    fn list_items_split_on_bars_and_semicolons_and_drop_blanks() {
+        let items = |cell| list_items(cell).collect::<Vec<_>>();
+        assert_eq!(items(""), Vec::<&str>::new());
+        assert_eq!(items(" | ;"), Vec::<&str>::new());
+        assert_eq!(items("bbq"), ["bbq"]);
+        assert_eq!(items(" bbq | E-Bikes ;parasols;"), ["bbq", "E-Bikes", "parasols"]);
+        assert_eq!(items("a||b;;c"), ["a", "b", "c"]);
+        assert_eq!(items("tuinstoel ✓|Zoë"), ["tuinstoel ✓", "Zoë"]);
+    }
+
+    #[test]
+    fn names_are_normalised_on_the_stack_as_normalise_would() {
+        for name in ["bbq", " BBQ ", "E-Bikes", "Tuinstoelen", "ÉCLAIR", "x".repeat(80).as_str()] {
+            assert_eq!(with_normalised(name, str::to_owned), normalise(name), "{name}");
+        }
+    }
 
     #[test]
     fn customer_of_same_group_is_soft_opt_in() {

@@ -2,19 +2,17 @@
 //! diagnostics with levels applied in one place ([`Sink`]).
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use xxhash_rust::xxh3::xxh3_64;
-
+pub use crate::address_book::AddressBook;
 use crate::campaign::Campaign;
 use crate::diagnostic::{Diagnostic, Finding, Severity};
 use crate::draft::templates::BUILTIN_VARIABLES;
 use crate::draft::{Draft, DraftError, Templates};
 use crate::judge::{Basis, Judge, Verdict};
 use crate::recipients::suppression::Suppression;
-use crate::recipients::{ColumnMap, Field, InputError, RecipientReader, Row, address_key};
+use crate::recipients::{ColumnMap, Field, InputError, RecipientReader, Row};
 use crate::report::{Emitter, Summary};
 use crate::rules::{self, Levels, RuleId};
 use crate::send::message::UnsubscribeTemplate;
@@ -208,12 +206,32 @@ pub fn lint_with_addresses(
     // Reused from row to row.
     let mut verdict = Verdict::default();
     let mut findings = Vec::new();
+    // Address keys of the rows read ahead (whose slots are being fetched),
+    // and the next one's place in it.
+    let mut keys_ahead: Vec<u64> = Vec::new();
+    let mut next_ahead = 0;
 
     while let Some(row) = reader.next_row()? {
         recipients += 1;
         let email = row.get(Field::Email);
-        let key = book.key(email);
-        let earlier = book.first_line(key);
+        let key = match keys_ahead.get(next_ahead) {
+            Some(&key) => {
+                next_ahead += 1;
+                key
+            }
+            None => {
+                // Fetch the address book slots of all the rows read ahead at
+                // once: their cache misses overlap instead of stalling the
+                // loop one row at a time.
+                keys_ahead.clear();
+                next_ahead = 0;
+                keys_ahead.extend(row.emails_ahead().map(|email| book.key(email)));
+                book.warm(&keys_ahead);
+                book.key(email)
+            }
+        };
+        debug_assert_eq!(key, book.key(email), "keys ahead out of step");
+        let (earlier, slot) = book.visit(key, row.line());
         rows.check(&row, earlier, &mut verdict, &mut findings);
         let at = RowAt {
             recipient: email,
@@ -234,13 +252,16 @@ pub fn lint_with_addresses(
         }
         judge.mark_purchased_products(&row, &mut purchased_promoted);
         values.scan(&row);
-        book.record(key, row.line(), error);
+        if error {
+            book.block(slot);
+        }
         // Size the address book once, from the first rows, rather than let
         // it double (and hold both tables at once) as it fills.
         if recipients <= RESERVE_SAMPLE_ROWS {
             sampled_bytes += row.values().map(|v| v.len() as u64 + 1).sum::<u64>();
             if recipients == RESERVE_SAMPLE_ROWS {
-                book.reserve(list_bytes / sampled_bytes.max(1) * RESERVE_SAMPLE_ROWS);
+                let estimate = list_bytes / sampled_bytes.max(1) * RESERVE_SAMPLE_ROWS;
+                book.reserve(estimate.saturating_sub(recipients));
             }
         }
     }
@@ -404,136 +425,6 @@ impl<'a, 's> RowChecker<'a, 's> {
                 });
             }
         }
-    }
-}
-
-/// Every distinct address of the list with the line it first appeared on
-/// and whether any of its rows has an error.
-///
-/// An address is known by a 64-bit hash of its lower-case form (xxh3: for
-/// 10 million addresses the chance of any two colliding is about 3 in a
-/// million). The table holds 12 bytes an address — the hash as two `u32`
-/// halves, so that the entry needs 4-byte alignment only, and the line with
-/// the blocked flag in its top bit — and is sized once, from an estimate of
-/// the number of rows, so it does not double (holding the old table and the
-/// new at once) as it fills. For 10M addresses that is about 220 MB.
-#[derive(Default)]
-pub struct AddressBook {
-    addresses: HashMap<AddressKey, AddressState, BuildHasherDefault<KeyHasher>>,
-}
-
-/// An address hash, stored as two halves (see [`AddressBook`]).
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct AddressKey([u32; 2]);
-
-impl AddressKey {
-    fn new(hash: u64) -> Self {
-        AddressKey([(hash >> 32) as u32, hash as u32])
-    }
-
-    fn hash(self) -> u64 {
-        (u64::from(self.0[0]) << 32) | u64::from(self.0[1])
-    }
-}
-
-impl Hash for AddressKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(AddressKey::hash(*self));
-    }
-}
-
-/// The hasher for [`AddressKey`]s, which are hashes already: it passes the
-/// `u64` through instead of hashing it again. That is sound because xxh3
-/// mixes every bit of its output, and the table takes both the bucket (low
-/// bits) and the tag (top bits) from it.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-
-    /// Not used by [`AddressKey`]; hashes anything else properly.
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
-    }
-}
-
-/// The first line of an address (saturating at 2³¹ − 1) and, in the top
-/// bit, whether any of its rows has an error.
-#[derive(Clone, Copy)]
-struct AddressState(u32);
-
-impl AddressState {
-    const BLOCKED: u32 = 1 << 31;
-
-    fn new(line: u64, blocked: bool) -> Self {
-        let line = u32::try_from(line)
-            .unwrap_or(u32::MAX)
-            .min(Self::BLOCKED - 1);
-        AddressState(line | if blocked { Self::BLOCKED } else { 0 })
-    }
-
-    fn first_line(self) -> u64 {
-        u64::from(self.0 & !Self::BLOCKED)
-    }
-
-    fn blocked(self) -> bool {
-        self.0 & Self::BLOCKED != 0
-    }
-}
-
-impl AddressBook {
-    /// The key of an address, compared case-insensitively (the same
-    /// lower-casing as suppression lists).
-    pub fn key(&self, email: &str) -> u64 {
-        xxh3_64(address_key(email).as_bytes())
-    }
-
-    /// The line of the first row with this address, if one was recorded.
-    pub fn first_line(&self, key: u64) -> Option<u64> {
-        self.addresses
-            .get(&AddressKey::new(key))
-            .map(|s| s.first_line())
-    }
-
-    fn record(&mut self, key: u64, line: u64, error: bool) {
-        self.addresses
-            .entry(AddressKey::new(key))
-            .and_modify(|s| s.0 |= if error { AddressState::BLOCKED } else { 0 })
-            .or_insert(AddressState::new(line, error));
-    }
-
-    /// Makes room for `additional` more addresses at once.
-    fn reserve(&mut self, additional: u64) {
-        self.addresses
-            .reserve(usize::try_from(additional).unwrap_or(usize::MAX));
-    }
-
-    /// True when every row holding the address is free of errors.
-    pub fn is_sendable(&self, key: u64) -> bool {
-        self.addresses
-            .get(&AddressKey::new(key))
-            .is_some_and(|s| !s.blocked())
-    }
-
-    /// Distinct addresses.
-    pub fn len(&self) -> u64 {
-        self.addresses.len() as u64
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.addresses.is_empty()
-    }
-
-    /// Distinct addresses that are not sendable.
-    pub fn blocked(&self) -> u64 {
-        self.addresses.values().filter(|s| s.blocked()).count() as u64
     }
 }
 

@@ -31,51 +31,66 @@ pub fn is_deliverable(address: &str) -> bool {
 /// options above (see the test); for anything else it says no and the
 /// parser decides.
 fn plainly_deliverable(address: &str) -> bool {
-    let Some((local, domain)) = address.split_once('@') else {
+    let bytes = address.as_bytes();
+    let Some(at) = memchr::memchr(b'@', bytes) else {
         return false;
     };
-    let atext = |b: u8| {
-        b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'!' | b'#'
-                    | b'$'
-                    | b'%'
-                    | b'&'
-                    | b'\''
-                    | b'*'
-                    | b'+'
-                    | b'-'
-                    | b'/'
-                    | b'='
-                    | b'?'
-                    | b'^'
-                    | b'_'
-                    | b'`'
-                    | b'{'
-                    | b'|'
-                    | b'}'
-                    | b'~'
-            )
-    };
-    let local_ok = (1..=64).contains(&local.len())
-        && local
-            .split('.')
-            .all(|atom| !atom.is_empty() && atom.bytes().all(atext));
-    let label_ok = |label: &str| {
-        let bytes = label.as_bytes();
-        (1..=63).contains(&bytes.len())
-            && bytes[0].is_ascii_alphanumeric()
-            && bytes[bytes.len() - 1].is_ascii_alphanumeric()
-            && bytes
-                .iter()
-                .all(|&b| b.is_ascii_alphanumeric() || b == b'-')
-    };
-    local_ok
-        && domain.len() <= 254
-        && domain.split('.').all(label_ok)
-        && domain.split('.').nth(1).is_some()
+    let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
+    if !(1..=64).contains(&local.len()) || domain.len() > 254 {
+        return false;
+    }
+    // Local part: atoms of atext separated by single dots.
+    let mut after_dot = true;
+    for &b in local {
+        if b == b'.' {
+            if after_dot {
+                return false;
+            }
+            after_dot = true;
+        } else if ATEXT[usize::from(b)] {
+            after_dot = false;
+        } else {
+            return false;
+        }
+    }
+    if after_dot {
+        return false;
+    }
+    // Domain: labels of 1–63 letters, digits and hyphens, starting and
+    // ending with a letter or digit; at least two of them.
+    let mut labels = 0;
+    for label in domain.split(|&b| b == b'.') {
+        let (Some(first), Some(last)) = (label.first(), label.last()) else {
+            return false;
+        };
+        if label.len() > 63
+            || !first.is_ascii_alphanumeric()
+            || !last.is_ascii_alphanumeric()
+            || !label.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return false;
+        }
+        labels += 1;
+    }
+    labels >= 2
 }
+
+/// RFC 5322 atext, ASCII only (the characters `email_address` takes too).
+static ATEXT: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let specials = b"!#$%&'*+-/=?^_`{|}~";
+    let mut i = 0;
+    while i < specials.len() {
+        table[specials[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {

@@ -18,11 +18,17 @@ use jiff::fmt::temporal::Pieces;
 ///
 /// Surrounding whitespace is ignored; anything else around the date fails.
 pub fn parse_date(text: &str) -> Option<Date> {
-    let text = text.trim();
+    let text = super::trim(text);
     if text.is_empty() {
         return None;
     }
-    if let Some(date) = parse_dutch(text) {
+    if let Some(date) = parse_plain_iso(text) {
+        return date;
+    }
+    // Only the Dutch shape has a `-` in second or third place.
+    if text.as_bytes().get(1..3).is_some_and(|b| b.contains(&b'-'))
+        && let Some(date) = parse_dutch(text)
+    {
         return Some(date);
     }
     // Only the ISO shapes start with a four-digit year; this keeps jiff's
@@ -31,6 +37,24 @@ pub fn parse_date(text: &str) -> Option<Date> {
         return None;
     }
     Pieces::parse(text).ok().map(|pieces| pieces.date())
+}
+
+/// The commonest form, `YYYY-MM-DD` and nothing else, without the general
+/// parser: `Some(date)` or `Some(None)` (impossible) for that shape, `None`
+/// for any other text.
+fn parse_plain_iso(text: &str) -> Option<Option<Date>> {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        b[range]
+            .iter()
+            .try_fold(0i16, |n, &d| d.is_ascii_digit().then(|| n * 10 + i16::from(d - b'0')))
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let (month, day) = (i8::try_from(month).ok()?, i8::try_from(day).ok()?);
+    Some(Date::new(year, month, day).ok())
 }
 
 /// `D-M-YYYY` or `DD-MM-YYYY`, optionally followed by ` H:MM[:SS]`.
@@ -111,6 +135,22 @@ mod tests {
             parse_date("2027-03-02T00:30:00+01:00"),
             Some(date(2027, 3, 2))
         );
+    }
+
+    #[test]
+    fn the_quick_iso_path_agrees_with_jiff() {
+        for year in [0, 1, 999, 1999, 2024, 2027, 9999] {
+            for month in 0..=13 {
+                for day in 0..=32 {
+                    let text = format!("{year:04}-{month:02}-{day:02}");
+                    let jiff = Pieces::parse(&text).ok().map(|p| p.date());
+                    assert_eq!(parse_plain_iso(&text), Some(jiff), "{text}");
+                }
+            }
+        }
+        for text in ["2027-3-01", "2027-03-1 ", "2027/03/01", "+02027-03-01", "2027-0a-01"] {
+            assert_eq!(parse_plain_iso(text), None, "{text}");
+        }
     }
 
     #[test]

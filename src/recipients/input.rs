@@ -6,6 +6,8 @@
 use std::fs::File;
 use std::io::{self, Chain, Cursor, Read};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread::JoinHandle;
 
 use csv::{ByteRecord, StringRecord};
 use encoding_rs::{CoderResult, WINDOWS_1252};
@@ -30,8 +32,6 @@ pub(super) struct Records {
     path: PathBuf,
     csv: csv::Reader<Stream>,
     current: Current,
-    /// The current record decoded from Windows-1252, when it was not UTF-8.
-    decoded: StringRecord,
     scratch: String,
     line: u64,
     delimiter: u8,
@@ -40,11 +40,35 @@ pub(super) struct Records {
 
 /// Where the current record's text lives. Valid UTF-8 is borrowed straight
 /// from csv's buffer (converting a `ByteRecord` into a `StringRecord` moves
-/// it, no copy); only a record that is not UTF-8 is decoded into `decoded`.
+/// it, no copy); only a record that is not UTF-8 is decoded, into the second
+/// record (the first keeps the raw bytes' buffer for reuse).
+#[derive(Default)]
 enum Current {
+    #[default]
     None,
     Utf8(StringRecord),
-    Decoded(ByteRecord),
+    Decoded(ByteRecord, StringRecord),
+}
+
+impl Current {
+    fn is_decoded(&self) -> bool {
+        matches!(self, Current::Decoded(..))
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Current::None => 0,
+            Current::Utf8(record) | Current::Decoded(_, record) => record.len(),
+        }
+    }
+
+    fn get(&self, index: usize) -> &str {
+        let field = match self {
+            Current::None => None,
+            Current::Utf8(record) | Current::Decoded(_, record) => record.get(index),
+        };
+        field.unwrap_or("")
+    }
 }
 
 impl Records {
@@ -71,7 +95,6 @@ impl Records {
             path: path.to_owned(),
             csv,
             current: Current::None,
-            decoded: StringRecord::new(),
             scratch: String::new(),
             line: 0,
             delimiter,
@@ -79,46 +102,19 @@ impl Records {
         })
     }
 
-    pub(super) fn path(&self) -> &Path {
-        &self.path
-    }
-
-    pub(super) fn delimiter(&self) -> u8 {
-        self.delimiter
-    }
-
     /// The physical line the current record starts on (1-based).
     pub(super) fn line(&self) -> u64 {
         self.line
     }
 
-    pub(super) fn first_non_utf8_line(&self) -> Option<u64> {
-        self.first_non_utf8_line
-    }
-
-    /// True when the current record was not UTF-8 and was decoded as
-    /// Windows-1252.
-    pub(super) fn is_decoded(&self) -> bool {
-        matches!(self.current, Current::Decoded(_))
-    }
-
     /// Number of fields in the current record.
     pub(super) fn len(&self) -> usize {
-        match &self.current {
-            Current::None => 0,
-            Current::Utf8(record) => record.len(),
-            Current::Decoded(_) => self.decoded.len(),
-        }
+        self.current.len()
     }
 
     /// Field `index` of the current record, `""` when the record is shorter.
     pub(super) fn get(&self, index: usize) -> &str {
-        let field = match &self.current {
-            Current::None => None,
-            Current::Utf8(record) => record.get(index),
-            Current::Decoded(_) => self.decoded.get(index),
-        };
-        field.unwrap_or("")
+        self.current.get(index)
     }
 
     /// Reads the next record that is not blank (empty, or only whitespace
@@ -126,10 +122,10 @@ impl Records {
     /// end of the file.
     pub(super) fn next(&mut self) -> Result<bool, InputError> {
         loop {
-            let mut raw = match std::mem::replace(&mut self.current, Current::None) {
+            let mut raw = match std::mem::take(&mut self.current) {
                 Current::None => ByteRecord::new(),
                 Current::Utf8(record) => record.into_byte_record(),
-                Current::Decoded(record) => record,
+                Current::Decoded(raw, _) => raw,
             };
             let read = self.csv.read_byte_record(&mut raw);
             let more = match read {
@@ -156,11 +152,11 @@ impl Records {
                 Ok(record) => Current::Utf8(record),
                 Err(err) => {
                     let raw = err.into_byte_record();
-                    self.decode(&raw);
+                    let decoded = self.decode(&raw);
                     if !blank && self.first_non_utf8_line.is_none() {
                         self.first_non_utf8_line = Some(self.line);
                     }
-                    Current::Decoded(raw)
+                    Current::Decoded(raw, decoded)
                 }
             };
             if !blank {
@@ -233,13 +229,273 @@ impl Records {
         Ok(())
     }
 
-    fn decode(&mut self, raw: &ByteRecord) {
-        self.decoded.clear();
+    fn decode(&mut self, raw: &ByteRecord) -> StringRecord {
+        let mut decoded = StringRecord::new();
         for field in raw {
             self.scratch.clear();
             decode_windows_1252(field, &mut self.scratch);
-            self.decoded.push_field(&self.scratch);
+            decoded.push_field(&self.scratch);
         }
+        decoded
+    }
+
+    /// Hands the rest of the file to a thread that reads ahead of the
+    /// caller (see [`ReadAhead`]). The current record is not carried over.
+    pub(super) fn read_ahead(self) -> ReadAhead {
+        ReadAhead::spawn(self)
+    }
+}
+
+/// Records per batch handed from the reading thread to the caller.
+const BATCH: usize = 1024;
+/// Batches in use at most: two in the channel, one being filled, one being
+/// read, one on its way back.
+const BATCHES: usize = 5;
+
+/// One record as the reading thread hands it over.
+struct Record {
+    current: Current,
+    line: u64,
+}
+
+/// A batch of records; `end` is set on the last batch: the end of the file,
+/// or the error that stopped the reading.
+struct Batch {
+    records: Vec<Record>,
+    end: Option<Result<(), InputError>>,
+}
+
+/// [`Records`] read on a second thread, so that parsing the CSV (the csv
+/// crate, line endings, UTF-8 checks) runs beside whatever the caller does
+/// with each record: a two-stage pipeline on two cores.
+///
+/// Records come over in batches of [`BATCH`] through a channel of two
+/// batches, so the reader runs at most a few thousand records ahead and
+/// memory stays small; spent batches go back to be refilled, so their
+/// buffers are reused. What the caller sees is exactly what [`Records`]
+/// gives: the same records, lines and errors, in the same order — an error
+/// comes after every record before it.
+pub(super) struct ReadAhead {
+    path: PathBuf,
+    delimiter: u8,
+    batches: Receiver<Batch>,
+    spent: SyncSender<Vec<Record>>,
+    thread: Option<JoinHandle<()>>,
+    batch: Vec<Record>,
+    /// Index in `batch` of the current record; `batch.len()` before the first.
+    position: usize,
+    end: Option<Result<(), InputError>>,
+    first_non_utf8_line: Option<u64>,
+}
+
+impl ReadAhead {
+    fn spawn(mut records: Records) -> ReadAhead {
+        let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(2);
+        let (spent_tx, spent_rx) = mpsc::sync_channel::<Vec<Record>>(BATCHES);
+        let path = records.path.clone();
+        let delimiter = records.delimiter;
+        let first_non_utf8_line = records.first_non_utf8_line;
+        records.current = Current::None;
+        let thread = std::thread::Builder::new()
+            .name("mailgate-csv".to_owned())
+            .spawn(move || {
+                let mut batches = 0;
+                loop {
+                    // A new batch while fewer than BATCHES exist, then only
+                    // spent ones, so the record buffers are reused.
+                    let mut records_batch = match spent_rx.try_recv() {
+                        Ok(batch) => batch,
+                        Err(_) if batches < BATCHES => {
+                            batches += 1;
+                            Vec::with_capacity(BATCH)
+                        }
+                        Err(_) => match spent_rx.recv() {
+                            Ok(batch) => batch,
+                            // The caller stopped reading.
+                            Err(_) => return,
+                        },
+                    };
+                    let end = records.fill(&mut records_batch);
+                    let last = end.is_some();
+                    let batch = Batch {
+                        records: records_batch,
+                        end,
+                    };
+                    // The receiver is gone when the caller stopped reading.
+                    if full_tx.send(batch).is_err() || last {
+                        return;
+                    }
+                }
+            });
+        let (batches, thread) = match thread {
+            Ok(thread) => (full_rx, Some(thread)),
+            Err(err) => {
+                // No thread to be had: report it as the reading error it is.
+                let (tx, rx) = mpsc::sync_channel(1);
+                let _ = tx.send(Batch {
+                    records: Vec::new(),
+                    end: Some(Err(InputError::new(
+                        &path,
+                        None,
+                        format!("cannot start a thread to read the file: {err}"),
+                    ))),
+                });
+                (rx, None)
+            }
+        };
+        ReadAhead {
+            path,
+            delimiter,
+            batches,
+            spent: spent_tx,
+            thread,
+            batch: Vec::new(),
+            position: 0,
+            end: None,
+            first_non_utf8_line,
+        }
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(super) fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
+    fn current(&self) -> &Current {
+        self.batch
+            .get(self.position)
+            .map_or(&Current::None, |r| &r.current)
+    }
+
+    /// The physical line the current record starts on (1-based).
+    pub(super) fn line(&self) -> u64 {
+        self.batch.get(self.position).map_or(0, |r| r.line)
+    }
+
+    /// The physical line of the first record (the header included) that
+    /// was not valid UTF-8 and was decoded as Windows-1252, among those the
+    /// caller has reached.
+    pub(super) fn first_non_utf8_line(&self) -> Option<u64> {
+        self.first_non_utf8_line
+    }
+
+    /// True when the current record was not UTF-8 and was decoded as
+    /// Windows-1252.
+    pub(super) fn is_decoded(&self) -> bool {
+        self.current().is_decoded()
+    }
+
+    /// The records already read after the current one, in order (some or
+    /// none of the rest of the file).
+    pub(super) fn ahead(&self) -> impl Iterator<Item = &StringRecord> {
+        self.batch
+            .get(self.position + 1..)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| match &r.current {
+                Current::None => None,
+                Current::Utf8(record) | Current::Decoded(_, record) => Some(record),
+            })
+    }
+
+    /// The current record's text (`None` before the first and after the last).
+    pub(super) fn record(&self) -> Option<&StringRecord> {
+        match self.current() {
+            Current::None => None,
+            Current::Utf8(record) | Current::Decoded(_, record) => Some(record),
+        }
+    }
+
+    /// Field `index` of the current record, `""` when the record is shorter.
+    pub(super) fn get(&self, index: usize) -> &str {
+        self.current().get(index)
+    }
+
+    /// Moves to the next record, as [`Records::next`] does.
+    pub(super) fn next(&mut self) -> Result<bool, InputError> {
+        self.position += 1;
+        while self.position >= self.batch.len() {
+            match self.end.take() {
+                Some(Ok(())) => {
+                    self.end = Some(Ok(()));
+                    return Ok(false);
+                }
+                Some(Err(err)) => {
+                    // Stay at the end afterwards.
+                    self.end = Some(Ok(()));
+                    return Err(err);
+                }
+                None => {}
+            }
+            let batch = match self.batches.recv() {
+                Ok(batch) => batch,
+                Err(_) => self.reader_died(),
+            };
+            let spent = std::mem::replace(&mut self.batch, batch.records);
+            if !spent.is_empty() {
+                // The reading thread may be gone already; then nobody needs it.
+                let _ = self.spent.send(spent);
+            }
+            self.end = batch.end;
+            self.position = 0;
+        }
+        let record = &self.batch[self.position];
+        if record.current.is_decoded() && self.first_non_utf8_line.is_none() {
+            self.first_non_utf8_line = Some(record.line);
+        }
+        Ok(true)
+    }
+
+    /// The reading thread hung up without saying why: it panicked. Pass the
+    /// panic on, as if it had happened here.
+    fn reader_died(&mut self) -> ! {
+        if let Some(thread) = self.thread.take()
+            && let Err(panic) = thread.join()
+        {
+            std::panic::resume_unwind(panic);
+        }
+        panic!("the CSV reading thread stopped without reporting the end of the file");
+    }
+}
+
+impl Records {
+    /// Fills `batch` (reusing the buffers of the records in it) with up to
+    /// [`BATCH`] records. Returns the end of the file or the error that
+    /// stopped the reading, if either came first.
+    fn fill(&mut self, batch: &mut Vec<Record>) -> Option<Result<(), InputError>> {
+        let mut filled = 0;
+        let mut end = None;
+        while filled < BATCH {
+            if let Some(spent) = batch.get_mut(filled) {
+                self.current = std::mem::take(&mut spent.current);
+            }
+            match self.next() {
+                Ok(true) => {
+                    let record = Record {
+                        current: std::mem::take(&mut self.current),
+                        line: self.line,
+                    };
+                    match batch.get_mut(filled) {
+                        Some(slot) => *slot = record,
+                        None => batch.push(record),
+                    }
+                    filled += 1;
+                }
+                Ok(false) => {
+                    end = Some(Ok(()));
+                    break;
+                }
+                Err(err) => {
+                    end = Some(Err(err));
+                    break;
+                }
+            }
+        }
+        batch.truncate(filled);
+        end
     }
 }
 

@@ -15,10 +15,11 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use csv::StringRecord;
 use serde_json::Value as Json;
 
 use super::headers::{self, Listmonk, Mailchimp};
-use super::input::Records;
+use super::input::{ReadAhead, Records};
 use super::{ColumnMap, Field, InputError, Preset};
 use crate::hash::FastHashMap;
 
@@ -26,7 +27,8 @@ const FIELDS: usize = Field::ALL.len();
 
 /// Reads a recipient CSV row by row (SPEC §1.2).
 pub struct RecipientReader {
-    records: Records,
+    /// The data rows, parsed on a second thread (see [`ReadAhead`]).
+    records: ReadAhead,
     columns: ColumnMap,
     preset: Preset,
     header_line: u64,
@@ -100,7 +102,7 @@ impl RecipientReader {
             vars.entry(column.var.clone()).or_insert(var);
         }
         Ok(RecipientReader {
-            records,
+            records: records.read_ahead(),
             columns: mapping.columns,
             preset: mapping.preset,
             header_line,
@@ -158,7 +160,19 @@ impl RecipientReader {
         if self.preset != Preset::Plain {
             self.resolve_presets();
         }
-        Ok(Some(Row { reader: self }))
+        Ok(Some(Row::new(self)))
+    }
+
+    fn emails_ahead(&self) -> impl Iterator<Item = &str> {
+        // Presets derive other fields, never the address: it is a column.
+        let column = match self.base[Field::Email.index()] {
+            Value::Column(i) => Some(i),
+            _ => None,
+        };
+        self.records
+            .ahead()
+            .filter(move |_| column.is_some())
+            .map(move |record| super::trim(column.and_then(|i| record.get(i)).unwrap_or("")))
     }
 
     /// The physical line of the first row that was not valid UTF-8 and was
@@ -167,8 +181,19 @@ impl RecipientReader {
         self.records.first_non_utf8_line()
     }
 
+    /// The value of a logical field for the current row, trimmed.
+    fn field(&self, field: Field) -> &str {
+        match self.values[field.index()] {
+            Value::Empty => "",
+            Value::Column(i) => super::trim(self.records.get(i)),
+            Value::Text(text) => text,
+            Value::ConsentSource => &self.consent_source,
+            Value::Attribute(i) => super::trim(&self.attributes[i].1),
+        }
+    }
+
     fn cell(&self, column: Option<usize>) -> &str {
-        column.map_or("", |i| self.records.get(i).trim())
+        column.map_or("", |i| super::trim(self.records.get(i)))
     }
 
     fn resolve_presets(&mut self) {
@@ -195,7 +220,7 @@ impl RecipientReader {
             };
         }
         if m.derive_consent_source {
-            let has_consent = !Row { reader: self }.get(Field::ConsentAt).is_empty();
+            let has_consent = !self.field(Field::ConsentAt).is_empty();
             // The IP of the step the consent date comes from, else the other.
             let steps = if confirmed {
                 [("confirm", m.confirm_ip), ("optin", m.optin_ip)]
@@ -283,9 +308,23 @@ fn attribute_text(value: &Json, out: &mut String) {
 /// One data row, borrowed from the reader until the next call to `next_row`.
 pub struct Row<'r> {
     reader: &'r RecipientReader,
+    /// The row's record, looked up once (the judge reads a dozen fields).
+    record: Option<&'r StringRecord>,
 }
 
 impl<'r> Row<'r> {
+    fn new(reader: &'r RecipientReader) -> Self {
+        Row {
+            reader,
+            record: reader.records.record(),
+        }
+    }
+
+    /// Column `index`, untrimmed; `""` for a missing trailing cell.
+    fn cell(&self, index: usize) -> &'r str {
+        self.record.and_then(|r| r.get(index)).unwrap_or("")
+    }
+
     /// The 1-based physical line where the row starts (the header is line 1).
     pub fn line(&self) -> u64 {
         self.reader.records.line()
@@ -298,10 +337,10 @@ impl<'r> Row<'r> {
         let reader = self.reader;
         match reader.values[field.index()] {
             Value::Empty => "",
-            Value::Column(i) => reader.records.get(i).trim(),
+            Value::Column(i) => super::trim(self.cell(i)),
             Value::Text(text) => text,
             Value::ConsentSource => &reader.consent_source,
-            Value::Attribute(i) => reader.attributes[i].1.trim(),
+            Value::Attribute(i) => super::trim(&reader.attributes[i].1),
         }
     }
 
@@ -317,7 +356,7 @@ impl<'r> Row<'r> {
         let reader = self.reader;
         match reader.vars.get(name) {
             Some(Var::Field(field)) => return Some(self.get(*field)),
-            Some(Var::Column(i)) => return Some(reader.records.get(*i).trim()),
+            Some(Var::Column(i)) => return Some(super::trim(self.cell(*i))),
             None => {}
         }
         if let Some((_, value)) = reader.attributes.iter().find(|(key, _)| key == name) {
@@ -334,14 +373,21 @@ impl<'r> Row<'r> {
     /// The raw (decoded, untrimmed) value of column `index`; `""` for a
     /// missing trailing cell.
     pub fn value(&self, index: usize) -> &'r str {
-        self.reader.records.get(index)
+        self.cell(index)
     }
 
     /// Every raw value of the row, as many as the line holds (which may be
     /// fewer or more than there are columns).
     pub fn values(&self) -> impl Iterator<Item = &'r str> + use<'r> {
-        let records = &self.reader.records;
-        (0..records.len()).map(|i| records.get(i))
+        self.record.into_iter().flat_map(|r| r.iter())
+    }
+
+    /// The addresses (`email`, trimmed) of the rows after this one that
+    /// are already read, in order: some or none of the rest, for a caller
+    /// that prepares for them (the lint fetches their address book slots
+    /// ahead).
+    pub fn emails_ahead(&self) -> impl Iterator<Item = &'r str> + use<'r> {
+        self.reader.emails_ahead()
     }
 
     /// True when this row was not UTF-8 and was read as Windows-1252.

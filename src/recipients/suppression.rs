@@ -66,8 +66,11 @@ impl Suppression {
     /// True when `address` (any case) is suppressed. Does not allocate for
     /// an address that is already lower-case.
     pub fn contains(&self, address: &str) -> bool {
+        if self.addresses.is_empty() {
+            return false;
+        }
         self.addresses
-            .contains(address_key(address.trim()).as_ref())
+            .contains(address_key(super::trim(address)).as_ref())
     }
 
     /// Number of distinct suppressed addresses.

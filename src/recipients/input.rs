@@ -51,10 +51,6 @@ enum Current {
 }
 
 impl Current {
-    fn is_decoded(&self) -> bool {
-        matches!(self, Current::Decoded(..))
-    }
-
     fn len(&self) -> usize {
         match self {
             Current::None => 0,
@@ -121,14 +117,36 @@ impl Records {
     /// and delimiters, as Excel writes for empty rows). `Ok(false)` at the
     /// end of the file.
     pub(super) fn next(&mut self) -> Result<bool, InputError> {
+        let mut raw = match std::mem::take(&mut self.current) {
+            Current::None => ByteRecord::new(),
+            Current::Utf8(record) => record.into_byte_record(),
+            Current::Decoded(raw, _) => raw,
+        };
+        if !self.read_raw(&mut raw)? {
+            return Ok(false);
+        }
+        self.current = match StringRecord::from_byte_record(raw) {
+            Ok(record) => Current::Utf8(record),
+            Err(err) => {
+                let raw = err.into_byte_record();
+                let mut decoded = StringRecord::new();
+                for field in &raw {
+                    self.scratch.clear();
+                    decode_windows_1252(field, &mut self.scratch);
+                    decoded.push_field(&self.scratch);
+                }
+                self.note_non_utf8();
+                Current::Decoded(raw, decoded)
+            }
+        };
+        Ok(true)
+    }
+
+    /// Reads the next record that is not blank into `raw`, as bytes, and
+    /// notes its line. `Ok(false)` at the end of the file.
+    fn read_raw(&mut self, raw: &mut ByteRecord) -> Result<bool, InputError> {
         loop {
-            let mut raw = match std::mem::take(&mut self.current) {
-                Current::None => ByteRecord::new(),
-                Current::Utf8(record) => record.into_byte_record(),
-                Current::Decoded(raw, _) => raw,
-            };
-            let read = self.csv.read_byte_record(&mut raw);
-            let more = match read {
+            let more = match self.csv.read_byte_record(raw) {
                 Ok(more) => more,
                 Err(err) => {
                     let line = self.csv.position().line();
@@ -142,27 +160,21 @@ impl Records {
             if !more {
                 return Ok(false);
             }
-            let unclosed = self.runs_to_end_in_quotes(&raw);
-            self.line = self.start_line(&raw, unclosed);
-            self.check_record(&raw, unclosed)?;
+            let unclosed = self.runs_to_end_in_quotes(raw);
+            self.line = self.start_line(raw, unclosed);
+            self.check_record(raw, unclosed)?;
             let blank = raw
                 .iter()
                 .all(|field| field.iter().all(u8::is_ascii_whitespace));
-            self.current = match StringRecord::from_byte_record(raw) {
-                Ok(record) => Current::Utf8(record),
-                Err(err) => {
-                    let raw = err.into_byte_record();
-                    let decoded = self.decode(&raw);
-                    if !blank && self.first_non_utf8_line.is_none() {
-                        self.first_non_utf8_line = Some(self.line);
-                    }
-                    Current::Decoded(raw, decoded)
-                }
-            };
             if !blank {
                 return Ok(true);
             }
         }
+    }
+
+    /// Remembers the current line as the first that was not UTF-8, if it is.
+    fn note_non_utf8(&mut self) {
+        self.first_non_utf8_line.get_or_insert(self.line);
     }
 
     /// The physical line `raw` started on. csv's own record position is
@@ -229,16 +241,6 @@ impl Records {
         Ok(())
     }
 
-    fn decode(&mut self, raw: &ByteRecord) -> StringRecord {
-        let mut decoded = StringRecord::new();
-        for field in raw {
-            self.scratch.clear();
-            decode_windows_1252(field, &mut self.scratch);
-            decoded.push_field(&self.scratch);
-        }
-        decoded
-    }
-
     /// Hands the rest of the file to a thread that reads ahead of the
     /// caller (see [`ReadAhead`]). The current record is not carried over.
     pub(super) fn read_ahead(self) -> ReadAhead {
@@ -248,42 +250,153 @@ impl Records {
 
 /// Records per batch handed from the reading thread to the caller.
 const BATCH: usize = 1024;
+/// A batch is handed over early when its text passes this size.
+const BATCH_TEXT: usize = 1 << 20;
 /// Batches in use at most: two in the channel, one being filled, one being
 /// read, one on its way back.
 const BATCHES: usize = 5;
 
-/// One record as the reading thread hands it over.
-struct Record {
-    current: Current,
-    line: u64,
+/// Records as the reading thread hands them over: all their text in one
+/// buffer and all their field ends in one list, so that the caller walks
+/// three arrays in order (which the CPU fetches ahead) rather than a heap
+/// allocation or three per record, and nothing is allocated once the
+/// batches have grown to size. `end` is set on the last batch: the end of
+/// the file, or the error that stopped the reading.
+#[derive(Default)]
+struct Batch {
+    /// The records' text: valid UTF-8, or decoded from Windows-1252.
+    text: String,
+    /// Where each field ends in `text`, record after record.
+    ends: Vec<u32>,
+    records: Vec<RecordSpan>,
+    end: Option<Result<(), InputError>>,
 }
 
-/// A batch of records; `end` is set on the last batch: the end of the file,
-/// or the error that stopped the reading.
-struct Batch {
-    records: Vec<Record>,
-    end: Option<Result<(), InputError>>,
+/// Where one record of a [`Batch`] is.
+#[derive(Clone, Copy)]
+struct RecordSpan {
+    line: u64,
+    /// Where its text starts in `text`.
+    start: u32,
+    /// Its field ends: `ends[first_end..first_end + fields]`.
+    first_end: u32,
+    fields: u32,
+    /// Not UTF-8: decoded from Windows-1252.
+    decoded: bool,
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.records.clear();
+        self.end = None;
+    }
+
+    fn record(&self, index: usize) -> Option<Record<'_>> {
+        let span = self.records.get(index)?;
+        let first = span.first_end as usize;
+        Some(Record {
+            text: &self.text,
+            ends: &self.ends[first..first + span.fields as usize],
+            start: span.start,
+        })
+    }
+
+    /// Appends `raw` read on `line`: its text as it is when every field is
+    /// UTF-8, else decoded from Windows-1252 (the caller's `scratch` helps).
+    /// Returns false when it would not fit the batch's 32-bit offsets.
+    fn push(&mut self, raw: &ByteRecord, line: u64) -> bool {
+        let start = self.text.len();
+        if start + raw.as_slice().len() * 3 > u32::MAX as usize {
+            return false;
+        }
+        let first_end = self.ends.len();
+        // The whole record is UTF-8 and no field boundary splits a
+        // character: exactly when every field is UTF-8 (what csv's own
+        // check asks), in one pass instead of one per field.
+        let utf8 = std::str::from_utf8(raw.as_slice()).ok().filter(|text| {
+            let mut end = 0;
+            raw.iter().all(|field| {
+                end += field.len();
+                text.is_char_boundary(end)
+            })
+        });
+        let decoded = match utf8 {
+            Some(text) => {
+                self.text.push_str(text);
+                let mut end = start;
+                for field in raw {
+                    end += field.len();
+                    self.ends.push(end as u32);
+                }
+                false
+            }
+            None => {
+                for field in raw {
+                    decode_windows_1252(field, &mut self.text);
+                    self.ends.push(self.text.len() as u32);
+                }
+                true
+            }
+        };
+        self.records.push(RecordSpan {
+            line,
+            start: start as u32,
+            first_end: first_end as u32,
+            fields: (self.ends.len() - first_end) as u32,
+            decoded,
+        });
+        true
+    }
+}
+
+/// One record of a batch: its fields as text.
+#[derive(Clone, Copy)]
+pub(super) struct Record<'a> {
+    text: &'a str,
+    ends: &'a [u32],
+    start: u32,
+}
+
+impl<'a> Record<'a> {
+    /// Field `index`, `None` when the record is shorter.
+    pub(super) fn get(&self, index: usize) -> Option<&'a str> {
+        let end = *self.ends.get(index)? as usize;
+        let start = match index {
+            0 => self.start as usize,
+            _ => self.ends[index - 1] as usize,
+        };
+        self.text.get(start..end)
+    }
+
+    /// Every field, in order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        let record = *self;
+        (0..self.ends.len()).filter_map(move |i| record.get(i))
+    }
 }
 
 /// [`Records`] read on a second thread, so that parsing the CSV (the csv
 /// crate, line endings, UTF-8 checks) runs beside whatever the caller does
 /// with each record: a two-stage pipeline on two cores.
 ///
-/// Records come over in batches of [`BATCH`] through a channel of two
+/// Records come over in [`Batch`]es of [`BATCH`] through a channel of two
 /// batches, so the reader runs at most a few thousand records ahead and
-/// memory stays small; spent batches go back to be refilled, so their
-/// buffers are reused. What the caller sees is exactly what [`Records`]
-/// gives: the same records, lines and errors, in the same order — an error
-/// comes after every record before it.
+/// memory stays small; spent batches go back to be refilled. What the
+/// caller sees is exactly what [`Records`] gives: the same records, lines
+/// and errors, in the same order — an error comes after every record before
+/// it.
 pub(super) struct ReadAhead {
     path: PathBuf,
     delimiter: u8,
     batches: Receiver<Batch>,
-    spent: SyncSender<Vec<Record>>,
+    spent: SyncSender<Batch>,
     thread: Option<JoinHandle<()>>,
-    batch: Vec<Record>,
-    /// Index in `batch` of the current record; `batch.len()` before the first.
+    batch: Batch,
+    /// Index in `batch` of the current record.
     position: usize,
+    /// The end of the file or an error, once the last batch is reached.
     end: Option<Result<(), InputError>>,
     first_non_utf8_line: Option<u64>,
 }
@@ -291,7 +404,7 @@ pub(super) struct ReadAhead {
 impl ReadAhead {
     fn spawn(mut records: Records) -> ReadAhead {
         let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(2);
-        let (spent_tx, spent_rx) = mpsc::sync_channel::<Vec<Record>>(BATCHES);
+        let (spent_tx, spent_rx) = mpsc::sync_channel::<Batch>(BATCHES);
         let path = records.path.clone();
         let delimiter = records.delimiter;
         let first_non_utf8_line = records.first_non_utf8_line;
@@ -300,14 +413,15 @@ impl ReadAhead {
             .name("mailgate-csv".to_owned())
             .spawn(move || {
                 let mut batches = 0;
+                let mut raw = ByteRecord::new();
                 loop {
                     // A new batch while fewer than BATCHES exist, then only
-                    // spent ones, so the record buffers are reused.
-                    let mut records_batch = match spent_rx.try_recv() {
+                    // spent ones, so that their buffers are reused.
+                    let mut batch = match spent_rx.try_recv() {
                         Ok(batch) => batch,
                         Err(_) if batches < BATCHES => {
                             batches += 1;
-                            Vec::with_capacity(BATCH)
+                            Batch::default()
                         }
                         Err(_) => match spent_rx.recv() {
                             Ok(batch) => batch,
@@ -315,12 +429,8 @@ impl ReadAhead {
                             Err(_) => return,
                         },
                     };
-                    let end = records.fill(&mut records_batch);
-                    let last = end.is_some();
-                    let batch = Batch {
-                        records: records_batch,
-                        end,
-                    };
+                    records.fill(&mut batch, &mut raw);
+                    let last = batch.end.is_some();
                     // The receiver is gone when the caller stopped reading.
                     if full_tx.send(batch).is_err() || last {
                         return;
@@ -333,12 +443,12 @@ impl ReadAhead {
                 // No thread to be had: report it as the reading error it is.
                 let (tx, rx) = mpsc::sync_channel(1);
                 let _ = tx.send(Batch {
-                    records: Vec::new(),
                     end: Some(Err(InputError::new(
                         &path,
                         None,
                         format!("cannot start a thread to read the file: {err}"),
                     ))),
+                    ..Batch::default()
                 });
                 (rx, None)
             }
@@ -349,7 +459,7 @@ impl ReadAhead {
             batches,
             spent: spent_tx,
             thread,
-            batch: Vec::new(),
+            batch: Batch::default(),
             position: 0,
             end: None,
             first_non_utf8_line,
@@ -364,15 +474,9 @@ impl ReadAhead {
         self.delimiter
     }
 
-    fn current(&self) -> &Current {
-        self.batch
-            .get(self.position)
-            .map_or(&Current::None, |r| &r.current)
-    }
-
     /// The physical line the current record starts on (1-based).
     pub(super) fn line(&self) -> u64 {
-        self.batch.get(self.position).map_or(0, |r| r.line)
+        self.batch.records.get(self.position).map_or(0, |r| r.line)
     }
 
     /// The physical line of the first record (the header included) that
@@ -385,39 +489,32 @@ impl ReadAhead {
     /// True when the current record was not UTF-8 and was decoded as
     /// Windows-1252.
     pub(super) fn is_decoded(&self) -> bool {
-        self.current().is_decoded()
+        self.batch
+            .records
+            .get(self.position)
+            .is_some_and(|r| r.decoded)
+    }
+
+    /// The current record (`None` before the first and after the last).
+    pub(super) fn record(&self) -> Option<Record<'_>> {
+        self.batch.record(self.position)
     }
 
     /// The records already read after the current one, in order (some or
     /// none of the rest of the file).
-    pub(super) fn ahead(&self) -> impl Iterator<Item = &StringRecord> {
-        self.batch
-            .get(self.position + 1..)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|r| match &r.current {
-                Current::None => None,
-                Current::Utf8(record) | Current::Decoded(_, record) => Some(record),
-            })
-    }
-
-    /// The current record's text (`None` before the first and after the last).
-    pub(super) fn record(&self) -> Option<&StringRecord> {
-        match self.current() {
-            Current::None => None,
-            Current::Utf8(record) | Current::Decoded(_, record) => Some(record),
-        }
+    pub(super) fn ahead(&self) -> impl Iterator<Item = Record<'_>> {
+        (self.position + 1..self.batch.records.len()).filter_map(|i| self.batch.record(i))
     }
 
     /// Field `index` of the current record, `""` when the record is shorter.
     pub(super) fn get(&self, index: usize) -> &str {
-        self.current().get(index)
+        self.record().and_then(|r| r.get(index)).unwrap_or("")
     }
 
     /// Moves to the next record, as [`Records::next`] does.
     pub(super) fn next(&mut self) -> Result<bool, InputError> {
         self.position += 1;
-        while self.position >= self.batch.len() {
+        while self.position >= self.batch.records.len() {
             match self.end.take() {
                 Some(Ok(())) => {
                     self.end = Some(Ok(()));
@@ -430,21 +527,19 @@ impl ReadAhead {
                 }
                 None => {}
             }
-            let batch = match self.batches.recv() {
+            let mut batch = match self.batches.recv() {
                 Ok(batch) => batch,
                 Err(_) => self.reader_died(),
             };
-            let spent = std::mem::replace(&mut self.batch, batch.records);
-            if !spent.is_empty() {
-                // The reading thread may be gone already; then nobody needs it.
-                let _ = self.spent.send(spent);
-            }
-            self.end = batch.end;
+            self.end = batch.end.take();
+            let spent = std::mem::replace(&mut self.batch, batch);
+            // The reading thread may be gone already; then nobody needs it.
+            let _ = self.spent.try_send(spent);
             self.position = 0;
         }
-        let record = &self.batch[self.position];
-        if record.current.is_decoded() && self.first_non_utf8_line.is_none() {
-            self.first_non_utf8_line = Some(record.line);
+        let record = self.batch.records[self.position];
+        if record.decoded {
+            self.first_non_utf8_line.get_or_insert(record.line);
         }
         Ok(true)
     }
@@ -462,40 +557,33 @@ impl ReadAhead {
 }
 
 impl Records {
-    /// Fills `batch` (reusing the buffers of the records in it) with up to
-    /// [`BATCH`] records. Returns the end of the file or the error that
+    /// Refills `batch` with up to [`BATCH`] records (`raw` is a reused
+    /// buffer), noting in `batch.end` the end of the file or the error that
     /// stopped the reading, if either came first.
-    fn fill(&mut self, batch: &mut Vec<Record>) -> Option<Result<(), InputError>> {
-        let mut filled = 0;
-        let mut end = None;
-        while filled < BATCH {
-            if let Some(spent) = batch.get_mut(filled) {
-                self.current = std::mem::take(&mut spent.current);
-            }
-            match self.next() {
+    fn fill(&mut self, batch: &mut Batch, raw: &mut ByteRecord) {
+        batch.clear();
+        while batch.records.len() < BATCH && batch.text.len() < BATCH_TEXT {
+            match self.read_raw(raw) {
                 Ok(true) => {
-                    let record = Record {
-                        current: std::mem::take(&mut self.current),
-                        line: self.line,
-                    };
-                    match batch.get_mut(filled) {
-                        Some(slot) => *slot = record,
-                        None => batch.push(record),
+                    if !batch.push(raw, self.line) {
+                        batch.end = Some(Err(InputError::new(
+                            &self.path,
+                            Some(self.line),
+                            "this record is too large to read (gigabytes in one row)".to_owned(),
+                        )));
+                        return;
                     }
-                    filled += 1;
                 }
                 Ok(false) => {
-                    end = Some(Ok(()));
-                    break;
+                    batch.end = Some(Ok(()));
+                    return;
                 }
                 Err(err) => {
-                    end = Some(Err(err));
-                    break;
+                    batch.end = Some(Err(err));
+                    return;
                 }
             }
         }
-        batch.truncate(filled);
-        end
     }
 }
 

@@ -15,11 +15,10 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use csv::StringRecord;
 use serde_json::Value as Json;
 
 use super::headers::{self, Listmonk, Mailchimp};
-use super::input::{ReadAhead, Records};
+use super::input::{ReadAhead, Record, Records};
 use super::{ColumnMap, Field, InputError, Preset};
 use crate::hash::FastHashMap;
 
@@ -309,7 +308,7 @@ fn attribute_text(value: &Json, out: &mut String) {
 pub struct Row<'r> {
     reader: &'r RecipientReader,
     /// The row's record, looked up once (the judge reads a dozen fields).
-    record: Option<&'r StringRecord>,
+    record: Option<Record<'r>>,
 }
 
 impl<'r> Row<'r> {
@@ -892,6 +891,76 @@ mod tests {
         let path = write(&dir, b"email,naam\n");
         let mut reader = open(&path);
         assert!(reader.next_row().unwrap().is_none());
+        assert!(reader.next_row().unwrap().is_none(), "stays at the end");
+    }
+
+    #[test]
+    fn rows_read_ahead_in_batches_come_out_as_written() {
+        // Several batches of the reading thread, with the awkward rows far
+        // from the start: a quoted line break, a Windows-1252 row, and a
+        // UTF-8 character split by a delimiter (each half invalid alone).
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = b"email;naam;note\n".to_vec();
+        for i in 0..5000 {
+            match i {
+                1500 => text.extend(b"a1500@x.nl;\"Jan\nJansen\";n\n"),
+                3000 => text.extend(b"a3000@x.nl;Ren\xe9;n\n"),
+                4000 => text.extend(b"a4000@x.nl;x\xc3;\xa9y\n"),
+                _ => text.extend(format!("a{i}@x.nl;Zo\u{eb};n\n").as_bytes()),
+            }
+        }
+        let path = write(&dir, &text);
+        let mut reader = open(&path);
+        let mut line = 2;
+        for i in 0..5000 {
+            let row = reader.next_row().unwrap().unwrap();
+            assert_eq!(row.line(), line, "row {i}");
+            assert_eq!(row.get(Field::Email), format!("a{i}@x.nl"));
+            let ahead: Vec<&str> = row.emails_ahead().collect();
+            for (j, email) in ahead.iter().enumerate() {
+                assert_eq!(*email, format!("a{}@x.nl", i + 1 + j));
+            }
+            match i {
+                1500 => assert_eq!(row.get(Field::Name), "Jan\nJansen"),
+                3000 => {
+                    assert_eq!(row.get(Field::Name), "René");
+                    assert!(row.is_windows_1252());
+                }
+                4000 => {
+                    assert_eq!(row.get(Field::Name), "xÃ");
+                    assert_eq!(row.var("note"), Some("©y"));
+                    assert!(row.is_windows_1252());
+                }
+                _ => {
+                    assert_eq!(row.get(Field::Name), "Zoë");
+                    assert!(!row.is_windows_1252());
+                }
+            }
+            assert_eq!(row.values().count(), 3);
+            line += if i == 1500 { 2 } else { 1 };
+        }
+        assert!(reader.next_row().unwrap().is_none());
+        assert!(reader.next_row().unwrap().is_none());
+        assert_eq!(reader.first_non_utf8_line(), Some(3003));
+    }
+
+    #[test]
+    fn an_error_after_many_rows_comes_after_those_rows() {
+        let mut text = b"email,name\n".to_vec();
+        for i in 0..3000 {
+            text.extend(format!("u{i}@x.nl,n\n").as_bytes());
+        }
+        text.extend(b"bad@x.nl,\"never closed\nz@x.nl,z\n");
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, &text);
+        let mut reader = open(&path);
+        for _ in 0..3000 {
+            assert!(reader.next_row().unwrap().is_some());
+        }
+        let Err(err) = reader.next_row() else {
+            panic!("read past an unclosed quote");
+        };
+        assert_eq!(err.line, Some(3002));
         assert!(reader.next_row().unwrap().is_none(), "stays at the end");
     }
 

@@ -21,11 +21,7 @@
 //!   ([`AddressBook::reserve`]) rather than doubled as it fills, which would
 //!   hold the old table and the new at once. 10M addresses take 160 MB.
 
-use std::borrow::Cow;
-
-use xxhash_rust::xxh3::xxh3_64;
-
-use crate::recipients::address_key;
+use crate::recipients::address_hash;
 
 /// Every distinct address of a list; see the module documentation.
 #[derive(Default)]
@@ -52,7 +48,11 @@ impl State {
     const BLOCKED: u32 = 1 << 31;
 
     fn new(line: u64) -> Self {
-        State(u32::try_from(line).unwrap_or(u32::MAX).min(Self::BLOCKED - 1))
+        State(
+            u32::try_from(line)
+                .unwrap_or(u32::MAX)
+                .min(Self::BLOCKED - 1),
+        )
     }
 
     fn first_line(self) -> u64 {
@@ -79,8 +79,7 @@ impl AddressBook {
     /// The key of an address, compared case-insensitively (the same
     /// lower-casing as suppression lists).
     pub fn key(&self, email: &str) -> u64 {
-        let lower: Cow<'_, str> = address_key(email);
-        xxh3_64(lower.as_bytes())
+        address_hash(email)
     }
 
     /// The line of the first row with this address, if one was recorded.
@@ -90,7 +89,8 @@ impl AddressBook {
 
     /// True when every row holding the address is free of errors.
     pub fn is_sendable(&self, key: u64) -> bool {
-        self.find(key).is_some_and(|i| !self.slots[i].state.blocked())
+        self.find(key)
+            .is_some_and(|i| !self.slots[i].state.blocked())
     }
 
     /// Distinct addresses.
@@ -194,7 +194,9 @@ impl AddressBook {
     /// Rebuilds the table with room for `addresses` (three quarters full),
     /// at least doubling it so that growing one by one stays cheap.
     fn grow(&mut self, addresses: usize) {
-        let length = (addresses.saturating_mul(4) / 3 + 1).max(self.slots.len() * 2).max(16);
+        let length = (addresses.saturating_mul(4) / 3 + 1)
+            .max(self.slots.len() * 2)
+            .max(16);
         let old = std::mem::replace(&mut self.slots, vec![Slot::default(); length]);
         for slot in old.into_iter().filter(|s| s.hash != [0, 0]) {
             let key = (u64::from(slot.hash[0]) << 32) | u64::from(slot.hash[1]);

@@ -16,7 +16,7 @@ use crate::campaign::Campaign;
 use crate::hash::FastHashSet;
 use crate::recipients::address::is_deliverable;
 use crate::recipients::suppression::Suppression;
-use crate::recipients::{Field, parse_date, trim};
+use crate::recipients::{Field, address_hash, parse_date, trim};
 use crate::rules::RuleId;
 
 /// Read access to a row's logical fields (a CSV [`crate::recipients::Row`],
@@ -266,14 +266,17 @@ impl<'s> Judge<'s> {
     /// same address (case-insensitive), if there was one.
     pub fn judge(&self, row: &impl Fields, earlier_line: Option<u64>) -> Verdict<'_> {
         let mut verdict = Verdict::default();
-        self.judge_into(row, earlier_line, &mut verdict);
+        let hash = address_hash(row.get(Field::Email));
+        self.judge_into(row, hash, earlier_line, &mut verdict);
         verdict
     }
 
-    /// [`Judge::judge`] into a verdict that is reused from row to row.
+    /// [`Judge::judge`] into a verdict that is reused from row to row, for
+    /// a caller that has the row's [`address_hash`] already.
     pub fn judge_into<'j>(
         &'j self,
         row: &impl Fields,
+        address_hash: u64,
         earlier_line: Option<u64>,
         verdict: &mut Verdict<'j>,
     ) {
@@ -303,7 +306,7 @@ impl<'s> Judge<'s> {
             verdict.stopped = true;
             return;
         }
-        if self.suppression.contains(email) {
+        if self.suppression.contains_hashed(address_hash, email) {
             verdict.push(
                 RuleId::Unsubscribed,
                 Field::Email,
@@ -455,10 +458,10 @@ impl<'s> Judge<'s> {
     /// Marks which promoted products appear by name in the row's purchases
     /// (for `unknown-product`).
     pub fn mark_purchased_products(&self, row: &impl Fields, seen: &mut [bool]) {
-        let purchased = row.get(Field::Purchased);
-        if purchased.is_empty() || seen.iter().all(|&s| s) {
+        if seen.iter().all(|&s| s) {
             return;
         }
+        let purchased = row.get(Field::Purchased);
         for item in list_items(purchased) {
             for (product, seen) in self.promoted.iter().zip(seen.iter_mut()) {
                 *seen |= product.name.trim().eq_ignore_ascii_case(item);
@@ -546,15 +549,29 @@ mod tests {
         assert_eq!(items(""), Vec::<&str>::new());
         assert_eq!(items(" | ;"), Vec::<&str>::new());
         assert_eq!(items("bbq"), ["bbq"]);
-        assert_eq!(items(" bbq | E-Bikes ;parasols;"), ["bbq", "E-Bikes", "parasols"]);
+        assert_eq!(
+            items(" bbq | E-Bikes ;parasols;"),
+            ["bbq", "E-Bikes", "parasols"]
+        );
         assert_eq!(items("a||b;;c"), ["a", "b", "c"]);
         assert_eq!(items("tuinstoel ✓|Zoë"), ["tuinstoel ✓", "Zoë"]);
     }
 
     #[test]
     fn names_are_normalised_on_the_stack_as_normalise_would() {
-        for name in ["bbq", " BBQ ", "E-Bikes", "Tuinstoelen", "ÉCLAIR", "x".repeat(80).as_str()] {
-            assert_eq!(with_normalised(name, str::to_owned), normalise(name), "{name}");
+        for name in [
+            "bbq",
+            " BBQ ",
+            "E-Bikes",
+            "Tuinstoelen",
+            "ÉCLAIR",
+            "x".repeat(80).as_str(),
+        ] {
+            assert_eq!(
+                with_normalised(name, str::to_owned),
+                normalise(name),
+                "{name}"
+            );
         }
     }
 

@@ -232,7 +232,7 @@ pub fn lint_with_addresses(
         };
         debug_assert_eq!(key, book.key(email), "keys ahead out of step");
         let (earlier, slot) = book.visit(key, row.line());
-        rows.check(&row, earlier, &mut verdict, &mut findings);
+        rows.check(&row, key, earlier, &mut verdict, &mut findings);
         let at = RowAt {
             recipient: email,
             file: &list_file,
@@ -397,12 +397,13 @@ impl<'a, 's> RowChecker<'a, 's> {
     fn check(
         &self,
         row: &Row<'_>,
+        address_hash: u64,
         earlier: Option<u64>,
         verdict: &mut Verdict<'a>,
         findings: &mut Vec<RowFinding<'a>>,
     ) {
         findings.clear();
-        self.judge.judge_into(row, earlier, verdict);
+        self.judge.judge_into(row, address_hash, earlier, verdict);
         findings.extend(verdict.reasons.drain(..).map(|reason| RowFinding {
             rule: reason.rule,
             message: reason.message,
@@ -468,7 +469,7 @@ fn write_outputs(
         let earlier = first.filter(|&l| l != row.line());
         let ok = book.is_sendable(key);
         if let Some(out) = &mut report {
-            rows.check(&row, earlier, &mut verdict, &mut findings);
+            rows.check(&row, key, earlier, &mut verdict, &mut findings);
             let fired: Vec<&str> = findings
                 .iter()
                 .filter(|f| sink.severity(f.rule).is_some())

@@ -120,6 +120,12 @@ pub fn trim(value: &str) -> &str {
     }
 }
 
+/// A 64-bit hash of an address's [`address_key`] (xxh3): how the address
+/// book and the suppression list know an address, computed once per row.
+pub fn address_hash(address: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(address_key(address).as_bytes())
+}
+
 /// The form in which addresses are compared (suppression, duplicates):
 /// lower-case. Borrows when `address` is already lower-case, as nearly
 /// every address is.
@@ -159,8 +165,20 @@ mod tests {
     #[test]
     fn trim_is_str_trim() {
         for text in [
-            "", " ", "a", " a", "a ", "\ta\r\n", "a b", "\u{b}x\u{b}", "\u{1f}x\u{1f}",
-            "\u{a0}Zoë\u{a0}", "\u{85}x", "é", " é ", "x\u{3000}",
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\r\n",
+            "a b",
+            "\u{b}x\u{b}",
+            "\u{1f}x\u{1f}",
+            "\u{a0}Zoë\u{a0}",
+            "\u{85}x",
+            "é",
+            " é ",
+            "x\u{3000}",
         ] {
             assert_eq!(trim(text), text.trim(), "{text:?}");
         }

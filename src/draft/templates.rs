@@ -243,7 +243,7 @@ impl Templates {
         let mut blank = 0u64;
         for (i, name) in self.tracked.iter().enumerate() {
             if let Some(v) = value(name)
-                && v.trim().is_empty()
+                && crate::recipients::trim(v).is_empty()
             {
                 empty |= 1 << i;
                 if !v.is_empty() {

@@ -32,47 +32,42 @@ pub fn is_deliverable(address: &str) -> bool {
 /// parser decides.
 fn plainly_deliverable(address: &str) -> bool {
     let bytes = address.as_bytes();
-    let Some(at) = memchr::memchr(b'@', bytes) else {
+    let Some(at) = bytes.iter().position(|&b| b == b'@') else {
         return false;
     };
     let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
-    if !(1..=64).contains(&local.len()) || domain.len() > 254 {
+    let (Some(&first), Some(&last)) = (local.first(), local.last()) else {
+        return false;
+    };
+    if local.len() > 64 || domain.len() > 254 || first == b'.' || last == b'.' {
         return false;
     }
-    // Local part: atoms of atext separated by single dots.
-    let mut after_dot = true;
+    // Local part: atoms of atext separated by single dots. One pass with
+    // no early exit: addresses are short, and this keeps it branch-free.
+    let mut ok = true;
+    let mut after_dot = false;
     for &b in local {
-        if b == b'.' {
-            if after_dot {
-                return false;
-            }
-            after_dot = true;
-        } else if ATEXT[usize::from(b)] {
-            after_dot = false;
-        } else {
-            return false;
-        }
-    }
-    if after_dot {
-        return false;
+        let dot = b == b'.';
+        ok &= (ATEXT[usize::from(b)] || dot) && !(dot && after_dot);
+        after_dot = dot;
     }
     // Domain: labels of 1–63 letters, digits and hyphens, starting and
     // ending with a letter or digit; at least two of them.
-    let mut labels = 0;
-    for label in domain.split(|&b| b == b'.') {
-        let (Some(first), Some(last)) = (label.first(), label.last()) else {
-            return false;
-        };
-        if label.len() > 63
-            || !first.is_ascii_alphanumeric()
-            || !last.is_ascii_alphanumeric()
-            || !label.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            return false;
+    let mut labels = 1;
+    let mut label_len = 0;
+    let mut previous = b'.';
+    for &b in domain {
+        if b == b'.' {
+            ok &= (1..=63).contains(&label_len) && previous.is_ascii_alphanumeric();
+            labels += 1;
+            label_len = 0;
+        } else {
+            ok &= b.is_ascii_alphanumeric() || (b == b'-' && label_len > 0);
+            label_len += 1;
         }
-        labels += 1;
+        previous = b;
     }
-    labels >= 2
+    ok && labels >= 2 && (1..=63).contains(&label_len) && previous.is_ascii_alphanumeric()
 }
 
 /// RFC 5322 atext, ASCII only (the characters `email_address` takes too).

@@ -45,9 +45,9 @@ pub fn parse_date(text: &str) -> Option<Date> {
 fn parse_plain_iso(text: &str) -> Option<Option<Date>> {
     let b = text.as_bytes();
     let digits = |range: std::ops::Range<usize>| {
-        b[range]
-            .iter()
-            .try_fold(0i16, |n, &d| d.is_ascii_digit().then(|| n * 10 + i16::from(d - b'0')))
+        b[range].iter().try_fold(0i16, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + i16::from(d - b'0'))
+        })
     };
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -148,7 +148,13 @@ mod tests {
                 }
             }
         }
-        for text in ["2027-3-01", "2027-03-1 ", "2027/03/01", "+02027-03-01", "2027-0a-01"] {
+        for text in [
+            "2027-3-01",
+            "2027-03-1 ",
+            "2027/03/01",
+            "+02027-03-01",
+            "2027-0a-01",
+        ] {
             assert_eq!(parse_plain_iso(text), None, "{text}");
         }
     }

@@ -145,16 +145,18 @@ impl AddressBook {
     /// later [`AddressBook::visit`]s find them in the cache. The reads do
     /// not wait for one another: for the rows ahead, their cache misses
     /// overlap instead of stalling the row loop one by one.
-    pub(crate) fn warm(&self, keys: &[u64]) {
+    /// Returns how many keys there were.
+    pub(crate) fn warm(&self, keys: impl Iterator<Item = u64>) -> usize {
         if self.slots.is_empty() {
-            return;
+            return keys.count();
         }
         // Folding the values together (and not storing each) lets every
         // load be in flight at once.
-        let folded = keys
-            .iter()
-            .fold(0, |acc, &key| acc ^ self.slots[self.home(key)].hash[1]);
+        let (count, folded) = keys.fold((0, 0), |(count, acc), key| {
+            (count + 1, acc ^ self.slots[self.home(key)].hash[1])
+        });
         std::hint::black_box(folded);
+        count
     }
 
     /// Makes room for `additional` more addresses at once.

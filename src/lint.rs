@@ -206,31 +206,22 @@ pub fn lint_with_addresses(
     // Reused from row to row.
     let mut verdict = Verdict::default();
     let mut findings = Vec::new();
-    // Address keys of the rows read ahead (whose slots are being fetched),
-    // and the next one's place in it.
-    let mut keys_ahead: Vec<u64> = Vec::new();
-    let mut next_ahead = 0;
+    // Rows read ahead whose address book slots are fetched already.
+    let mut warmed = 0;
 
     while let Some(row) = reader.next_row()? {
         recipients += 1;
         let email = row.get(Field::Email);
-        let key = match keys_ahead.get(next_ahead) {
-            Some(&key) => {
-                next_ahead += 1;
-                key
-            }
-            None => {
-                // Fetch the address book slots of all the rows read ahead at
-                // once: their cache misses overlap instead of stalling the
-                // loop one row at a time.
-                keys_ahead.clear();
-                next_ahead = 0;
-                keys_ahead.extend(row.emails_ahead().map(|email| book.key(email)));
-                book.warm(&keys_ahead);
-                book.key(email)
-            }
-        };
-        debug_assert_eq!(key, book.key(email), "keys ahead out of step");
+        let key = row.address_hash();
+        if warmed == 0 {
+            // Fetch the address book slots of all the rows read ahead at
+            // once: their cache misses overlap instead of stalling the loop
+            // one row at a time.
+            warmed = book.warm(row.hashes_ahead());
+        } else {
+            warmed -= 1;
+        }
+        debug_assert_eq!(key, book.key(email), "the reader's address hash");
         let (earlier, slot) = book.visit(key, row.line());
         rows.check(&row, key, earlier, &mut verdict, &mut findings);
         let at = RowAt {

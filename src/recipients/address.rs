@@ -36,54 +36,67 @@ fn plainly_deliverable(address: &str) -> bool {
         return false;
     };
     let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
-    let (Some(&first), Some(&last)) = (local.first(), local.last()) else {
-        return false;
-    };
-    if local.len() > 64 || domain.len() > 254 || first == b'.' || last == b'.' {
+    if local.is_empty() || local.len() > 64 || domain.len() > 254 {
         return false;
     }
-    // Local part: atoms of atext separated by single dots. One pass with
-    // no early exit: addresses are short, and this keeps it branch-free.
-    let mut ok = true;
-    let mut after_dot = false;
+    // Local part: atoms of atext separated by single dots.
+    let mut previous = DOT;
     for &b in local {
-        let dot = b == b'.';
-        ok &= (ATEXT[usize::from(b)] || dot) && !(dot && after_dot);
-        after_dot = dot;
+        let class = CLASS[usize::from(b)];
+        if class & (ATEXT | DOT) == 0 || class & previous & DOT != 0 {
+            return false;
+        }
+        previous = class;
+    }
+    if previous & DOT != 0 {
+        return false;
     }
     // Domain: labels of 1–63 letters, digits and hyphens, starting and
     // ending with a letter or digit; at least two of them.
-    let mut labels = 1;
-    let mut label_len = 0;
-    let mut previous = b'.';
+    let mut dots = 0;
+    let mut label = 0;
+    let mut previous = DOT;
     for &b in domain {
-        if b == b'.' {
-            ok &= (1..=63).contains(&label_len) && previous.is_ascii_alphanumeric();
-            labels += 1;
-            label_len = 0;
+        let class = CLASS[usize::from(b)];
+        if class & DOT != 0 {
+            if label > 63 || previous & ALNUM == 0 {
+                return false;
+            }
+            dots += 1;
+            label = 0;
+        } else if class & ALNUM != 0 || (b == b'-' && label > 0) {
+            label += 1;
         } else {
-            ok &= b.is_ascii_alphanumeric() || (b == b'-' && label_len > 0);
-            label_len += 1;
+            return false;
         }
-        previous = b;
+        previous = class;
     }
-    ok && labels >= 2 && (1..=63).contains(&label_len) && previous.is_ascii_alphanumeric()
+    dots >= 1 && label <= 63 && previous & ALNUM != 0
 }
 
-/// RFC 5322 atext, ASCII only (the characters `email_address` takes too).
-static ATEXT: [bool; 256] = {
-    let mut table = [false; 256];
+/// Classes of bytes for [`plainly_deliverable`] (ASCII only).
+const ATEXT: u8 = 1;
+const ALNUM: u8 = 2;
+const DOT: u8 = 4;
+
+/// RFC 5322 atext (the ASCII characters `email_address` takes), letters
+/// and digits, and the dot.
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
     let mut b = 0;
     while b < 128 {
-        table[b] = (b as u8).is_ascii_alphanumeric();
+        if (b as u8).is_ascii_alphanumeric() {
+            table[b] = ATEXT | ALNUM;
+        }
         b += 1;
     }
     let specials = b"!#$%&'*+-/=?^_`{|}~";
     let mut i = 0;
     while i < specials.len() {
-        table[specials[i] as usize] = true;
+        table[specials[i] as usize] = ATEXT;
         i += 1;
     }
+    table[b'.' as usize] = DOT;
     table
 };
 

@@ -242,9 +242,11 @@ impl Records {
     }
 
     /// Hands the rest of the file to a thread that reads ahead of the
-    /// caller (see [`ReadAhead`]). The current record is not carried over.
-    pub(super) fn read_ahead(self) -> ReadAhead {
-        ReadAhead::spawn(self)
+    /// caller (see [`ReadAhead`]), and also hashes the address in
+    /// `email_column` of each record there. The current record is not
+    /// carried over.
+    pub(super) fn read_ahead(self, email_column: Option<usize>) -> ReadAhead {
+        ReadAhead::spawn(self, email_column)
     }
 }
 
@@ -283,6 +285,8 @@ struct RecordSpan {
     fields: u32,
     /// Not UTF-8: decoded from Windows-1252.
     decoded: bool,
+    /// The [`super::address_hash`] of the address column (`None`: none).
+    address_hash: Option<u64>,
 }
 
 impl Batch {
@@ -294,19 +298,22 @@ impl Batch {
     }
 
     fn record(&self, index: usize) -> Option<Record<'_>> {
-        let span = self.records.get(index)?;
+        self.records.get(index).map(|span| self.span_record(span))
+    }
+
+    fn span_record(&self, span: &RecordSpan) -> Record<'_> {
         let first = span.first_end as usize;
-        Some(Record {
+        Record {
             text: &self.text,
             ends: &self.ends[first..first + span.fields as usize],
             start: span.start,
-        })
+        }
     }
 
     /// Appends `raw` read on `line`: its text as it is when every field is
     /// UTF-8, else decoded from Windows-1252 (the caller's `scratch` helps).
     /// Returns false when it would not fit the batch's 32-bit offsets.
-    fn push(&mut self, raw: &ByteRecord, line: u64) -> bool {
+    fn push(&mut self, raw: &ByteRecord, line: u64, email_column: Option<usize>) -> bool {
         let start = self.text.len();
         if start + raw.as_slice().len() * 3 > u32::MAX as usize {
             return false;
@@ -340,13 +347,19 @@ impl Batch {
                 true
             }
         };
-        self.records.push(RecordSpan {
+        let mut span = RecordSpan {
             line,
             start: start as u32,
             first_end: first_end as u32,
             fields: (self.ends.len() - first_end) as u32,
             decoded,
+            address_hash: None,
+        };
+        span.address_hash = email_column.map(|column| {
+            let record = self.span_record(&span);
+            super::address_hash(super::trim(record.get(column).unwrap_or("")))
         });
+        self.records.push(span);
         true
     }
 }
@@ -402,7 +415,7 @@ pub(super) struct ReadAhead {
 }
 
 impl ReadAhead {
-    fn spawn(mut records: Records) -> ReadAhead {
+    fn spawn(mut records: Records, email_column: Option<usize>) -> ReadAhead {
         let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(2);
         let (spent_tx, spent_rx) = mpsc::sync_channel::<Batch>(BATCHES);
         let path = records.path.clone();
@@ -429,7 +442,7 @@ impl ReadAhead {
                             Err(_) => return,
                         },
                     };
-                    records.fill(&mut batch, &mut raw);
+                    records.fill(&mut batch, &mut raw, email_column);
                     let last = batch.end.is_some();
                     // The receiver is gone when the caller stopped reading.
                     if full_tx.send(batch).is_err() || last {
@@ -500,10 +513,19 @@ impl ReadAhead {
         self.batch.record(self.position)
     }
 
-    /// The records already read after the current one, in order (some or
-    /// none of the rest of the file).
-    pub(super) fn ahead(&self) -> impl Iterator<Item = Record<'_>> {
-        (self.position + 1..self.batch.records.len()).filter_map(|i| self.batch.record(i))
+    /// The address hash of the current record (see [`Records::read_ahead`]).
+    pub(super) fn address_hash(&self) -> Option<u64> {
+        self.batch.records.get(self.position)?.address_hash
+    }
+
+    /// The address hashes of the records already read after the current
+    /// one, in order (some or none of the rest of the file).
+    pub(super) fn hashes_ahead(&self) -> impl Iterator<Item = u64> {
+        let ahead = self.batch.records.get(self.position + 1..);
+        ahead
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|span| span.address_hash)
     }
 
     /// Field `index` of the current record, `""` when the record is shorter.
@@ -560,12 +582,12 @@ impl Records {
     /// Refills `batch` with up to [`BATCH`] records (`raw` is a reused
     /// buffer), noting in `batch.end` the end of the file or the error that
     /// stopped the reading, if either came first.
-    fn fill(&mut self, batch: &mut Batch, raw: &mut ByteRecord) {
+    fn fill(&mut self, batch: &mut Batch, raw: &mut ByteRecord, email_column: Option<usize>) {
         batch.clear();
         while batch.records.len() < BATCH && batch.text.len() < BATCH_TEXT {
             match self.read_raw(raw) {
                 Ok(true) => {
-                    if !batch.push(raw, self.line) {
+                    if !batch.push(raw, self.line, email_column) {
                         batch.end = Some(Err(InputError::new(
                             &self.path,
                             Some(self.line),
@@ -588,7 +610,11 @@ impl Records {
 }
 
 fn count_newlines(bytes: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', bytes).count() as u64
+    // Nearly every record has none: one quick search says so.
+    match memchr::memchr(b'\n', bytes) {
+        None => 0,
+        Some(first) => memchr::memchr_iter(b'\n', &bytes[first..]).count() as u64,
+    }
 }
 
 /// Appends `bytes`, read as Windows-1252, to `out` (every byte maps to a

@@ -101,7 +101,10 @@ impl RecipientReader {
             vars.entry(column.var.clone()).or_insert(var);
         }
         Ok(RecipientReader {
-            records: records.read_ahead(),
+            records: records.read_ahead(match base[Field::Email.index()] {
+                Value::Column(i) => Some(i),
+                _ => None,
+            }),
             columns: mapping.columns,
             preset: mapping.preset,
             header_line,
@@ -160,18 +163,6 @@ impl RecipientReader {
             self.resolve_presets();
         }
         Ok(Some(Row::new(self)))
-    }
-
-    fn emails_ahead(&self) -> impl Iterator<Item = &str> {
-        // Presets derive other fields, never the address: it is a column.
-        let column = match self.base[Field::Email.index()] {
-            Value::Column(i) => Some(i),
-            _ => None,
-        };
-        self.records
-            .ahead()
-            .filter(move |_| column.is_some())
-            .map(move |record| super::trim(column.and_then(|i| record.get(i)).unwrap_or("")))
     }
 
     /// The physical line of the first row that was not valid UTF-8 and was
@@ -381,12 +372,20 @@ impl<'r> Row<'r> {
         self.record.into_iter().flat_map(|r| r.iter())
     }
 
-    /// The addresses (`email`, trimmed) of the rows after this one that
-    /// are already read, in order: some or none of the rest, for a caller
-    /// that prepares for them (the lint fetches their address book slots
-    /// ahead).
-    pub fn emails_ahead(&self) -> impl Iterator<Item = &'r str> + use<'r> {
-        self.reader.emails_ahead()
+    /// The [`super::address_hash`] of the row's address (computed on the
+    /// reading thread, which has the time).
+    pub fn address_hash(&self) -> u64 {
+        self.reader
+            .records
+            .address_hash()
+            .unwrap_or_else(|| super::address_hash(self.get(Field::Email)))
+    }
+
+    /// The address hashes of the rows after this one that are already read,
+    /// in order: some or none of the rest, for a caller that prepares for
+    /// them (the lint fetches their address book slots ahead).
+    pub fn hashes_ahead(&self) -> impl Iterator<Item = u64> + use<'r> {
+        self.reader.records.hashes_ahead()
     }
 
     /// True when this row was not UTF-8 and was read as Windows-1252.
@@ -916,9 +915,13 @@ mod tests {
             let row = reader.next_row().unwrap().unwrap();
             assert_eq!(row.line(), line, "row {i}");
             assert_eq!(row.get(Field::Email), format!("a{i}@x.nl"));
-            let ahead: Vec<&str> = row.emails_ahead().collect();
-            for (j, email) in ahead.iter().enumerate() {
-                assert_eq!(*email, format!("a{}@x.nl", i + 1 + j));
+            assert_eq!(
+                row.address_hash(),
+                super::super::address_hash(row.get(Field::Email))
+            );
+            for (j, hash) in row.hashes_ahead().enumerate() {
+                let email = format!("A{}@X.nl", i + 1 + j);
+                assert_eq!(hash, super::super::address_hash(&email), "{email}");
             }
             match i {
                 1500 => assert_eq!(row.get(Field::Name), "Jan\nJansen"),

@@ -79,6 +79,10 @@ impl Emitter for GithubEmitter {
         Ok(())
     }
 
+    fn plain(&self) -> bool {
+        true
+    }
+
     fn finish(&mut self, summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
         for line in &self.lines {
             writeln!(out, "{line}")?;

@@ -3,10 +3,14 @@
 //! diagnostics are streamed to an anonymous temporary file and copied after it.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Seek, Write};
+use std::io::{self, BufWriter, Read, Seek, Write};
 
 use super::{Emitter, Summary, VERSION};
 use crate::diagnostic::Diagnostic;
+
+/// The buffer for writing the spill file and for copying it out: large, as
+/// a list of millions of rows may give a gigabyte of diagnostics.
+const SPILL_BUFFER: usize = 1 << 20;
 
 /// Streams diagnostics as JSON.
 pub struct JsonEmitter {
@@ -17,7 +21,7 @@ pub struct JsonEmitter {
 impl JsonEmitter {
     pub fn new() -> io::Result<Self> {
         Ok(JsonEmitter {
-            spill: BufWriter::with_capacity(1 << 16, tempfile::tempfile()?),
+            spill: BufWriter::with_capacity(SPILL_BUFFER, tempfile::tempfile()?),
             count: 0,
         })
     }
@@ -35,19 +39,71 @@ impl Emitter for JsonEmitter {
         write_diagnostic(&mut self.spill, d)
     }
 
+    fn plain(&self) -> bool {
+        true
+    }
+
     fn finish(&mut self, summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+        self.write_head(summary, out)?;
+        if self.count > 0 {
+            let spill = self.rewound_spill()?;
+            // io::copy would go 8 KiB at a time through `out`.
+            let mut buffer = vec![0; SPILL_BUFFER];
+            loop {
+                match spill.read(&mut buffer) {
+                    Ok(0) => break,
+                    Ok(n) => out.write_all(&buffer[..n])?,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        self.write_tail(out)
+    }
+
+    /// As [`JsonEmitter::finish`], but the diagnostics go from the spill to
+    /// `file` by `io::copy` from file to file, which on Linux is one
+    /// `copy_file_range`: the kernel copies the gigabyte a big list gives.
+    fn finish_file(&mut self, summary: &Summary, file: &mut File) -> io::Result<()> {
+        let mut head = BufWriter::new(&mut *file);
+        self.write_head(summary, &mut head)?;
+        head.flush()?;
+        drop(head);
+        if self.count > 0 {
+            io::copy(self.rewound_spill()?, file)?;
+        }
+        let mut tail = BufWriter::new(file);
+        self.write_tail(&mut tail)?;
+        tail.flush()
+    }
+}
+
+impl JsonEmitter {
+    /// Everything before the diagnostics.
+    fn write_head(&self, summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
         write!(out, "{{\n  \"mailgate\": \"{VERSION}\",\n  \"summary\": ")?;
         serde_json::to_writer(&mut *out, summary).map_err(io::Error::from)?;
         out.write_all(b",\n  \"diagnostics\": [")?;
         if self.count > 0 {
             out.write_all(b"\n    ")?;
-            self.spill.flush()?;
-            let file = self.spill.get_mut();
-            file.rewind()?;
-            io::copy(file, out)?;
+        }
+        Ok(())
+    }
+
+    /// Everything after the diagnostics.
+    fn write_tail(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.count > 0 {
             out.write_all(b"\n  ")?;
         }
         out.write_all(b"]\n}\n")
+    }
+
+    /// The spill file, flushed and at its start.
+    fn rewound_spill(&mut self) -> io::Result<&mut File> {
+        self.spill.flush()?;
+        let file = self.spill.get_mut();
+        file.rewind()?;
+        Ok(file)
     }
 }
 

@@ -54,6 +54,10 @@ impl Emitter for JunitEmitter {
         Ok(())
     }
 
+    fn plain(&self) -> bool {
+        true
+    }
+
     fn finish(&mut self, _summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
         let mut report = Report::new("mailgate");
         for scope in [Scope::Campaign, Scope::Draft, Scope::List, Scope::Recipient] {

@@ -122,6 +122,10 @@ impl Emitter for SarifEmitter {
         serde_json::to_writer(&mut self.spill, &result).map_err(io::Error::from)
     }
 
+    fn plain(&self) -> bool {
+        true
+    }
+
     fn finish(&mut self, _summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
         let log = serde_json::to_string(&envelope()).map_err(io::Error::from)?;
         // serde-sarif serialises the empty array as exactly this; the rule

@@ -12,7 +12,7 @@ use crate::draft::templates::BUILTIN_VARIABLES;
 use crate::draft::{Draft, DraftError, Templates};
 use crate::judge::{Basis, Judge, Verdict};
 use crate::recipients::suppression::Suppression;
-use crate::recipients::{ColumnMap, Field, InputError, RecipientReader, Row};
+use crate::recipients::{ColumnMap, Field, InputError, RecipientReader, Row, VarRef};
 use crate::report::{Emitter, Summary};
 use crate::rules::{self, Levels, RuleId};
 use crate::send::message::UnsubscribeTemplate;
@@ -202,7 +202,7 @@ pub fn lint_with_addresses(
     let mut recipients = 0u64;
     let mut values = rules::list::ValueScan::new(reader.columns());
     let columns = reader.columns().clone();
-    let rows = RowChecker::new(&judge, &templates, &columns);
+    let rows = RowChecker::new(&judge, &templates, &reader, &columns);
     // Reused from row to row.
     let mut verdict = Verdict::default();
     let mut findings = Vec::new();
@@ -371,15 +371,27 @@ struct RowChecker<'a, 's> {
     columns: &'a ColumnMap,
     /// The header of each logical field (its name when no column holds it).
     headers: [&'a str; Field::ALL.len()],
+    /// The templates' tracked variables, resolved in the list's header.
+    tracked: Vec<VarRef>,
 }
 
 impl<'a, 's> RowChecker<'a, 's> {
-    fn new(judge: &'a Judge<'s>, templates: &'a Templates, columns: &'a ColumnMap) -> Self {
+    fn new(
+        judge: &'a Judge<'s>,
+        templates: &'a Templates,
+        reader: &RecipientReader,
+        columns: &'a ColumnMap,
+    ) -> Self {
         RowChecker {
             judge,
             templates,
             columns,
             headers: Field::ALL.map(|field| columns.header_of(field).unwrap_or(field.name())),
+            tracked: templates
+                .tracked_variables()
+                .iter()
+                .map(|name| reader.resolve_var(name))
+                .collect(),
         }
     }
 
@@ -401,7 +413,14 @@ impl<'a, 's> RowChecker<'a, 's> {
             field: self.headers[reason.field.index()],
         }));
         if !verdict.stopped {
-            for variable in self.templates.empty_fields_shown(&|name| row.var(name)) {
+            let tracked = |i: usize| {
+                let name = self.templates.tracked_variables()[i].as_str();
+                row.var_at(self.tracked[i], name)
+            };
+            let shown = self
+                .templates
+                .empty_fields_shown_with(&tracked, &|name| row.var(name));
+            for variable in shown {
                 let header = self
                     .columns
                     .columns

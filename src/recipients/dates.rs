@@ -58,12 +58,16 @@ fn parse_plain_iso(text: &str) -> Option<Option<Date>> {
 }
 
 /// `D-M-YYYY` or `DD-MM-YYYY`, optionally followed by ` H:MM[:SS]`.
+///
+/// Works on the bytes (every character it accepts is ASCII): this runs for
+/// a date cell of most rows of a list.
 fn parse_dutch(text: &str) -> Option<Date> {
-    let (date, time) = match text.split_once(' ') {
-        Some((date, time)) => (date, Some(time.trim_start())),
+    let (date, time) = match text.bytes().position(|b| b == b' ') {
+        Some(space) => (&text[..space], Some(text[space + 1..].trim_start())),
         None => (text, None),
     };
-    let mut parts = date.split('-');
+    let (date, time) = (date.as_bytes(), time.map(str::as_bytes));
+    let mut parts = date.split(|&b| b == b'-');
     let day = number(parts.next()?, 1..=2)?;
     let month = number(parts.next()?, 1..=2)?;
     let year = number(parts.next()?, 4..=4)?;
@@ -71,7 +75,7 @@ fn parse_dutch(text: &str) -> Option<Date> {
         return None;
     }
     if let Some(time) = time {
-        let mut parts = time.split(':');
+        let mut parts = time.split(|&b| b == b':');
         let hour = number(parts.next()?, 1..=2)?;
         let minute = number(parts.next()?, 2..=2)?;
         let second = parts.next().map_or(Some(0), |s| number(s, 2..=2))?;
@@ -94,12 +98,14 @@ fn parse_dutch(text: &str) -> Option<Date> {
     .ok()
 }
 
-/// An unsigned decimal of a digit count in `digits`.
-fn number(text: &str, digits: std::ops::RangeInclusive<usize>) -> Option<u32> {
-    if !digits.contains(&text.len()) || !text.bytes().all(|b| b.is_ascii_digit()) {
+/// An unsigned decimal of a digit count in `digits` (at most 4).
+fn number(text: &[u8], digits: std::ops::RangeInclusive<usize>) -> Option<u32> {
+    if !digits.contains(&text.len()) {
         return None;
     }
-    text.parse().ok()
+    text.iter().try_fold(0, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })
 }
 
 #[cfg(test)]
@@ -171,6 +177,7 @@ mod tests {
         assert_eq!(parse_date("31-12-2026"), Some(date(2026, 12, 31)));
         assert_eq!(parse_date("1-3-2027 9:05"), Some(date(2027, 3, 1)));
         assert_eq!(parse_date("01-03-2027 09:05:59"), Some(date(2027, 3, 1)));
+        assert_eq!(parse_date("1-3-2027 \u{a0}9:05"), Some(date(2027, 3, 1)));
     }
 
     #[test]

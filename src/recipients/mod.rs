@@ -14,7 +14,7 @@ pub mod suppression;
 
 pub use dates::parse_date;
 pub use headers::{Column, ColumnMap, Preset};
-pub use reader::{RecipientReader, Row};
+pub use reader::{RecipientReader, Row, VarRef};
 
 use std::borrow::Cow;
 use std::fmt;
@@ -110,13 +110,14 @@ impl InputError {
     }
 }
 
-/// `str::trim`, with a quick answer for the usual cell, which starts and
-/// ends with a visible ASCII character (cells are trimmed on every read).
+/// `str::trim`, with a quick answer for the usual cell, which neither
+/// starts nor ends with white space (cells are trimmed on every read).
 pub fn trim(value: &str) -> &str {
-    let visible = |b: &u8| b.is_ascii() && !matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
-    match (value.as_bytes().first(), value.as_bytes().last()) {
-        (Some(first), Some(last)) if visible(first) && visible(last) => value,
-        _ => value.trim(),
+    let space = |c: Option<char>| c.is_some_and(char::is_whitespace);
+    if space(value.chars().next()) || space(value.chars().next_back()) {
+        value.trim()
+    } else {
+        value
     }
 }
 

@@ -59,6 +59,12 @@ enum Value {
     Attribute(usize),
 }
 
+/// A template variable looked up by name once
+/// ([`RecipientReader::resolve_var`]), to read from every row with
+/// [`Row::var_at`] without looking the name up again.
+#[derive(Clone, Copy, Debug)]
+pub struct VarRef(Option<Var>);
+
 #[derive(Clone, Copy, Debug)]
 enum Var {
     Field(Field),
@@ -163,6 +169,11 @@ impl RecipientReader {
             self.resolve_presets();
         }
         Ok(Some(Row::new(self)))
+    }
+
+    /// Resolves a template variable name for [`Row::var_at`].
+    pub fn resolve_var(&self, name: &str) -> VarRef {
+        VarRef(self.vars.get(name).copied())
     }
 
     /// The physical line of the first row that was not valid UTF-8 and was
@@ -358,6 +369,15 @@ impl<'r> Row<'r> {
             return Some(self.get(field));
         }
         reader.attribute_keys.contains(name).then_some("")
+    }
+
+    /// [`Row::var`] of the variable `name`, resolved beforehand as `var`.
+    pub fn var_at(&self, var: VarRef, name: &str) -> Option<&'r str> {
+        match var.0 {
+            Some(Var::Field(field)) => Some(self.get(field)),
+            Some(Var::Column(i)) => Some(super::trim(self.cell(i))),
+            None => self.var(name),
+        }
     }
 
     /// The raw (decoded, untrimmed) value of column `index`; `""` for a
@@ -891,6 +911,26 @@ mod tests {
         let mut reader = open(&path);
         assert!(reader.next_row().unwrap().is_none());
         assert!(reader.next_row().unwrap().is_none(), "stays at the end");
+    }
+
+    #[test]
+    fn variables_resolved_once_read_as_by_name() {
+        for file in ["mailchimp.csv", "listmonk.csv", "windows-1252.csv"] {
+            let mut reader = open(&data(file));
+            let mut names: Vec<String> = reader
+                .columns()
+                .columns
+                .iter()
+                .map(|c| c.var.clone())
+                .collect();
+            names.extend(["city", "first_name", "consent_source", "nope"].map(String::from));
+            let resolved: Vec<VarRef> = names.iter().map(|n| reader.resolve_var(n)).collect();
+            while let Some(row) = reader.next_row().unwrap() {
+                for (name, var) in names.iter().zip(&resolved) {
+                    assert_eq!(row.var_at(*var, name), row.var(name), "{file}: {name}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use jiff::civil::Date;
 use jiff::{ToSpan, Unit};
 
 use crate::campaign::Campaign;
-use crate::hash::FastHashSet;
+use crate::hash::{FastHashMap, FastHashSet};
 use crate::recipients::address::is_deliverable;
 use crate::recipients::suppression::Suppression;
 use crate::recipients::{Field, address_hash, parse_date, trim};
@@ -129,7 +129,52 @@ pub struct Judge<'s> {
     stale_purchase_before: Option<Date>,
     /// Consent given before this date is stale (`None`: consent does not age).
     stale_consent_before: Option<Date>,
+    /// `similar` and `scope_names` of all promoted products at once (when
+    /// there are at most 64).
+    similar_coverage: Option<Coverage>,
+    scope_coverage: Option<Coverage>,
     suppression: &'s Suppression,
+}
+
+/// Which promoted products each name covers, as bits (bit `i`:
+/// `promoted[i]`): one lookup per name in a cell, rather than one per name
+/// and promoted product. For at most 64 promoted products.
+#[derive(Debug)]
+struct Coverage {
+    by_name: FastHashMap<String, u64>,
+    all: u64,
+}
+
+impl Coverage {
+    /// From each promoted product's set of names, in order; `None` for more
+    /// than 64 products.
+    fn new<'p>(sets: impl ExactSizeIterator<Item = &'p FastHashSet<String>>) -> Option<Self> {
+        if sets.len() > 64 {
+            return None;
+        }
+        let mut by_name: FastHashMap<String, u64> = FastHashMap::default();
+        let mut all = 0;
+        for (i, names) in sets.enumerate() {
+            all |= 1 << i;
+            for name in names {
+                *by_name.entry(name.clone()).or_default() |= 1 << i;
+            }
+        }
+        Some(Coverage { by_name, all })
+    }
+
+    /// The index of the first promoted product none of `names` covers.
+    fn first_uncovered<'n>(&self, names: impl Iterator<Item = &'n str>) -> Option<usize> {
+        let mut covered = 0;
+        for name in names {
+            covered |= with_normalised(name, |n| self.by_name.get(n).copied().unwrap_or(0));
+            if covered == self.all {
+                return None;
+            }
+        }
+        let missing = self.all & !covered;
+        (missing != 0).then(|| missing.trailing_zeros() as usize)
+    }
 }
 
 fn normalise(name: &str) -> String {
@@ -214,7 +259,7 @@ pub fn is_purchased_source(value: &str) -> bool {
 impl<'s> Judge<'s> {
     /// Resolves the campaign's products and groups for fast per-row lookups.
     pub fn new(campaign: &Campaign, suppression: &'s Suppression) -> Self {
-        let promoted = campaign
+        let promoted: Vec<Promoted> = campaign
             .products
             .iter()
             .map(|product| {
@@ -240,6 +285,8 @@ impl<'s> Judge<'s> {
             .collect();
         let consent_max_age_months = campaign.consent_max_age_months;
         Judge {
+            similar_coverage: Coverage::new(promoted.iter().map(|p| &p.similar)),
+            scope_coverage: Coverage::new(promoted.iter().map(|p| &p.scope_names)),
             promoted,
             today: campaign.today,
             soft_opt_in_months: campaign.soft_opt_in_months,
@@ -438,6 +485,11 @@ impl<'s> Judge<'s> {
         if scope.is_empty() || list_items(scope).any(|n| n == "*") {
             return None;
         }
+        if let Some(coverage) = &self.scope_coverage {
+            return coverage
+                .first_uncovered(list_items(scope))
+                .map(|i| self.promoted[i].name.as_str());
+        }
         self.promoted
             .iter()
             .find(|p| !list_items(scope).any(|n| with_normalised(n, |n| p.scope_names.contains(n))))
@@ -448,6 +500,11 @@ impl<'s> Judge<'s> {
     fn unrelated_to_purchases(&self, purchased: &str) -> Option<Unrelated<'_>> {
         if list_items(purchased).next().is_none() {
             return Some(Unrelated::NothingPurchased);
+        }
+        if let Some(coverage) = &self.similar_coverage {
+            return coverage
+                .first_uncovered(list_items(purchased))
+                .map(|i| Unrelated::Product(&self.promoted[i]));
         }
         self.promoted
             .iter()
@@ -572,6 +629,57 @@ mod tests {
                 normalise(name),
                 "{name}"
             );
+        }
+    }
+
+    #[test]
+    fn coverage_bits_agree_with_the_sets_they_come_from() {
+        let names = [
+            "bbq",
+            "BBQ",
+            "parasols",
+            "garden",
+            "Garden",
+            "cycling",
+            "bicycles",
+            "e-bikes",
+            "garden-furniture",
+            "tents",
+            "*",
+            "",
+            " ",
+        ];
+        for products in [
+            &["garden-furniture"][..],
+            &["garden-furniture", "e-bikes"],
+            &["e-bikes", "garden-furniture", "bbq"],
+            &["tents"],
+            &[],
+        ] {
+            let suppression = Suppression::default();
+            let campaign = campaign(products);
+            let quick = Judge::new(&campaign, &suppression);
+            let mut sets = Judge::new(&campaign, &suppression);
+            sets.similar_coverage = None;
+            sets.scope_coverage = None;
+            for a in names {
+                for b in names {
+                    for sep in ["|", ";"] {
+                        let cell = format!("{a}{sep}{b}");
+                        let unrelated = |j: &Judge<'_>| match j.unrelated_to_purchases(&cell) {
+                            None => "covered".to_owned(),
+                            Some(Unrelated::NothingPurchased) => "nothing".to_owned(),
+                            Some(Unrelated::Product(p)) => p.name.clone(),
+                        };
+                        assert_eq!(unrelated(&quick), unrelated(&sets), "{products:?} {cell}");
+                        assert_eq!(
+                            quick.uncovered_by_scope(&cell),
+                            sets.uncovered_by_scope(&cell),
+                            "{products:?} {cell}"
+                        );
+                    }
+                }
+            }
         }
     }
 

@@ -39,16 +39,16 @@ fn plainly_deliverable(address: &str) -> bool {
     if local.is_empty() || local.len() > 64 || domain.len() > 254 {
         return false;
     }
-    // Local part: atoms of atext separated by single dots.
+    // Local part: atoms of atext separated by single dots (checked without
+    // a branch per character: a bad one is noted and looked at after).
     let mut previous = DOT;
+    let mut bad = 0;
     for &b in local {
         let class = CLASS[usize::from(b)];
-        if class & (ATEXT | DOT) == 0 || class & previous & DOT != 0 {
-            return false;
-        }
+        bad |= u8::from(class & (ATEXT | DOT) == 0) | (class & previous & DOT);
         previous = class;
     }
-    if previous & DOT != 0 {
+    if bad != 0 || previous & DOT != 0 {
         return false;
     }
     // Domain: labels of 1–63 letters, digits and hyphens, starting and

@@ -113,11 +113,18 @@ impl InputError {
 /// `str::trim`, with a quick answer for the usual cell, which neither
 /// starts nor ends with white space (cells are trimmed on every read).
 pub fn trim(value: &str) -> &str {
-    let space = |c: Option<char>| c.is_some_and(char::is_whitespace);
-    if space(value.chars().next()) || space(value.chars().next_back()) {
-        value.trim()
-    } else {
-        value
+    let visible = |b: u8| b > b' ' && b.is_ascii();
+    match value.as_bytes() {
+        [] => value,
+        [first, .., last] | [first @ last] if visible(*first) && visible(*last) => value,
+        _ => {
+            let space = |c: Option<char>| c.is_some_and(char::is_whitespace);
+            if space(value.chars().next()) || space(value.chars().next_back()) {
+                value.trim()
+            } else {
+                value
+            }
+        }
     }
 }
 

@@ -33,19 +33,19 @@ FLOOR=$BIN/examples/csv_floor
 GEN=$BIN/examples/gen_recipients
 
 # run_once OUT_VAR CMD... : runs CMD, stdout to /dev/null, and sets
-# OUT_VAR to "seconds kilobytes". Exit status 1 (lint errors) is expected;
-# anything else is a failure of the benchmark.
+# OUT_VAR to "wall-seconds kilobytes cpu-seconds". Exit status 1 (lint
+# errors) is expected; anything else is a failure of the benchmark.
 run_once() {
     local out=$1; shift
     local stats; stats=$(mktemp)
     local start=$EPOCHREALTIME status=0
-    /usr/bin/time -f "%M" -o "$stats" "$@" >/dev/null || status=$?
+    /usr/bin/time -f "%M %U %S" -o "$stats" "$@" >/dev/null || status=$?
     local end=$EPOCHREALTIME
     if [ "$status" -gt 1 ]; then
         echo "benchmark command failed ($status): $*" >&2; cat "$stats" >&2; exit 1
     fi
-    local kb; kb=$(tail -n 1 "$stats"); rm -f "$stats"
-    printf -v "$out" '%s %s' "$(echo "$end - $start" | bc -l)" "$kb"
+    local kb user sys; read -r kb user sys < <(tail -n 1 "$stats"); rm -f "$stats"
+    printf -v "$out" '%s %s %s' "$(echo "$end - $start" | bc -l)" "$kb" "$(echo "$user + $sys" | bc -l)"
 }
 
 # 1234567 → 1,234,567 (whatever the locale).
@@ -53,7 +53,8 @@ thousands() { printf '%.0f' "$1" | rev | sed 's/[0-9]\{3\}/&,/g; s/,$//' | rev; 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 maximum() { printf '%s\n' "$@" | sort -g | tail -n 1; }
 
-declare -A TIME RSS
+declare -A TIME RSS CPU
+load_before=$(cut -d' ' -f1 /proc/loadavg)
 report_rows=()
 for n in "${SIZES[@]}"; do
     dir=target/bench/$n
@@ -70,37 +71,43 @@ for n in "${SIZES[@]}"; do
     # Warm the page cache so that the first measured run is not the one
     # that reads from disk.
     "$FLOOR" "$csv" >/dev/null
-    declare -a ta=() tb=() tc=() ma=() mb=() mc=()
+    declare -a ta=() tb=() tc=() ma=() mb=() mc=() ca=() cb=() cc=()
     for ((r = 1; r <= RUNS; r++)); do
         echo "N=$n run $r/$RUNS …" >&2
-        run_once s "$FLOOR" "$csv";                                              ta+=("${s% *}"); ma+=("${s#* }")
-        run_once s "$MAILGATE" lint "$dir/campaign.toml";                        tb+=("${s% *}"); mb+=("${s#* }")
-        run_once s "$MAILGATE" lint "$dir/campaign.toml" --format json --output "$json"; tc+=("${s% *}"); mc+=("${s#* }")
+        run_once s "$FLOOR" "$csv"
+        read -r w k c <<<"$s"; ta+=("$w"); ma+=("$k"); ca+=("$c")
+        run_once s "$MAILGATE" lint "$dir/campaign.toml"
+        read -r w k c <<<"$s"; tb+=("$w"); mb+=("$k"); cb+=("$c")
+        run_once s "$MAILGATE" lint "$dir/campaign.toml" --format json --output "$json"
+        read -r w k c <<<"$s"; tc+=("$w"); mc+=("$k"); cc+=("$c")
     done
     diagnostics=$(grep -c '"rule"' "$json" || true)
     rm -f "$json"
     for m in a b c; do
-        declare -n times=t$m rss=m$m
+        declare -n times=t$m rss=m$m cpus=c$m
         TIME[$n,$m]=$(median "${times[@]}")
         RSS[$n,$m]=$(maximum "${rss[@]}")
-        unset -n times rss
+        CPU[$n,$m]=$(median "${cpus[@]}")
+        unset -n times rss cpus
     done
     report_rows+=("$n $bytes $diagnostics")
 done
 
 label() { case $1 in a) echo "(a) csv floor";; b) echo "(b) lint, human";; c) echo "(c) lint, json";; esac; }
 
+load_after=$(cut -d' ' -f1 /proc/loadavg)
 echo
-echo "mailgate lint benchmark — $(nproc) cores, $(uname -m), median of $RUNS runs, $(date -u +%Y-%m-%d)"
+echo "mailgate lint benchmark — $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), median of $RUNS runs, $(date -u +%Y-%m-%d)"
+echo "load average before/after: $load_before / $load_after (other work on the machine makes the figures noisy)"
 echo
-printf '| %-10s | %-16s | %8s | %12s | %8s | %12s | %9s |\n' rows measurement "wall s" "rows/s" "MB/s" "peak RSS MB" "÷ floor"
-printf '|%s|%s|%s|%s|%s|%s|%s|\n' ------------ ------------------ ---------: -------------: ---------: -------------: ----------:
+printf '| %-10s | %-16s | %8s | %8s | %12s | %8s | %12s | %9s |\n' rows measurement "wall s" "cpu s" "rows/s" "MB/s" "peak RSS MB" "÷ floor"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------ ------------------ ---------: ---------: -------------: ---------: -------------: ----------:
 for entry in "${report_rows[@]}"; do
     read -r n bytes diagnostics <<<"$entry"
     for m in a b c; do
         t=${TIME[$n,$m]}
-        printf '| %-10s | %-16s | %8.2f | %12s | %8.0f | %12.0f | %9s |\n' \
-            "$(thousands "$n")" "$(label $m)" "$t" \
+        printf '| %-10s | %-16s | %8.2f | %8.2f | %12s | %8.0f | %12.0f | %9s |\n' \
+            "$(thousands "$n")" "$(label $m)" "$t" "${CPU[$n,$m]}" \
             "$(thousands "$(echo "$n / $t" | bc -l)")" \
             "$(echo "$bytes / 1000000 / $t" | bc -l)" \
             "$(echo "${RSS[$n,$m]} / 1024" | bc -l)" \

@@ -123,12 +123,13 @@ struct Promoted {
 pub struct Judge<'s> {
     promoted: Vec<Promoted>,
     today: Date,
-    soft_opt_in_months: u32,
     consent_max_age_months: u32,
     /// A purchase before this date is stale (`None`: none is).
     stale_purchase_before: Option<Date>,
     /// Consent given before this date is stale (`None`: consent does not age).
     stale_consent_before: Option<Date>,
+    /// The end of the `stale-customer` message.
+    stale_purchase_suffix: String,
     /// `similar` and `scope_names` of all promoted products at once (when
     /// there are at most 64).
     similar_coverage: Option<Coverage>,
@@ -200,6 +201,43 @@ fn with_normalised<R>(name: &str, f: impl FnOnce(&str) -> R) -> R {
         }
     }
     f(&normalise(name))
+}
+
+/// The pieces, joined: a message built for many rows without the
+/// formatting machinery.
+fn concat<const N: usize>(pieces: [&str; N]) -> String {
+    let mut text = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
+    for piece in pieces {
+        text.push_str(piece);
+    }
+    text
+}
+
+/// `date` as jiff writes it (`2027-03-01`), quicker for the usual year.
+fn iso_date(date: Date) -> String {
+    let year = date.year();
+    if !(0..=9999).contains(&year) {
+        return date.to_string();
+    }
+    // Every value is non-negative and below 10 000: digits fit a `u8`.
+    let digit = |n: i16| char::from(b'0' + (n % 10) as u8);
+    let (month, day) = (i16::from(date.month()), i16::from(date.day()));
+    let mut text = String::with_capacity(10);
+    for c in [
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        '-',
+        digit(month / 10),
+        digit(month),
+        '-',
+        digit(day / 10),
+        digit(day),
+    ] {
+        text.push(c);
+    }
+    text
 }
 
 /// `date` minus `months`, or `None` when that is out of jiff's range.
@@ -289,9 +327,9 @@ impl<'s> Judge<'s> {
             scope_coverage: Coverage::new(promoted.iter().map(|p| &p.scope_names)),
             promoted,
             today: campaign.today,
-            soft_opt_in_months: campaign.soft_opt_in_months,
             consent_max_age_months,
             stale_purchase_before: months_before(campaign.today, campaign.soft_opt_in_months),
+            stale_purchase_suffix: format!(", older than {} months", campaign.soft_opt_in_months),
             stale_consent_before: if consent_max_age_months > 0 {
                 months_before(campaign.today, consent_max_age_months)
             } else {
@@ -348,7 +386,7 @@ impl<'s> Judge<'s> {
             verdict.push(
                 RuleId::Unsubscribed,
                 Field::UnsubscribedAt,
-                format!("the recipient opted out ({unsubscribed})"),
+                concat(["the recipient opted out (", unsubscribed, ")"]),
             );
             verdict.stopped = true;
             return;
@@ -414,10 +452,11 @@ impl<'s> Judge<'s> {
                         verdict.push(
                             RuleId::StaleCustomer,
                             Field::LastPurchaseAt,
-                            format!(
-                                "soft opt-in rests on a purchase of {date}, older than {} months",
-                                self.soft_opt_in_months
-                            ),
+                            concat([
+                                "soft opt-in rests on a purchase of ",
+                                &iso_date(date),
+                                &self.stale_purchase_suffix,
+                            ]),
                         )
                     }
                     Some(_) => {}
@@ -680,6 +719,21 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn dates_written_as_jiff_writes_them() {
+        for (y, m, d) in [
+            (2027, 3, 1),
+            (1, 1, 1),
+            (0, 12, 31),
+            (999, 10, 9),
+            (9999, 12, 31),
+            (-1, 1, 1),
+        ] {
+            let date = jiff::civil::date(y, m, d);
+            assert_eq!(iso_date(date), date.to_string());
         }
     }
 

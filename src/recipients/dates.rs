@@ -22,7 +22,7 @@ pub fn parse_date(text: &str) -> Option<Date> {
     if text.is_empty() {
         return None;
     }
-    if let Some(date) = parse_plain_iso(text) {
+    if let Some(date) = parse_plain_iso(text).or_else(|| parse_plain_date_time(text)) {
         return date;
     }
     // Only the Dutch shape has a `-` in second or third place.
@@ -55,6 +55,31 @@ fn parse_plain_iso(text: &str) -> Option<Option<Date>> {
     let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
     let (month, day) = (i8::try_from(month).ok()?, i8::try_from(day).ok()?);
     Some(Date::new(year, month, day).ok())
+}
+
+/// The next commonest forms, `YYYY-MM-DD HH:MM:SS` (Mailchimp) and
+/// `YYYY-MM-DDTHH:MM:SS` with or without `Z`, with a time that is plainly
+/// valid: answered as jiff would, without it. `None` for anything else
+/// (including a time jiff has rules for, such as a leap second).
+fn parse_plain_date_time(text: &str) -> Option<Option<Date>> {
+    let b = text.as_bytes();
+    let zone_ok = match b.len() {
+        19 => true,
+        20 => b[19] == b'Z',
+        _ => false,
+    };
+    if !zone_ok || !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let two = |at: usize, max: u8| {
+        let (t, u) = (b[at], b[at + 1]);
+        (t.is_ascii_digit() && u.is_ascii_digit() && (t - b'0') * 10 + (u - b'0') <= max)
+            .then_some(())
+    };
+    two(11, 23)?;
+    two(14, 59)?;
+    two(17, 59)?;
+    parse_plain_iso(&text[..10])
 }
 
 /// `D-M-YYYY` or `DD-MM-YYYY`, optionally followed by ` H:MM[:SS]`.
@@ -162,6 +187,38 @@ mod tests {
             "2027-0a-01",
         ] {
             assert_eq!(parse_plain_iso(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_quick_date_time_path_agrees_with_jiff() {
+        for date in ["2027-03-01", "2026-02-30", "2028-02-29", "2027-13-01"] {
+            for time in [
+                "00:00:00",
+                "23:59:59",
+                "24:00:00",
+                "23:60:00",
+                "23:59:60",
+                "9:05:00",
+                "10:00",
+                "10:0a:00",
+                "10:00:00.5",
+            ] {
+                for (sep, zone) in [
+                    (" ", ""),
+                    ("T", ""),
+                    ("T", "Z"),
+                    (" ", "Z"),
+                    ("T", "+01:00"),
+                ] {
+                    let text = format!("{date}{sep}{time}{zone}");
+                    let jiff = Pieces::parse(&text).ok().map(|p| p.date());
+                    if let Some(quick) = parse_plain_date_time(&text) {
+                        assert_eq!(quick, jiff, "{text}");
+                    }
+                    assert_eq!(parse_date(&text), jiff, "{text}");
+                }
+            }
         }
     }
 

@@ -322,31 +322,29 @@ impl Batch {
         // The whole record is UTF-8 and no field boundary splits a
         // character: exactly when every field is UTF-8 (what csv's own
         // check asks), in one pass instead of one per field.
-        let utf8 = std::str::from_utf8(raw.as_slice()).ok().filter(|text| {
-            let mut end = 0;
-            raw.iter().all(|field| {
-                end += field.len();
-                text.is_char_boundary(end)
-            })
-        });
-        let decoded = match utf8 {
-            Some(text) => {
-                self.text.push_str(text);
-                let mut end = start;
+        let decoded = match std::str::from_utf8(raw.as_slice()) {
+            Ok(text) => {
+                let mut end = 0;
+                let mut boundaries = true;
                 for field in raw {
                     end += field.len();
-                    self.ends.push(end as u32);
+                    boundaries &= text.is_char_boundary(end);
+                    self.ends.push((start + end) as u32);
                 }
-                false
-            }
-            None => {
-                for field in raw {
-                    decode_windows_1252(field, &mut self.text);
-                    self.ends.push(self.text.len() as u32);
+                if boundaries {
+                    self.text.push_str(text);
                 }
-                true
+                !boundaries
             }
+            Err(_) => true,
         };
+        if decoded {
+            self.ends.truncate(first_end);
+            for field in raw {
+                decode_windows_1252(field, &mut self.text);
+                self.ends.push(self.text.len() as u32);
+            }
+        }
         let mut span = RecordSpan {
             line,
             start: start as u32,

@@ -138,12 +138,13 @@ pub fn address_hash(address: &str) -> u64 {
 /// lower-case. Borrows when `address` is already lower-case, as nearly
 /// every address is.
 pub fn address_key(address: &str) -> Cow<'_, str> {
-    if address.is_ascii() {
-        // A fold rather than `any`: no early exit, so it vectorises.
-        if address
-            .bytes()
-            .fold(false, |upper, b| upper | b.is_ascii_uppercase())
-        {
+    // One pass, no early exit (so it vectorises): any byte outside ASCII,
+    // any upper-case letter.
+    let (high, upper) = address.bytes().fold((0, false), |(high, upper), b| {
+        (high | b, upper | b.is_ascii_uppercase())
+    });
+    if high < 0x80 {
+        if upper {
             Cow::Owned(address.to_ascii_lowercase())
         } else {
             Cow::Borrowed(address)

@@ -332,11 +332,11 @@ mod tests {
             let (earlier, slot) = book.visit(key, line);
             let entry = model.entry(model_key).or_insert((line, false));
             assert_eq!(earlier, (entry.0 != line).then_some(entry.0), "{key}");
-            if state % 7 == 0 {
+            if state.is_multiple_of(7) {
                 book.block(slot);
                 entry.1 = true;
             }
-            if line % 10_000 == 0 {
+            if line.is_multiple_of(10_000) {
                 book.reserve(5_000);
             }
         }

@@ -412,7 +412,16 @@ impl<'a, 's> RowChecker<'a, 's> {
             message: reason.message,
             field: self.headers[reason.field.index()],
         }));
-        if !verdict.stopped {
+        // Most rows have every merge field filled: said here, without the
+        // templates' machinery (which would find the same).
+        let names = self.templates.tracked_variables();
+        let any_empty = || {
+            self.tracked.iter().zip(names).any(|(var, name)| {
+                row.var_at(*var, name)
+                    .is_some_and(|v| crate::recipients::trim(v).is_empty())
+            })
+        };
+        if !verdict.stopped && any_empty() {
             let tracked = |i: usize| {
                 let name = self.templates.tracked_variables()[i].as_str();
                 row.var_at(self.tracked[i], name)

@@ -102,15 +102,54 @@ impl Finding {
 }
 
 /// A finding with its severity and scope settled: what the emitters render.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Diagnostic {
-    pub finding: Finding,
+///
+/// It borrows its text, so that reporting a diagnostic for each of millions
+/// of rows allocates nothing; an emitter that keeps one keeps
+/// [`Diagnostic::to_finding`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Diagnostic<'a> {
+    pub rule: RuleId,
     pub severity: Severity,
     pub scope: Scope,
+    pub message: &'a str,
+    /// The recipient's address, for recipient diagnostics.
+    pub recipient: Option<&'a str>,
+    /// The file the diagnostic points into (as given by the user).
+    pub file: Option<&'a str>,
+    /// 1-based line in `file`.
+    pub line: Option<u64>,
+    /// The CSV column, the draft header or body part, or the config key.
+    pub field: Option<&'a str>,
 }
 
-impl Diagnostic {
+impl<'a> Diagnostic<'a> {
+    /// `finding` reported with `severity` and `scope`.
+    pub fn new(finding: &'a Finding, severity: Severity, scope: Scope) -> Self {
+        Diagnostic {
+            rule: finding.rule,
+            severity,
+            scope,
+            message: &finding.message,
+            recipient: finding.recipient.as_deref(),
+            file: finding.file.as_deref(),
+            line: finding.line,
+            field: finding.field.as_deref(),
+        }
+    }
+
     pub fn rule(&self) -> RuleId {
-        self.finding.rule
+        self.rule
+    }
+
+    /// The finding, owned (severity and scope are the caller's to keep).
+    pub fn to_finding(&self) -> Finding {
+        Finding {
+            rule: self.rule,
+            message: self.message.to_owned(),
+            recipient: self.recipient.map(str::to_owned),
+            file: self.file.map(str::to_owned),
+            line: self.line,
+            field: self.field.map(str::to_owned),
+        }
     }
 }

@@ -3,17 +3,20 @@
 //!
 //! Product similarity and consent scopes are resolved once, before the first
 //! row, into small sets of lower-case names per promoted product; per row the
-//! judge only splits cells and looks names up.
+//! judge only splits cells and looks names up, without allocating (names are
+//! lower-cased on the stack). The dates ages are measured against are
+//! computed once too.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 
 use jiff::civil::Date;
 use jiff::{ToSpan, Unit};
 
 use crate::campaign::Campaign;
+use crate::hash::{FastHashMap, FastHashSet};
 use crate::recipients::address::is_deliverable;
 use crate::recipients::suppression::Suppression;
-use crate::recipients::{Field, parse_date};
+use crate::recipients::{Field, address_hash, parse_date, trim};
 use crate::rules::RuleId;
 
 /// Read access to a row's logical fields (a CSV [`crate::recipients::Row`],
@@ -48,32 +51,58 @@ impl Basis {
     }
 }
 
-/// One recipient rule that fired for a row.
+/// One recipient rule that fired for a row. The message borrows from the
+/// [`Judge`] when it is fixed text (most are), so judging allocates only for
+/// messages that quote the row.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reason {
+pub struct Reason<'j> {
     pub rule: RuleId,
     /// The logical field the reason is about (mapped to the CSV header by the caller).
     pub field: Field,
-    pub message: String,
+    pub message: Cow<'j, str>,
 }
 
 /// The judgement of one row.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Verdict {
+pub struct Verdict<'j> {
     pub basis: Option<Basis>,
-    pub reasons: Vec<Reason>,
+    pub reasons: Vec<Reason<'j>>,
     /// True when the row was stopped at step 1 or 2 (invalid or opted out):
     /// nothing else is to be reported for it.
     pub stopped: bool,
 }
 
-impl Verdict {
-    fn push(&mut self, rule: RuleId, field: Field, message: impl Into<String>) {
+impl<'j> Verdict<'j> {
+    fn push(&mut self, rule: RuleId, field: Field, message: impl Into<Cow<'j, str>>) {
         self.reasons.push(Reason {
             rule,
             field,
             message: message.into(),
         });
+    }
+
+    /// The verdict with every message owned, to keep beyond the judge.
+    pub fn into_owned(self) -> Verdict<'static> {
+        Verdict {
+            basis: self.basis,
+            reasons: self
+                .reasons
+                .into_iter()
+                .map(|r| Reason {
+                    rule: r.rule,
+                    field: r.field,
+                    message: Cow::Owned(r.message.into_owned()),
+                })
+                .collect(),
+            stopped: self.stopped,
+        }
+    }
+
+    /// Empties the verdict for the next row, keeping its allocation.
+    fn clear(&mut self) {
+        self.basis = None;
+        self.reasons.clear();
+        self.stopped = false;
     }
 }
 
@@ -82,9 +111,11 @@ impl Verdict {
 struct Promoted {
     name: String,
     /// Products a purchase may be of for soft opt-in to cover this one.
-    similar: HashSet<String>,
+    similar: FastHashSet<String>,
     /// Names a consent scope may use to cover it: the product and its groups.
-    scope_names: HashSet<String>,
+    scope_names: FastHashSet<String>,
+    /// The `unrelated-product` message about this product.
+    unrelated: String,
 }
 
 /// The judge for one campaign.
@@ -92,35 +123,172 @@ struct Promoted {
 pub struct Judge<'s> {
     promoted: Vec<Promoted>,
     today: Date,
-    soft_opt_in_months: u32,
     consent_max_age_months: u32,
+    /// A purchase before this date is stale (`None`: none is).
+    stale_purchase_before: Option<Date>,
+    /// Consent given before this date is stale (`None`: consent does not age).
+    stale_consent_before: Option<Date>,
+    /// The end of the `stale-customer` message.
+    stale_purchase_suffix: String,
+    /// `similar` and `scope_names` of all promoted products at once (when
+    /// there are at most 64).
+    similar_coverage: Option<Coverage>,
+    scope_coverage: Option<Coverage>,
     suppression: &'s Suppression,
+}
+
+/// Which promoted products each name covers, as bits (bit `i`:
+/// `promoted[i]`): one lookup per name in a cell, rather than one per name
+/// and promoted product. For at most 64 promoted products.
+#[derive(Debug)]
+struct Coverage {
+    by_name: FastHashMap<String, u64>,
+    all: u64,
+}
+
+impl Coverage {
+    /// From each promoted product's set of names, in order; `None` for more
+    /// than 64 products.
+    fn new<'p>(sets: impl ExactSizeIterator<Item = &'p FastHashSet<String>>) -> Option<Self> {
+        if sets.len() > 64 {
+            return None;
+        }
+        let mut by_name: FastHashMap<String, u64> = FastHashMap::default();
+        let mut all = 0;
+        for (i, names) in sets.enumerate() {
+            all |= 1 << i;
+            for name in names {
+                *by_name.entry(name.clone()).or_default() |= 1 << i;
+            }
+        }
+        Some(Coverage { by_name, all })
+    }
+
+    /// The index of the first promoted product none of `names` covers.
+    fn first_uncovered<'n>(&self, names: impl Iterator<Item = &'n str>) -> Option<usize> {
+        let mut covered = 0;
+        for name in names {
+            covered |= with_normalised(name, |n| self.by_name.get(n).copied().unwrap_or(0));
+            if covered == self.all {
+                return None;
+            }
+        }
+        let missing = self.all & !covered;
+        (missing != 0).then(|| missing.trailing_zeros() as usize)
+    }
 }
 
 fn normalise(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
+/// Calls `f` with [`normalise`]`(name)`, lower-casing a short ASCII name
+/// (every product name in practice) in a stack buffer instead of a new
+/// `String`.
+fn with_normalised<R>(name: &str, f: impl FnOnce(&str) -> R) -> R {
+    let name = trim(name);
+    let mut buffer = [0u8; 64];
+    if name.is_ascii() && name.len() <= buffer.len() {
+        if !name.bytes().any(|b| b.is_ascii_uppercase()) {
+            return f(name);
+        }
+        let lower = &mut buffer[..name.len()];
+        lower.copy_from_slice(name.as_bytes());
+        lower.make_ascii_lowercase();
+        // ASCII lower-cased is still ASCII, and ASCII is UTF-8.
+        if let Ok(lower) = std::str::from_utf8(lower) {
+            return f(lower);
+        }
+    }
+    f(&normalise(name))
+}
+
+/// The pieces, joined: a message built for many rows without the
+/// formatting machinery.
+fn concat<const N: usize>(pieces: [&str; N]) -> String {
+    let mut text = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
+    for piece in pieces {
+        text.push_str(piece);
+    }
+    text
+}
+
+/// `date` as jiff writes it (`2027-03-01`), quicker for the usual year.
+fn iso_date(date: Date) -> String {
+    let year = date.year();
+    if !(0..=9999).contains(&year) {
+        return date.to_string();
+    }
+    // Every value is non-negative and below 10 000: digits fit a `u8`.
+    let digit = |n: i16| char::from(b'0' + (n % 10) as u8);
+    let (month, day) = (i16::from(date.month()), i16::from(date.day()));
+    let mut text = String::with_capacity(10);
+    for c in [
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        '-',
+        digit(month / 10),
+        digit(month),
+        '-',
+        digit(day / 10),
+        digit(day),
+    ] {
+        text.push(c);
+    }
+    text
+}
+
+/// `date` minus `months`, or `None` when that is out of jiff's range.
+fn months_before(date: Date, months: u32) -> Option<Date> {
+    date.checked_sub(i64::from(months).months()).ok()
+}
+
 /// Splits a list cell (`purchased`, `consent_scope`) on `|` and `;`.
 fn list_items(cell: &str) -> impl Iterator<Item = &str> {
-    cell.split(['|', ';'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    // A plain byte loop: much quicker on a short cell than `str::split`
+    // with a pattern of two chars. Both separators are ASCII, so the pieces
+    // are valid UTF-8.
+    let mut rest = Some(cell);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match text.bytes().position(|b| b == b'|' || b == b';') {
+            Some(at) => {
+                rest = Some(&text[at + 1..]);
+                Some(&text[..at])
+            }
+            None => {
+                rest = None;
+                Some(text)
+            }
+        }
+    })
+    .map(trim)
+    .filter(|s| !s.is_empty())
 }
 
 /// Interprets a yes/no cell; `None` for empty or unrecognised values.
 pub fn parse_yes_no(value: &str) -> Option<bool> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "yes" | "y" | "true" | "1" | "ja" | "j" | "waar" => Some(true),
-        "no" | "n" | "false" | "0" | "nee" | "onwaar" => Some(false),
-        _ => None,
+    const YES: [&str; 7] = ["yes", "y", "true", "1", "ja", "j", "waar"];
+    const NO: [&str; 6] = ["no", "n", "false", "0", "nee", "onwaar"];
+    let value = trim(value);
+    if YES.iter().any(|w| w.eq_ignore_ascii_case(value)) {
+        Some(true)
+    } else if NO.iter().any(|w| w.eq_ignore_ascii_case(value)) {
+        Some(false)
+    } else {
+        None
     }
 }
 
 /// True when a `list_source` value says the address was bought.
 pub fn is_purchased_source(value: &str) -> bool {
-    let value = value.trim();
-    let head = value.split(':').next().unwrap_or("").trim();
+    let head = match memchr::memchr(b':', value.as_bytes()) {
+        Some(colon) => &value[..colon],
+        None => value,
+    };
+    let head = trim(head);
     head.eq_ignore_ascii_case("purchased")
         || head.eq_ignore_ascii_case("gekocht")
         || head.eq_ignore_ascii_case("bought")
@@ -129,13 +297,13 @@ pub fn is_purchased_source(value: &str) -> bool {
 impl<'s> Judge<'s> {
     /// Resolves the campaign's products and groups for fast per-row lookups.
     pub fn new(campaign: &Campaign, suppression: &'s Suppression) -> Self {
-        let promoted = campaign
+        let promoted: Vec<Promoted> = campaign
             .products
             .iter()
             .map(|product| {
                 let key = normalise(product);
-                let mut similar = HashSet::from([key.clone()]);
-                let mut scope_names = HashSet::from([key.clone()]);
+                let mut similar = FastHashSet::from_iter([key.clone()]);
+                let mut scope_names = FastHashSet::from_iter([key.clone()]);
                 for group in &campaign.product_groups {
                     if group.products.iter().any(|p| normalise(p) == key) {
                         similar.extend(group.products.iter().map(|p| normalise(p)));
@@ -146,14 +314,27 @@ impl<'s> Judge<'s> {
                     name: product.clone(),
                     similar,
                     scope_names,
+                    unrelated: format!(
+                        "customer without consent: `{product}` is not similar to anything \
+                         they bought"
+                    ),
                 }
             })
             .collect();
+        let consent_max_age_months = campaign.consent_max_age_months;
         Judge {
+            similar_coverage: Coverage::new(promoted.iter().map(|p| &p.similar)),
+            scope_coverage: Coverage::new(promoted.iter().map(|p| &p.scope_names)),
             promoted,
             today: campaign.today,
-            soft_opt_in_months: campaign.soft_opt_in_months,
-            consent_max_age_months: campaign.consent_max_age_months,
+            consent_max_age_months,
+            stale_purchase_before: months_before(campaign.today, campaign.soft_opt_in_months),
+            stale_purchase_suffix: format!(", older than {} months", campaign.soft_opt_in_months),
+            stale_consent_before: if consent_max_age_months > 0 {
+                months_before(campaign.today, consent_max_age_months)
+            } else {
+                None
+            },
             suppression,
         }
     }
@@ -168,8 +349,23 @@ impl<'s> Judge<'s> {
 
     /// Judges one row. `earlier_line` is the line of an earlier row with the
     /// same address (case-insensitive), if there was one.
-    pub fn judge(&self, row: &impl Fields, earlier_line: Option<u64>) -> Verdict {
+    pub fn judge(&self, row: &impl Fields, earlier_line: Option<u64>) -> Verdict<'_> {
         let mut verdict = Verdict::default();
+        let hash = address_hash(row.get(Field::Email));
+        self.judge_into(row, hash, earlier_line, &mut verdict);
+        verdict
+    }
+
+    /// [`Judge::judge`] into a verdict that is reused from row to row, for
+    /// a caller that has the row's [`address_hash`] already.
+    pub fn judge_into<'j>(
+        &'j self,
+        row: &impl Fields,
+        address_hash: u64,
+        earlier_line: Option<u64>,
+        verdict: &mut Verdict<'j>,
+    ) {
+        verdict.clear();
         let email = row.get(Field::Email);
 
         // 1. An address that cannot be delivered: nothing else matters.
@@ -181,7 +377,7 @@ impl<'s> Judge<'s> {
             };
             verdict.push(RuleId::InvalidAddress, Field::Email, message);
             verdict.stopped = true;
-            return verdict;
+            return;
         }
 
         // 2. An opt-out, whatever the date cell holds.
@@ -190,19 +386,19 @@ impl<'s> Judge<'s> {
             verdict.push(
                 RuleId::Unsubscribed,
                 Field::UnsubscribedAt,
-                format!("the recipient opted out ({unsubscribed})"),
+                concat(["the recipient opted out (", unsubscribed, ")"]),
             );
             verdict.stopped = true;
-            return verdict;
+            return;
         }
-        if self.suppression.contains(email) {
+        if self.suppression.contains_hashed(address_hash, email) {
             verdict.push(
                 RuleId::Unsubscribed,
                 Field::Email,
                 "the address is on a suppression list",
             );
             verdict.stopped = true;
-            return verdict;
+            return;
         }
 
         // 3. Sent once; the row is still judged.
@@ -222,8 +418,7 @@ impl<'s> Judge<'s> {
         let uncovered = self.uncovered_by_scope(scope);
         if let (Some(date), false, None) = (consent_at, consent_source.is_empty(), &uncovered) {
             verdict.basis = Some(Basis::Consent);
-            if self.consent_max_age_months > 0 && self.older_than(date, self.consent_max_age_months)
-            {
+            if self.stale_consent_before.is_some_and(|limit| date < limit) {
                 verdict.push(
                     RuleId::StaleConsent,
                     Field::ConsentAt,
@@ -233,7 +428,7 @@ impl<'s> Judge<'s> {
                     ),
                 );
             }
-            return verdict;
+            return;
         }
 
         let customer = Self::is_customer(row);
@@ -253,18 +448,21 @@ impl<'s> Judge<'s> {
                         Field::LastPurchaseAt,
                         format!("last purchase date `{last}` is not a date (use YYYY-MM-DD)"),
                     ),
-                    Some(date) if self.older_than(date, self.soft_opt_in_months) => verdict.push(
-                        RuleId::StaleCustomer,
-                        Field::LastPurchaseAt,
-                        format!(
-                            "soft opt-in rests on a purchase of {date}, older than {} months",
-                            self.soft_opt_in_months
-                        ),
-                    ),
+                    Some(date) if self.stale_purchase_before.is_some_and(|limit| date < limit) => {
+                        verdict.push(
+                            RuleId::StaleCustomer,
+                            Field::LastPurchaseAt,
+                            concat([
+                                "soft opt-in rests on a purchase of ",
+                                &iso_date(date),
+                                &self.stale_purchase_suffix,
+                            ]),
+                        )
+                    }
                     Some(_) => {}
                 }
             }
-            return verdict;
+            return;
         }
 
         // 5. No basis: every reason that applies.
@@ -312,62 +510,54 @@ impl<'s> Judge<'s> {
             let message = match unrelated {
                 Some(Unrelated::NothingPurchased) => {
                     "customer without consent and no purchase recorded to base soft opt-in on"
-                        .to_owned()
                 }
-                Some(Unrelated::Product(product)) => format!(
-                    "customer without consent: `{product}` is not similar to anything they bought"
-                ),
+                Some(Unrelated::Product(product)) => product.unrelated.as_str(),
                 None => unreachable!("soft opt-in held above"),
             };
             verdict.push(RuleId::UnrelatedProduct, Field::Purchased, message);
         }
-        verdict
     }
 
     /// The first promoted product the consent scope does not cover, if any.
     /// An empty scope or `*` covers everything.
     fn uncovered_by_scope(&self, scope: &str) -> Option<&str> {
-        if scope.is_empty() || scope == "*" {
+        if scope.is_empty() || list_items(scope).any(|n| n == "*") {
             return None;
         }
-        let named: Vec<String> = list_items(scope).map(normalise).collect();
-        if named.iter().any(|n| n == "*") {
-            return None;
+        if let Some(coverage) = &self.scope_coverage {
+            return coverage
+                .first_uncovered(list_items(scope))
+                .map(|i| self.promoted[i].name.as_str());
         }
         self.promoted
             .iter()
-            .find(|p| !named.iter().any(|n| p.scope_names.contains(n)))
+            .find(|p| !list_items(scope).any(|n| with_normalised(n, |n| p.scope_names.contains(n))))
             .map(|p| p.name.as_str())
     }
 
     /// Why soft opt-in does not cover the mailing, or `None` when it does.
     fn unrelated_to_purchases(&self, purchased: &str) -> Option<Unrelated<'_>> {
-        let bought: Vec<String> = list_items(purchased).map(normalise).collect();
-        if bought.is_empty() {
+        if list_items(purchased).next().is_none() {
             return Some(Unrelated::NothingPurchased);
+        }
+        if let Some(coverage) = &self.similar_coverage {
+            return coverage
+                .first_uncovered(list_items(purchased))
+                .map(|i| Unrelated::Product(&self.promoted[i]));
         }
         self.promoted
             .iter()
-            .find(|p| !bought.iter().any(|b| p.similar.contains(b)))
-            .map(|p| Unrelated::Product(p.name.as_str()))
-    }
-
-    /// True when `date` lies more than `months` months before today.
-    fn older_than(&self, date: Date, months: u32) -> bool {
-        let months = i64::from(months);
-        match self.today.checked_sub(months.months()) {
-            Ok(limit) => date < limit,
-            Err(_) => false,
-        }
+            .find(|p| !list_items(purchased).any(|b| with_normalised(b, |b| p.similar.contains(b))))
+            .map(Unrelated::Product)
     }
 
     /// Marks which promoted products appear by name in the row's purchases
     /// (for `unknown-product`).
     pub fn mark_purchased_products(&self, row: &impl Fields, seen: &mut [bool]) {
-        let purchased = row.get(Field::Purchased);
-        if purchased.is_empty() || seen.iter().all(|&s| s) {
+        if seen.iter().all(|&s| s) {
             return;
         }
+        let purchased = row.get(Field::Purchased);
         for item in list_items(purchased) {
             for (product, seen) in self.promoted.iter().zip(seen.iter_mut()) {
                 *seen |= product.name.trim().eq_ignore_ascii_case(item);
@@ -385,7 +575,7 @@ impl<'s> Judge<'s> {
 
 enum Unrelated<'a> {
     NothingPurchased,
-    Product(&'a str),
+    Product(&'a Promoted),
 }
 
 #[cfg(test)]
@@ -439,13 +629,113 @@ mod tests {
         verdict.reasons.iter().map(|r| r.rule).collect()
     }
 
-    fn judge(products: &[&str], fields: &[(Field, &'static str)]) -> Verdict {
+    fn judge(products: &[&str], fields: &[(Field, &'static str)]) -> Verdict<'static> {
         let suppression = Suppression::default();
         let campaign = campaign(products);
-        Judge::new(&campaign, &suppression).judge(&row(fields), None)
+        Judge::new(&campaign, &suppression)
+            .judge(&row(fields), None)
+            .into_owned()
     }
 
     use Field::*;
+
+    #[test]
+    fn list_items_split_on_bars_and_semicolons_and_drop_blanks() {
+        let items = |cell| list_items(cell).collect::<Vec<_>>();
+        assert_eq!(items(""), Vec::<&str>::new());
+        assert_eq!(items(" | ;"), Vec::<&str>::new());
+        assert_eq!(items("bbq"), ["bbq"]);
+        assert_eq!(
+            items(" bbq | E-Bikes ;parasols;"),
+            ["bbq", "E-Bikes", "parasols"]
+        );
+        assert_eq!(items("a||b;;c"), ["a", "b", "c"]);
+        assert_eq!(items("tuinstoel ✓|Zoë"), ["tuinstoel ✓", "Zoë"]);
+    }
+
+    #[test]
+    fn names_are_normalised_on_the_stack_as_normalise_would() {
+        for name in [
+            "bbq",
+            " BBQ ",
+            "E-Bikes",
+            "Tuinstoelen",
+            "ÉCLAIR",
+            "x".repeat(80).as_str(),
+        ] {
+            assert_eq!(
+                with_normalised(name, str::to_owned),
+                normalise(name),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn coverage_bits_agree_with_the_sets_they_come_from() {
+        let names = [
+            "bbq",
+            "BBQ",
+            "parasols",
+            "garden",
+            "Garden",
+            "cycling",
+            "bicycles",
+            "e-bikes",
+            "garden-furniture",
+            "tents",
+            "*",
+            "",
+            " ",
+        ];
+        for products in [
+            &["garden-furniture"][..],
+            &["garden-furniture", "e-bikes"],
+            &["e-bikes", "garden-furniture", "bbq"],
+            &["tents"],
+            &[],
+        ] {
+            let suppression = Suppression::default();
+            let campaign = campaign(products);
+            let quick = Judge::new(&campaign, &suppression);
+            let mut sets = Judge::new(&campaign, &suppression);
+            sets.similar_coverage = None;
+            sets.scope_coverage = None;
+            for a in names {
+                for b in names {
+                    for sep in ["|", ";"] {
+                        let cell = format!("{a}{sep}{b}");
+                        let unrelated = |j: &Judge<'_>| match j.unrelated_to_purchases(&cell) {
+                            None => "covered".to_owned(),
+                            Some(Unrelated::NothingPurchased) => "nothing".to_owned(),
+                            Some(Unrelated::Product(p)) => p.name.clone(),
+                        };
+                        assert_eq!(unrelated(&quick), unrelated(&sets), "{products:?} {cell}");
+                        assert_eq!(
+                            quick.uncovered_by_scope(&cell),
+                            sets.uncovered_by_scope(&cell),
+                            "{products:?} {cell}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dates_written_as_jiff_writes_them() {
+        for (y, m, d) in [
+            (2027, 3, 1),
+            (1, 1, 1),
+            (0, 12, 31),
+            (999, 10, 9),
+            (9999, 12, 31),
+            (-1, 1, 1),
+        ] {
+            let date = jiff::civil::date(y, m, d);
+            assert_eq!(iso_date(date), date.to_string());
+        }
+    }
 
     #[test]
     fn customer_of_same_group_is_soft_opt_in() {
@@ -595,7 +885,9 @@ mod tests {
         let suppression = Suppression::default();
         let mut campaign = campaign(&["bbq"]);
         campaign.consent_max_age_months = 24;
-        let v = Judge::new(&campaign, &suppression).judge(&row(&fields), None);
+        let v = Judge::new(&campaign, &suppression)
+            .judge(&row(&fields), None)
+            .into_owned();
         assert_eq!(rules(&v), [RuleId::StaleConsent]);
     }
 
@@ -603,7 +895,9 @@ mod tests {
     fn duplicate_is_reported_and_row_still_judged() {
         let suppression = Suppression::default();
         let campaign = campaign(&["bbq"]);
-        let v = Judge::new(&campaign, &suppression).judge(&row(&[]), Some(4));
+        let v = Judge::new(&campaign, &suppression)
+            .judge(&row(&[]), Some(4))
+            .into_owned();
         assert_eq!(rules(&v), [RuleId::DuplicateAddress, RuleId::NoConsent]);
         assert!(v.reasons[0].message.contains("line 4"));
     }

@@ -18,9 +18,11 @@
 //! assert_eq!((summary.recipients, summary.sendable, summary.blocked), (50, 25, 24));
 //! ```
 
+pub mod address_book;
 pub mod campaign;
 pub mod diagnostic;
 pub mod draft;
+pub mod hash;
 pub mod init;
 pub mod judge;
 pub mod lint;

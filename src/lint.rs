@@ -1,18 +1,18 @@
 //! `mailgate lint`: campaign → draft → list → every row, into one stream of
 //! diagnostics with levels applied in one place ([`Sink`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use xxhash_rust::xxh3::xxh3_64;
-
+pub use crate::address_book::AddressBook;
 use crate::campaign::Campaign;
 use crate::diagnostic::{Diagnostic, Finding, Severity};
 use crate::draft::templates::BUILTIN_VARIABLES;
 use crate::draft::{Draft, DraftError, Templates};
 use crate::judge::{Basis, Judge, Verdict};
 use crate::recipients::suppression::Suppression;
-use crate::recipients::{ColumnMap, Field, InputError, RecipientReader, Row, address_key};
+use crate::recipients::{ColumnMap, Field, InputError, RecipientReader, Row, VarRef};
 use crate::report::{Emitter, Summary};
 use crate::rules::{self, Levels, RuleId};
 use crate::send::message::UnsubscribeTemplate;
@@ -52,29 +52,48 @@ impl<'e> Sink<'e> {
 
     /// Reports a finding; returns its severity, or `None` when the rule is allowed.
     pub fn report(&mut self, finding: Finding) -> std::io::Result<Option<Severity>> {
-        let Some(severity) = self.levels.severity(finding.rule) else {
+        let Some(severity) = self.count(finding.rule) else {
             return Ok(None);
         };
+        let scope = finding.rule.info().scope;
+        self.emitter
+            .diagnostic(&Diagnostic::new(&finding, severity, scope))?;
+        Ok(Some(severity))
+    }
+
+    /// Reports a finding about one row, borrowing every text: the lint's
+    /// hot path, which allocates nothing per diagnostic.
+    fn report_row(
+        &mut self,
+        at: &RowAt<'_>,
+        finding: &RowFinding<'_>,
+    ) -> std::io::Result<Option<Severity>> {
+        let Some(severity) = self.count(finding.rule) else {
+            return Ok(None);
+        };
+        self.emitter.diagnostic(&Diagnostic {
+            rule: finding.rule,
+            severity,
+            scope: finding.rule.info().scope,
+            message: &finding.message,
+            recipient: Some(at.recipient),
+            file: Some(at.file),
+            line: Some(at.line),
+            field: Some(finding.field),
+        })?;
+        Ok(Some(severity))
+    }
+
+    /// The severity of `rule`, counted in the summary; `None` when allowed.
+    fn count(&mut self, rule: RuleId) -> Option<Severity> {
+        let severity = self.levels.severity(rule)?;
         match severity {
             Severity::Error => self.summary.errors += 1,
             Severity::Warning => self.summary.warnings += 1,
             Severity::Info => self.summary.infos += 1,
         }
-        let scope = finding.rule.info().scope;
-        self.emitter.diagnostic(&Diagnostic {
-            finding,
-            severity,
-            scope,
-        })?;
-        Ok(Some(severity))
+        Some(severity)
     }
-}
-
-/// What is known about one distinct address.
-#[derive(Clone, Copy)]
-struct AddressState {
-    first_line: u64,
-    blocked: bool,
 }
 
 /// Runs the whole lint, writing diagnostics to `emitter`. Returns the
@@ -177,28 +196,46 @@ pub fn lint_with_addresses(
 
     let judge = Judge::new(campaign, &suppression);
     let mut book = AddressBook::default();
+    let list_bytes = std::fs::metadata(&campaign.recipients).map_or(0, |m| m.len());
+    let mut sampled_bytes = 0u64;
     let mut relies_on_soft_opt_in = false;
     let mut purchased_promoted = vec![false; campaign.products.len()];
     let mut recipients = 0u64;
     let mut values = rules::list::ValueScan::new(reader.columns());
     let columns = reader.columns().clone();
-    let rows = RowChecker {
-        judge: &judge,
-        templates: &templates,
-        columns: &columns,
-        file: &list_file,
-    };
+    let rows = RowChecker::new(&judge, &templates, &reader, &columns);
+    // Reused from row to row.
+    let mut verdict = Verdict::default();
+    let mut findings = Vec::new();
+    // Rows read ahead whose address book slots are fetched already.
+    let mut warmed = 0;
 
     while let Some(row) = reader.next_row()? {
         recipients += 1;
-        let key = book.key(row.get(Field::Email));
-        let earlier = book.first_line(key);
-        let (verdict, findings) = rows.check(&row, earlier);
-        let mut error = false;
-        for finding in findings {
-            error |= sink.report(finding)? == Some(Severity::Error);
+        let email = row.get(Field::Email);
+        let key = row.address_hash();
+        if warmed == 0 {
+            // Fetch the address book slots of all the rows read ahead at
+            // once: their cache misses overlap instead of stalling the loop
+            // one row at a time.
+            warmed = book.warm(row.hashes_ahead());
+        } else {
+            warmed -= 1;
         }
-        if !verdict.stopped
+        debug_assert_eq!(key, book.key(email), "the reader's address hash");
+        let (earlier, slot) = book.visit(key, row.line());
+        rows.check(&row, key, earlier, &mut verdict, &mut findings);
+        let at = RowAt {
+            recipient: email,
+            file: &list_file,
+            line: row.line(),
+        };
+        let mut error = false;
+        for finding in &findings {
+            error |= sink.report_row(&at, finding)? == Some(Severity::Error);
+        }
+        if !relies_on_soft_opt_in
+            && !verdict.stopped
             && verdict.basis != Some(Basis::Consent)
             && Judge::is_customer(&row)
             && !is_purchased_list(&row)
@@ -207,7 +244,18 @@ pub fn lint_with_addresses(
         }
         judge.mark_purchased_products(&row, &mut purchased_promoted);
         values.scan(&row);
-        book.record(key, row.line(), error);
+        if error {
+            book.block(slot);
+        }
+        // Size the address book once, from the first rows, rather than let
+        // it double (and hold both tables at once) as it fills.
+        if recipients <= RESERVE_SAMPLE_ROWS {
+            sampled_bytes += row.values().map(|v| v.len() as u64 + 1).sum::<u64>();
+            if recipients == RESERVE_SAMPLE_ROWS {
+                let estimate = list_bytes / sampled_bytes.max(1) * RESERVE_SAMPLE_ROWS;
+                book.reserve(estimate.saturating_sub(recipients));
+            }
+        }
     }
 
     // What could only be known after the last row.
@@ -297,103 +345,107 @@ pub struct Outputs {
     pub sendable: Option<std::path::PathBuf>,
 }
 
+/// Rows read before the address book is sized from their average length.
+const RESERVE_SAMPLE_ROWS: u64 = 1024;
+
+/// Where a row's findings point: the recipient, the file and the line.
+struct RowAt<'a> {
+    recipient: &'a str,
+    file: &'a str,
+    line: u64,
+}
+
+/// A recipient finding before levels are applied, borrowing its texts from
+/// the judge and the header where it can.
+struct RowFinding<'a> {
+    rule: RuleId,
+    message: Cow<'a, str>,
+    /// The CSV column as written in the header.
+    field: &'a str,
+}
+
 /// Judges one row and locates its findings; shared by the lint pass and the
 /// second pass that writes per-recipient files.
 struct RowChecker<'a, 's> {
     judge: &'a Judge<'s>,
     templates: &'a Templates,
     columns: &'a ColumnMap,
-    file: &'a str,
+    /// The header of each logical field (its name when no column holds it).
+    headers: [&'a str; Field::ALL.len()],
+    /// The templates' tracked variables, resolved in the list's header.
+    tracked: Vec<VarRef>,
 }
 
-impl RowChecker<'_, '_> {
-    fn header(&self, field: Field) -> String {
-        self.columns
-            .header_of(field)
-            .unwrap_or(field.name())
-            .to_owned()
+impl<'a, 's> RowChecker<'a, 's> {
+    fn new(
+        judge: &'a Judge<'s>,
+        templates: &'a Templates,
+        reader: &RecipientReader,
+        columns: &'a ColumnMap,
+    ) -> Self {
+        RowChecker {
+            judge,
+            templates,
+            columns,
+            headers: Field::ALL.map(|field| columns.header_of(field).unwrap_or(field.name())),
+            tracked: templates
+                .tracked_variables()
+                .iter()
+                .map(|name| reader.resolve_var(name))
+                .collect(),
+        }
     }
 
-    fn check(&self, row: &Row<'_>, earlier: Option<u64>) -> (Verdict, Vec<Finding>) {
-        let email = row.get(Field::Email);
-        let line = row.line();
-        let mut verdict = self.judge.judge(row, earlier);
-        let locate = |finding: Finding| finding.recipient(email).file(self.file).line(line);
-        let mut findings: Vec<Finding> = verdict
-            .reasons
-            .drain(..)
-            .map(|reason| {
-                locate(Finding::new(reason.rule, reason.message)).field(self.header(reason.field))
+    /// Judges `row` into `verdict` and puts its findings in `findings`
+    /// (both are cleared first, and reused from row to row).
+    fn check(
+        &self,
+        row: &Row<'_>,
+        address_hash: u64,
+        earlier: Option<u64>,
+        verdict: &mut Verdict<'a>,
+        findings: &mut Vec<RowFinding<'a>>,
+    ) {
+        findings.clear();
+        self.judge.judge_into(row, address_hash, earlier, verdict);
+        findings.extend(verdict.reasons.drain(..).map(|reason| RowFinding {
+            rule: reason.rule,
+            message: reason.message,
+            field: self.headers[reason.field.index()],
+        }));
+        // Most rows have every merge field filled: said here, without the
+        // templates' machinery (which would find the same).
+        let names = self.templates.tracked_variables();
+        let any_empty = || {
+            self.tracked.iter().zip(names).any(|(var, name)| {
+                row.var_at(*var, name)
+                    .is_some_and(|v| crate::recipients::trim(v).is_empty())
             })
-            .collect();
-        if !verdict.stopped {
-            for variable in self.templates.empty_fields_shown(&|name| row.var(name)) {
+        };
+        if !verdict.stopped && any_empty() {
+            let tracked = |i: usize| {
+                let name = self.templates.tracked_variables()[i].as_str();
+                row.var_at(self.tracked[i], name)
+            };
+            let shown = self
+                .templates
+                .empty_fields_shown_with(&tracked, &|name| row.var(name));
+            for variable in shown {
                 let header = self
                     .columns
                     .columns
                     .iter()
                     .find(|c| c.var == variable)
                     .map_or(variable, |c| c.header.as_str());
-                findings.push(
-                    locate(Finding::new(
-                        RuleId::EmptyMergeField,
-                        format!("`{variable}` is empty, so the recipient sees a gap"),
-                    ))
-                    .field(header),
-                );
+                findings.push(RowFinding {
+                    rule: RuleId::EmptyMergeField,
+                    message: Cow::Owned(format!(
+                        "`{variable}` is empty, so the recipient sees a gap"
+                    )),
+                    field: header,
+                });
             }
         }
-        (verdict, findings)
-    }
-}
-
-/// Every distinct address of the list (by a 64-bit hash of its lower-case
-/// form: ~16 bytes an address, so 10M rows fit in memory) with the line it
-/// first appeared on and whether any of its rows has an error.
-#[derive(Default)]
-pub struct AddressBook {
-    addresses: HashMap<u64, AddressState>,
-}
-
-impl AddressBook {
-    /// The key of an address, compared case-insensitively (the same
-    /// lower-casing as suppression lists).
-    pub fn key(&self, email: &str) -> u64 {
-        xxh3_64(address_key(email).as_bytes())
-    }
-
-    /// The line of the first row with this address, if one was recorded.
-    pub fn first_line(&self, key: u64) -> Option<u64> {
-        self.addresses.get(&key).map(|s| s.first_line)
-    }
-
-    fn record(&mut self, key: u64, line: u64, error: bool) {
-        self.addresses
-            .entry(key)
-            .and_modify(|s| s.blocked |= error)
-            .or_insert(AddressState {
-                first_line: line,
-                blocked: error,
-            });
-    }
-
-    /// True when every row holding the address is free of errors.
-    pub fn is_sendable(&self, key: u64) -> bool {
-        self.addresses.get(&key).is_some_and(|s| !s.blocked)
-    }
-
-    /// Distinct addresses.
-    pub fn len(&self) -> u64 {
-        self.addresses.len() as u64
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.addresses.is_empty()
-    }
-
-    /// Distinct addresses that are not sendable.
-    pub fn blocked(&self) -> u64 {
-        self.addresses.values().filter(|s| s.blocked).count() as u64
     }
 }
 
@@ -428,7 +480,8 @@ fn write_outputs(
             .collect();
         out.writer.write_record(&headers).map_err(csv_error)?;
     }
-    let mut written: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    let mut verdict = Verdict::default();
+    let mut findings = Vec::new();
     while let Some(row) = reader.next_row()? {
         let email = row.get(Field::Email);
         let key = book.key(email);
@@ -436,7 +489,7 @@ fn write_outputs(
         let earlier = first.filter(|&l| l != row.line());
         let ok = book.is_sendable(key);
         if let Some(out) = &mut report {
-            let (verdict, findings) = rows.check(&row, earlier);
+            rows.check(&row, key, earlier, &mut verdict, &mut findings);
             let fired: Vec<&str> = findings
                 .iter()
                 .filter(|f| sink.severity(f.rule).is_some())
@@ -449,9 +502,10 @@ fn write_outputs(
                 .write_record([email, &line, basis, ok_text, &fired.join(" ")])
                 .map_err(csv_error)?;
         }
+        // A sendable address is written once, from its first row.
         if let Some(out) = &mut sendable
             && ok
-            && written.insert(key)
+            && first == Some(row.line())
         {
             let values = (0..rows.columns.columns.len()).map(|i| row.value(i));
             out.writer.write_record(values).map_err(csv_error)?;

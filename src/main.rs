@@ -158,6 +158,11 @@ fn write_report(
     path: Option<&Path>,
 ) -> anyhow::Result<()> {
     match path {
+        None if emitter.plain() => {
+            let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+            emitter.finish(summary, &mut out)?;
+            out.flush()?;
+        }
         None => {
             let mut out = anstream::stdout().lock();
             emitter.finish(summary, &mut out)?;
@@ -170,13 +175,7 @@ fn write_report(
                 .unwrap_or(Path::new("."));
             let file = tempfile::NamedTempFile::new_in(dir)
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
-            {
-                let out: Box<dyn Write> = Box::new(io::BufWriter::new(file.as_file().try_clone()?));
-                // Colour never goes into a file.
-                let mut plain = anstream::StripStream::new(out);
-                emitter.finish(summary, &mut plain)?;
-                plain.flush()?;
-            }
+            emitter.finish_file(summary, &mut file.as_file().try_clone()?)?;
             file.persist(path)
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
         }

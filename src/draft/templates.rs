@@ -259,11 +259,29 @@ impl Templates {
     /// built-ins `email` and `unsubscribe_url` are never empty. See the
     /// module documentation for the 64-variable limit.
     pub fn empty_fields_shown<'v>(&self, value: &dyn Fn(&str) -> Option<&'v str>) -> Vec<&str> {
+        self.empty_fields_shown_with(&|i| value(&self.tracked[i]), value)
+    }
+
+    /// The variables [`Templates::empty_fields_shown`] looks at for every
+    /// recipient, in order.
+    pub fn tracked_variables(&self) -> &[String] {
+        &self.tracked
+    }
+
+    /// [`Templates::empty_fields_shown`] for a caller that can give the
+    /// value of [`Templates::tracked_variables`]`[i]` as `tracked(i)`
+    /// quicker than by name. `value` is still asked, by name, about any
+    /// variable when a pattern of empty fields is seen for the first time.
+    pub fn empty_fields_shown_with<'v>(
+        &self,
+        tracked: &dyn Fn(usize) -> Option<&'v str>,
+        value: &dyn Fn(&str) -> Option<&'v str>,
+    ) -> Vec<&str> {
         let mut empty = 0u64;
         let mut blank = 0u64;
-        for (i, name) in self.tracked.iter().enumerate() {
-            if let Some(v) = value(name)
-                && v.trim().is_empty()
+        for i in 0..self.tracked.len() {
+            if let Some(v) = tracked(i)
+                && crate::recipients::trim(v).is_empty()
             {
                 empty |= 1 << i;
                 if !v.is_empty() {

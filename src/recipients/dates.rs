@@ -18,11 +18,17 @@ use jiff::fmt::temporal::Pieces;
 ///
 /// Surrounding whitespace is ignored; anything else around the date fails.
 pub fn parse_date(text: &str) -> Option<Date> {
-    let text = text.trim();
+    let text = super::trim(text);
     if text.is_empty() {
         return None;
     }
-    if let Some(date) = parse_dutch(text) {
+    if let Some(date) = parse_plain_iso(text).or_else(|| parse_plain_date_time(text)) {
+        return date;
+    }
+    // Only the Dutch shape has a `-` in second or third place.
+    if text.as_bytes().get(1..3).is_some_and(|b| b.contains(&b'-'))
+        && let Some(date) = parse_dutch(text)
+    {
         return Some(date);
     }
     // Only the ISO shapes start with a four-digit year; this keeps jiff's
@@ -33,13 +39,60 @@ pub fn parse_date(text: &str) -> Option<Date> {
     Pieces::parse(text).ok().map(|pieces| pieces.date())
 }
 
+/// The commonest form, `YYYY-MM-DD` and nothing else, without the general
+/// parser: `Some(date)` or `Some(None)` (impossible) for that shape, `None`
+/// for any other text.
+fn parse_plain_iso(text: &str) -> Option<Option<Date>> {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0i16, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + i16::from(d - b'0'))
+        })
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let (month, day) = (i8::try_from(month).ok()?, i8::try_from(day).ok()?);
+    Some(Date::new(year, month, day).ok())
+}
+
+/// The next commonest forms, `YYYY-MM-DD HH:MM:SS` (Mailchimp) and
+/// `YYYY-MM-DDTHH:MM:SS` with or without `Z`, with a time that is plainly
+/// valid: answered as jiff would, without it. `None` for anything else
+/// (including a time jiff has rules for, such as a leap second).
+fn parse_plain_date_time(text: &str) -> Option<Option<Date>> {
+    let b = text.as_bytes();
+    let zone_ok = match b.len() {
+        19 => true,
+        20 => b[19] == b'Z',
+        _ => false,
+    };
+    if !zone_ok || !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let two = |at: usize, max: u8| {
+        let (t, u) = (b[at], b[at + 1]);
+        (t.is_ascii_digit() && u.is_ascii_digit() && (t - b'0') * 10 + (u - b'0') <= max)
+            .then_some(())
+    };
+    two(11, 23)?;
+    two(14, 59)?;
+    two(17, 59)?;
+    parse_plain_iso(&text[..10])
+}
+
 /// `D-M-YYYY` or `DD-MM-YYYY`, optionally followed by ` H:MM[:SS]`.
+///
+/// Works on the bytes (every character it accepts is ASCII): this runs for
+/// a date cell of most rows of a list.
 fn parse_dutch(text: &str) -> Option<Date> {
-    let (date, time) = match text.split_once(' ') {
-        Some((date, time)) => (date, Some(time.trim_start())),
+    let (date, time) = match text.bytes().position(|b| b == b' ') {
+        Some(space) => (&text[..space], Some(text[space + 1..].trim_start())),
         None => (text, None),
     };
-    let mut parts = date.split('-');
+    let (date, time) = (date.as_bytes(), time.map(str::as_bytes));
+    let mut parts = date.split(|&b| b == b'-');
     let day = number(parts.next()?, 1..=2)?;
     let month = number(parts.next()?, 1..=2)?;
     let year = number(parts.next()?, 4..=4)?;
@@ -47,7 +100,7 @@ fn parse_dutch(text: &str) -> Option<Date> {
         return None;
     }
     if let Some(time) = time {
-        let mut parts = time.split(':');
+        let mut parts = time.split(|&b| b == b':');
         let hour = number(parts.next()?, 1..=2)?;
         let minute = number(parts.next()?, 2..=2)?;
         let second = parts.next().map_or(Some(0), |s| number(s, 2..=2))?;
@@ -70,12 +123,14 @@ fn parse_dutch(text: &str) -> Option<Date> {
     .ok()
 }
 
-/// An unsigned decimal of a digit count in `digits`.
-fn number(text: &str, digits: std::ops::RangeInclusive<usize>) -> Option<u32> {
-    if !digits.contains(&text.len()) || !text.bytes().all(|b| b.is_ascii_digit()) {
+/// An unsigned decimal of a digit count in `digits` (at most 4).
+fn number(text: &[u8], digits: std::ops::RangeInclusive<usize>) -> Option<u32> {
+    if !digits.contains(&text.len()) {
         return None;
     }
-    text.parse().ok()
+    text.iter().try_fold(0, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })
 }
 
 #[cfg(test)]
@@ -114,6 +169,60 @@ mod tests {
     }
 
     #[test]
+    fn the_quick_iso_path_agrees_with_jiff() {
+        for year in [0, 1, 999, 1999, 2024, 2027, 9999] {
+            for month in 0..=13 {
+                for day in 0..=32 {
+                    let text = format!("{year:04}-{month:02}-{day:02}");
+                    let jiff = Pieces::parse(&text).ok().map(|p| p.date());
+                    assert_eq!(parse_plain_iso(&text), Some(jiff), "{text}");
+                }
+            }
+        }
+        for text in [
+            "2027-3-01",
+            "2027-03-1 ",
+            "2027/03/01",
+            "+02027-03-01",
+            "2027-0a-01",
+        ] {
+            assert_eq!(parse_plain_iso(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_quick_date_time_path_agrees_with_jiff() {
+        for date in ["2027-03-01", "2026-02-30", "2028-02-29", "2027-13-01"] {
+            for time in [
+                "00:00:00",
+                "23:59:59",
+                "24:00:00",
+                "23:60:00",
+                "23:59:60",
+                "9:05:00",
+                "10:00",
+                "10:0a:00",
+                "10:00:00.5",
+            ] {
+                for (sep, zone) in [
+                    (" ", ""),
+                    ("T", ""),
+                    ("T", "Z"),
+                    (" ", "Z"),
+                    ("T", "+01:00"),
+                ] {
+                    let text = format!("{date}{sep}{time}{zone}");
+                    let jiff = Pieces::parse(&text).ok().map(|p| p.date());
+                    if let Some(quick) = parse_plain_date_time(&text) {
+                        assert_eq!(quick, jiff, "{text}");
+                    }
+                    assert_eq!(parse_date(&text), jiff, "{text}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn mailchimp_date_time() {
         assert_eq!(parse_date("2026-11-23 14:05:09"), Some(date(2026, 11, 23)));
     }
@@ -125,6 +234,7 @@ mod tests {
         assert_eq!(parse_date("31-12-2026"), Some(date(2026, 12, 31)));
         assert_eq!(parse_date("1-3-2027 9:05"), Some(date(2027, 3, 1)));
         assert_eq!(parse_date("01-03-2027 09:05:59"), Some(date(2027, 3, 1)));
+        assert_eq!(parse_date("1-3-2027 \u{a0}9:05"), Some(date(2027, 3, 1)));
     }
 
     #[test]

@@ -6,6 +6,8 @@
 use std::fs::File;
 use std::io::{self, Chain, Cursor, Read};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread::JoinHandle;
 
 use csv::{ByteRecord, StringRecord};
 use encoding_rs::{CoderResult, WINDOWS_1252};
@@ -19,6 +21,9 @@ const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
 /// How many records the sniffer looks at.
 const SNIFF_RECORDS: usize = 20;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+/// csv's read buffer: larger than its 8 KiB default, so a long list takes
+/// fewer reads (and fewer passes of [`LineEnds`]).
+const READ_BUFFER: usize = 64 * 1024;
 
 type Stream = LineEnds<Chain<Cursor<Vec<u8>>, File>>;
 
@@ -27,8 +32,6 @@ pub(super) struct Records {
     path: PathBuf,
     csv: csv::Reader<Stream>,
     current: Current,
-    /// The current record decoded from Windows-1252, when it was not UTF-8.
-    decoded: StringRecord,
     scratch: String,
     line: u64,
     delimiter: u8,
@@ -37,11 +40,31 @@ pub(super) struct Records {
 
 /// Where the current record's text lives. Valid UTF-8 is borrowed straight
 /// from csv's buffer (converting a `ByteRecord` into a `StringRecord` moves
-/// it, no copy); only a record that is not UTF-8 is decoded into `decoded`.
+/// it, no copy); only a record that is not UTF-8 is decoded, into the second
+/// record (the first keeps the raw bytes' buffer for reuse).
+#[derive(Default)]
 enum Current {
+    #[default]
     None,
     Utf8(StringRecord),
-    Decoded(ByteRecord),
+    Decoded(ByteRecord, StringRecord),
+}
+
+impl Current {
+    fn len(&self) -> usize {
+        match self {
+            Current::None => 0,
+            Current::Utf8(record) | Current::Decoded(_, record) => record.len(),
+        }
+    }
+
+    fn get(&self, index: usize) -> &str {
+        let field = match self {
+            Current::None => None,
+            Current::Utf8(record) | Current::Decoded(_, record) => record.get(index),
+        };
+        field.unwrap_or("")
+    }
 }
 
 impl Records {
@@ -59,6 +82,7 @@ impl Records {
         check_is_text(path, what, &prefix)?;
         let delimiter = sniff_delimiter(&prefix);
         let csv = csv::ReaderBuilder::new()
+            .buffer_capacity(READ_BUFFER)
             .delimiter(delimiter)
             .has_headers(false)
             .flexible(true)
@@ -67,7 +91,6 @@ impl Records {
             path: path.to_owned(),
             csv,
             current: Current::None,
-            decoded: StringRecord::new(),
             scratch: String::new(),
             line: 0,
             delimiter,
@@ -75,60 +98,55 @@ impl Records {
         })
     }
 
-    pub(super) fn path(&self) -> &Path {
-        &self.path
-    }
-
-    pub(super) fn delimiter(&self) -> u8 {
-        self.delimiter
-    }
-
     /// The physical line the current record starts on (1-based).
     pub(super) fn line(&self) -> u64 {
         self.line
     }
 
-    pub(super) fn first_non_utf8_line(&self) -> Option<u64> {
-        self.first_non_utf8_line
-    }
-
-    /// True when the current record was not UTF-8 and was decoded as
-    /// Windows-1252.
-    pub(super) fn is_decoded(&self) -> bool {
-        matches!(self.current, Current::Decoded(_))
-    }
-
     /// Number of fields in the current record.
     pub(super) fn len(&self) -> usize {
-        match &self.current {
-            Current::None => 0,
-            Current::Utf8(record) => record.len(),
-            Current::Decoded(_) => self.decoded.len(),
-        }
+        self.current.len()
     }
 
     /// Field `index` of the current record, `""` when the record is shorter.
     pub(super) fn get(&self, index: usize) -> &str {
-        let field = match &self.current {
-            Current::None => None,
-            Current::Utf8(record) => record.get(index),
-            Current::Decoded(_) => self.decoded.get(index),
-        };
-        field.unwrap_or("")
+        self.current.get(index)
     }
 
     /// Reads the next record that is not blank (empty, or only whitespace
     /// and delimiters, as Excel writes for empty rows). `Ok(false)` at the
     /// end of the file.
     pub(super) fn next(&mut self) -> Result<bool, InputError> {
+        let mut raw = match std::mem::take(&mut self.current) {
+            Current::None => ByteRecord::new(),
+            Current::Utf8(record) => record.into_byte_record(),
+            Current::Decoded(raw, _) => raw,
+        };
+        if !self.read_raw(&mut raw)? {
+            return Ok(false);
+        }
+        self.current = match StringRecord::from_byte_record(raw) {
+            Ok(record) => Current::Utf8(record),
+            Err(err) => {
+                let raw = err.into_byte_record();
+                let mut decoded = StringRecord::new();
+                for field in &raw {
+                    self.scratch.clear();
+                    decode_windows_1252(field, &mut self.scratch);
+                    decoded.push_field(&self.scratch);
+                }
+                self.note_non_utf8();
+                Current::Decoded(raw, decoded)
+            }
+        };
+        Ok(true)
+    }
+
+    /// Reads the next record that is not blank into `raw`, as bytes, and
+    /// notes its line. `Ok(false)` at the end of the file.
+    fn read_raw(&mut self, raw: &mut ByteRecord) -> Result<bool, InputError> {
         loop {
-            let mut raw = match std::mem::replace(&mut self.current, Current::None) {
-                Current::None => ByteRecord::new(),
-                Current::Utf8(record) => record.into_byte_record(),
-                Current::Decoded(record) => record,
-            };
-            let read = self.csv.read_byte_record(&mut raw);
-            let more = match read {
+            let more = match self.csv.read_byte_record(raw) {
                 Ok(more) => more,
                 Err(err) => {
                     let line = self.csv.position().line();
@@ -142,27 +160,21 @@ impl Records {
             if !more {
                 return Ok(false);
             }
-            let unclosed = self.runs_to_end_in_quotes(&raw);
-            self.line = self.start_line(&raw, unclosed);
-            self.check_record(&raw, unclosed)?;
+            let unclosed = self.runs_to_end_in_quotes(raw);
+            self.line = self.start_line(raw, unclosed);
+            self.check_record(raw, unclosed)?;
             let blank = raw
                 .iter()
                 .all(|field| field.iter().all(u8::is_ascii_whitespace));
-            self.current = match StringRecord::from_byte_record(raw) {
-                Ok(record) => Current::Utf8(record),
-                Err(err) => {
-                    let raw = err.into_byte_record();
-                    self.decode(&raw);
-                    if !blank && self.first_non_utf8_line.is_none() {
-                        self.first_non_utf8_line = Some(self.line);
-                    }
-                    Current::Decoded(raw)
-                }
-            };
             if !blank {
                 return Ok(true);
             }
         }
+    }
+
+    /// Remembers the current line as the first that was not UTF-8, if it is.
+    fn note_non_utf8(&mut self) {
+        self.first_non_utf8_line.get_or_insert(self.line);
     }
 
     /// The physical line `raw` started on. csv's own record position is
@@ -229,18 +241,378 @@ impl Records {
         Ok(())
     }
 
-    fn decode(&mut self, raw: &ByteRecord) {
-        self.decoded.clear();
-        for field in raw {
-            self.scratch.clear();
-            decode_windows_1252(field, &mut self.scratch);
-            self.decoded.push_field(&self.scratch);
+    /// Hands the rest of the file to a thread that reads ahead of the
+    /// caller (see [`ReadAhead`]), and also hashes the address in
+    /// `email_column` of each record there. The current record is not
+    /// carried over.
+    pub(super) fn read_ahead(self, email_column: Option<usize>) -> ReadAhead {
+        ReadAhead::spawn(self, email_column)
+    }
+}
+
+/// Records per batch handed from the reading thread to the caller.
+const BATCH: usize = 1024;
+/// A batch is handed over early when its text passes this size.
+const BATCH_TEXT: usize = 1 << 20;
+/// Batches in use at most: two in the channel, one being filled, one being
+/// read, one on its way back.
+const BATCHES: usize = 5;
+
+/// Records as the reading thread hands them over: all their text in one
+/// buffer and all their field ends in one list, so that the caller walks
+/// three arrays in order (which the CPU fetches ahead) rather than a heap
+/// allocation or three per record, and nothing is allocated once the
+/// batches have grown to size. `end` is set on the last batch: the end of
+/// the file, or the error that stopped the reading.
+#[derive(Default)]
+struct Batch {
+    /// The records' text: valid UTF-8, or decoded from Windows-1252.
+    text: String,
+    /// Where each field ends in `text`, record after record.
+    ends: Vec<u32>,
+    records: Vec<RecordSpan>,
+    end: Option<Result<(), InputError>>,
+}
+
+/// Where one record of a [`Batch`] is.
+#[derive(Clone, Copy)]
+struct RecordSpan {
+    line: u64,
+    /// Where its text starts in `text`.
+    start: u32,
+    /// Its field ends: `ends[first_end..first_end + fields]`.
+    first_end: u32,
+    fields: u32,
+    /// Not UTF-8: decoded from Windows-1252.
+    decoded: bool,
+    /// The [`super::address_hash`] of the address column (`None`: none).
+    address_hash: Option<u64>,
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.records.clear();
+        self.end = None;
+    }
+
+    fn record(&self, index: usize) -> Option<Record<'_>> {
+        self.records.get(index).map(|span| self.span_record(span))
+    }
+
+    fn span_record(&self, span: &RecordSpan) -> Record<'_> {
+        let first = span.first_end as usize;
+        Record {
+            text: &self.text,
+            ends: &self.ends[first..first + span.fields as usize],
+            start: span.start,
+        }
+    }
+
+    /// Appends `raw` read on `line`: its text as it is when every field is
+    /// UTF-8, else decoded from Windows-1252 (the caller's `scratch` helps).
+    /// Returns false when it would not fit the batch's 32-bit offsets.
+    fn push(&mut self, raw: &ByteRecord, line: u64, email_column: Option<usize>) -> bool {
+        let start = self.text.len();
+        if start + raw.as_slice().len() * 3 > u32::MAX as usize {
+            return false;
+        }
+        let first_end = self.ends.len();
+        // The whole record is UTF-8 and no field boundary splits a
+        // character: exactly when every field is UTF-8 (what csv's own
+        // check asks), in one pass instead of one per field.
+        let decoded = match std::str::from_utf8(raw.as_slice()) {
+            Ok(text) => {
+                let mut end = 0;
+                let mut boundaries = true;
+                for field in raw {
+                    end += field.len();
+                    boundaries &= text.is_char_boundary(end);
+                    self.ends.push((start + end) as u32);
+                }
+                if boundaries {
+                    self.text.push_str(text);
+                }
+                !boundaries
+            }
+            Err(_) => true,
+        };
+        if decoded {
+            self.ends.truncate(first_end);
+            for field in raw {
+                decode_windows_1252(field, &mut self.text);
+                self.ends.push(self.text.len() as u32);
+            }
+        }
+        let mut span = RecordSpan {
+            line,
+            start: start as u32,
+            first_end: first_end as u32,
+            fields: (self.ends.len() - first_end) as u32,
+            decoded,
+            address_hash: None,
+        };
+        span.address_hash = email_column.map(|column| {
+            let record = self.span_record(&span);
+            super::address_hash(super::trim(record.get(column).unwrap_or("")))
+        });
+        self.records.push(span);
+        true
+    }
+}
+
+/// One record of a batch: its fields as text.
+#[derive(Clone, Copy)]
+pub(super) struct Record<'a> {
+    text: &'a str,
+    ends: &'a [u32],
+    start: u32,
+}
+
+impl<'a> Record<'a> {
+    /// Field `index`, `None` when the record is shorter.
+    pub(super) fn get(&self, index: usize) -> Option<&'a str> {
+        let end = *self.ends.get(index)? as usize;
+        let start = match index {
+            0 => self.start as usize,
+            _ => self.ends[index - 1] as usize,
+        };
+        self.text.get(start..end)
+    }
+
+    /// Every field, in order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        let record = *self;
+        (0..self.ends.len()).filter_map(move |i| record.get(i))
+    }
+}
+
+/// [`Records`] read on a second thread, so that parsing the CSV (the csv
+/// crate, line endings, UTF-8 checks) runs beside whatever the caller does
+/// with each record: a two-stage pipeline on two cores.
+///
+/// Records come over in [`Batch`]es of [`BATCH`] through a channel of two
+/// batches, so the reader runs at most a few thousand records ahead and
+/// memory stays small; spent batches go back to be refilled. What the
+/// caller sees is exactly what [`Records`] gives: the same records, lines
+/// and errors, in the same order — an error comes after every record before
+/// it.
+pub(super) struct ReadAhead {
+    path: PathBuf,
+    delimiter: u8,
+    batches: Receiver<Batch>,
+    spent: SyncSender<Batch>,
+    thread: Option<JoinHandle<()>>,
+    batch: Batch,
+    /// Index in `batch` of the current record.
+    position: usize,
+    /// The end of the file or an error, once the last batch is reached.
+    end: Option<Result<(), InputError>>,
+    first_non_utf8_line: Option<u64>,
+}
+
+impl ReadAhead {
+    fn spawn(mut records: Records, email_column: Option<usize>) -> ReadAhead {
+        let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(2);
+        let (spent_tx, spent_rx) = mpsc::sync_channel::<Batch>(BATCHES);
+        let path = records.path.clone();
+        let delimiter = records.delimiter;
+        let first_non_utf8_line = records.first_non_utf8_line;
+        records.current = Current::None;
+        let thread = std::thread::Builder::new()
+            .name("mailgate-csv".to_owned())
+            .spawn(move || {
+                let mut batches = 0;
+                let mut raw = ByteRecord::new();
+                loop {
+                    // A new batch while fewer than BATCHES exist, then only
+                    // spent ones, so that their buffers are reused.
+                    let mut batch = match spent_rx.try_recv() {
+                        Ok(batch) => batch,
+                        Err(_) if batches < BATCHES => {
+                            batches += 1;
+                            Batch::default()
+                        }
+                        Err(_) => match spent_rx.recv() {
+                            Ok(batch) => batch,
+                            // The caller stopped reading.
+                            Err(_) => return,
+                        },
+                    };
+                    records.fill(&mut batch, &mut raw, email_column);
+                    let last = batch.end.is_some();
+                    // The receiver is gone when the caller stopped reading.
+                    if full_tx.send(batch).is_err() || last {
+                        return;
+                    }
+                }
+            });
+        let (batches, thread) = match thread {
+            Ok(thread) => (full_rx, Some(thread)),
+            Err(err) => {
+                // No thread to be had: report it as the reading error it is.
+                let (tx, rx) = mpsc::sync_channel(1);
+                let _ = tx.send(Batch {
+                    end: Some(Err(InputError::new(
+                        &path,
+                        None,
+                        format!("cannot start a thread to read the file: {err}"),
+                    ))),
+                    ..Batch::default()
+                });
+                (rx, None)
+            }
+        };
+        ReadAhead {
+            path,
+            delimiter,
+            batches,
+            spent: spent_tx,
+            thread,
+            batch: Batch::default(),
+            position: 0,
+            end: None,
+            first_non_utf8_line,
+        }
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(super) fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
+    /// The physical line the current record starts on (1-based).
+    pub(super) fn line(&self) -> u64 {
+        self.batch.records.get(self.position).map_or(0, |r| r.line)
+    }
+
+    /// The physical line of the first record (the header included) that
+    /// was not valid UTF-8 and was decoded as Windows-1252, among those the
+    /// caller has reached.
+    pub(super) fn first_non_utf8_line(&self) -> Option<u64> {
+        self.first_non_utf8_line
+    }
+
+    /// True when the current record was not UTF-8 and was decoded as
+    /// Windows-1252.
+    pub(super) fn is_decoded(&self) -> bool {
+        self.batch
+            .records
+            .get(self.position)
+            .is_some_and(|r| r.decoded)
+    }
+
+    /// The current record (`None` before the first and after the last).
+    pub(super) fn record(&self) -> Option<Record<'_>> {
+        self.batch.record(self.position)
+    }
+
+    /// The address hash of the current record (see [`Records::read_ahead`]).
+    pub(super) fn address_hash(&self) -> Option<u64> {
+        self.batch.records.get(self.position)?.address_hash
+    }
+
+    /// The address hashes of the records already read after the current
+    /// one, in order (some or none of the rest of the file).
+    pub(super) fn hashes_ahead(&self) -> impl Iterator<Item = u64> {
+        let ahead = self.batch.records.get(self.position + 1..);
+        ahead
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|span| span.address_hash)
+    }
+
+    /// Field `index` of the current record, `""` when the record is shorter.
+    pub(super) fn get(&self, index: usize) -> &str {
+        self.record().and_then(|r| r.get(index)).unwrap_or("")
+    }
+
+    /// Moves to the next record, as [`Records::next`] does.
+    pub(super) fn next(&mut self) -> Result<bool, InputError> {
+        self.position += 1;
+        while self.position >= self.batch.records.len() {
+            match self.end.take() {
+                Some(Ok(())) => {
+                    self.end = Some(Ok(()));
+                    return Ok(false);
+                }
+                Some(Err(err)) => {
+                    // Stay at the end afterwards.
+                    self.end = Some(Ok(()));
+                    return Err(err);
+                }
+                None => {}
+            }
+            let mut batch = match self.batches.recv() {
+                Ok(batch) => batch,
+                Err(_) => self.reader_died(),
+            };
+            self.end = batch.end.take();
+            let spent = std::mem::replace(&mut self.batch, batch);
+            // The reading thread may be gone already; then nobody needs it.
+            let _ = self.spent.try_send(spent);
+            self.position = 0;
+        }
+        let record = self.batch.records[self.position];
+        if record.decoded {
+            self.first_non_utf8_line.get_or_insert(record.line);
+        }
+        Ok(true)
+    }
+
+    /// The reading thread hung up without saying why: it panicked. Pass the
+    /// panic on, as if it had happened here.
+    fn reader_died(&mut self) -> ! {
+        if let Some(thread) = self.thread.take()
+            && let Err(panic) = thread.join()
+        {
+            std::panic::resume_unwind(panic);
+        }
+        panic!("the CSV reading thread stopped without reporting the end of the file");
+    }
+}
+
+impl Records {
+    /// Refills `batch` with up to [`BATCH`] records (`raw` is a reused
+    /// buffer), noting in `batch.end` the end of the file or the error that
+    /// stopped the reading, if either came first.
+    fn fill(&mut self, batch: &mut Batch, raw: &mut ByteRecord, email_column: Option<usize>) {
+        batch.clear();
+        while batch.records.len() < BATCH && batch.text.len() < BATCH_TEXT {
+            match self.read_raw(raw) {
+                Ok(true) => {
+                    if !batch.push(raw, self.line, email_column) {
+                        batch.end = Some(Err(InputError::new(
+                            &self.path,
+                            Some(self.line),
+                            "this record is too large to read (gigabytes in one row)".to_owned(),
+                        )));
+                        return;
+                    }
+                }
+                Ok(false) => {
+                    batch.end = Some(Ok(()));
+                    return;
+                }
+                Err(err) => {
+                    batch.end = Some(Err(err));
+                    return;
+                }
+            }
         }
     }
 }
 
 fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+    // Nearly every record has none: one quick search says so.
+    match memchr::memchr(b'\n', bytes) {
+        None => 0,
+        Some(first) => memchr::memchr_iter(b'\n', &bytes[first..]).count() as u64,
+    }
 }
 
 /// Appends `bytes`, read as Windows-1252, to `out` (every byte maps to a
@@ -430,6 +802,17 @@ impl<R: Read> Read for LineEnds<R> {
                 self.eof = true;
                 return Ok(0);
             }
+            // The common case: nothing to normalise and no NUL, so the chunk
+            // passes as it is and only its end needs looking at.
+            if !self.after_cr && memchr::memchr2(b'\r', 0, &buf[..n]).is_none() {
+                let chunk = &buf[..n];
+                if let Some(&byte) = chunk.iter().rev().find(|b| !b.is_ascii_whitespace()) {
+                    self.last_significant = byte;
+                }
+                self.total += n as u64;
+                self.last = chunk[n - 1];
+                return Ok(n);
+            }
             let mut out = 0;
             for i in 0..n {
                 let byte = buf[i];
@@ -514,6 +897,43 @@ mod tests {
         assert_eq!(stream.total, out.len() as u64);
         assert_eq!(stream.last_significant, b'"');
         assert!(stream.eof);
+    }
+
+    #[test]
+    fn line_ends_passes_clean_chunks_through_and_notes_their_end() {
+        // Chunks of several bytes: clean ones take the fast path, one that
+        // follows a chunk ending in `\r` does not.
+        struct Chunks<'a>(Vec<&'a [u8]>);
+        impl Read for Chunks<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0.is_empty() {
+                    return Ok(0);
+                }
+                let chunk = self.0[0];
+                let n = chunk.len().min(buf.len());
+                buf[..n].copy_from_slice(&chunk[..n]);
+                if n == chunk.len() {
+                    self.0.remove(0);
+                } else {
+                    self.0[0] = &chunk[n..];
+                }
+                Ok(n)
+            }
+        }
+        let mut stream = LineEnds::new(Chunks(vec![b"a,b\n\"c\"  \n", b"d\r", b"\ne,f\n  "]));
+        let mut out = Vec::new();
+        stream.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"a,b\n\"c\"  \nd\ne,f\n  ");
+        assert_eq!(stream.total, out.len() as u64);
+        assert_eq!(stream.last, b' ');
+        assert_eq!(stream.last_significant, b'f');
+        assert!(!stream.saw_nul);
+
+        let mut stream = LineEnds::new(Chunks(vec![b"a\n\"b\"\n", b"c\0d\n"]));
+        let mut out = Vec::new();
+        stream.read_to_end(&mut out).unwrap();
+        assert!(stream.saw_nul);
+        assert_eq!(stream.last_significant, b'd');
     }
 
     #[test]

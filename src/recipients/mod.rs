@@ -14,7 +14,7 @@ pub mod suppression;
 
 pub use dates::parse_date;
 pub use headers::{Column, ColumnMap, Preset};
-pub use reader::{RecipientReader, Row};
+pub use reader::{RecipientReader, Row, VarRef};
 
 use std::borrow::Cow;
 use std::fmt;
@@ -110,12 +110,41 @@ impl InputError {
     }
 }
 
+/// `str::trim`, with a quick answer for the usual cell, which neither
+/// starts nor ends with white space (cells are trimmed on every read).
+pub fn trim(value: &str) -> &str {
+    let visible = |b: u8| b > b' ' && b.is_ascii();
+    match value.as_bytes() {
+        [] => value,
+        [first, .., last] | [first @ last] if visible(*first) && visible(*last) => value,
+        _ => {
+            let space = |c: Option<char>| c.is_some_and(char::is_whitespace);
+            if space(value.chars().next()) || space(value.chars().next_back()) {
+                value.trim()
+            } else {
+                value
+            }
+        }
+    }
+}
+
+/// A 64-bit hash of an address's [`address_key`] (xxh3): how the address
+/// book and the suppression list know an address, computed once per row.
+pub fn address_hash(address: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(address_key(address).as_bytes())
+}
+
 /// The form in which addresses are compared (suppression, duplicates):
 /// lower-case. Borrows when `address` is already lower-case, as nearly
 /// every address is.
 pub fn address_key(address: &str) -> Cow<'_, str> {
-    if address.is_ascii() {
-        if address.bytes().any(|b| b.is_ascii_uppercase()) {
+    // One pass, no early exit (so it vectorises): any byte outside ASCII,
+    // any upper-case letter.
+    let (high, upper) = address.bytes().fold((0, false), |(high, upper), b| {
+        (high | b, upper | b.is_ascii_uppercase())
+    });
+    if high < 0x80 {
+        if upper {
             Cow::Owned(address.to_ascii_lowercase())
         } else {
             Cow::Borrowed(address)
@@ -140,6 +169,28 @@ mod tests {
         assert_eq!(address_key("Jan@Example.NL"), "jan@example.nl");
         assert_eq!(address_key("JOSÉ@Example.nl"), "josé@example.nl");
         assert!(matches!(address_key("josé@example.nl"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn trim_is_str_trim() {
+        for text in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\r\n",
+            "a b",
+            "\u{b}x\u{b}",
+            "\u{1f}x\u{1f}",
+            "\u{a0}Zoë\u{a0}",
+            "\u{85}x",
+            "é",
+            " é ",
+            "x\u{3000}",
+        ] {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
     }
 
     #[test]

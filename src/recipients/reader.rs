@@ -11,21 +11,23 @@
 //!   `attributes` JSON object supplies every field no column holds, and its
 //!   keys are template variables.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use serde_json::Value as Json;
 
 use super::headers::{self, Listmonk, Mailchimp};
-use super::input::Records;
+use super::input::{ReadAhead, Record, Records};
 use super::{ColumnMap, Field, InputError, Preset};
+use crate::hash::FastHashMap;
 
 const FIELDS: usize = Field::ALL.len();
 
 /// Reads a recipient CSV row by row (SPEC §1.2).
 pub struct RecipientReader {
-    records: Records,
+    /// The data rows, parsed on a second thread (see [`ReadAhead`]).
+    records: ReadAhead,
     columns: ColumnMap,
     preset: Preset,
     header_line: u64,
@@ -34,7 +36,7 @@ pub struct RecipientReader {
     /// `values` as the header alone decides them, before per-row presets.
     base: [Value; FIELDS],
     /// Template variable name → what provides it.
-    vars: HashMap<String, Var>,
+    vars: FastHashMap<String, Var>,
     mailchimp: Option<Mailchimp>,
     listmonk: Option<Listmonk>,
     /// Mailchimp's derived consent source for the current row.
@@ -56,6 +58,12 @@ enum Value {
     /// `RecipientReader::attributes[i]`.
     Attribute(usize),
 }
+
+/// A template variable looked up by name once
+/// ([`RecipientReader::resolve_var`]), to read from every row with
+/// [`Row::var_at`] without looking the name up again.
+#[derive(Clone, Copy, Debug)]
+pub struct VarRef(Option<Var>);
 
 #[derive(Clone, Copy, Debug)]
 enum Var {
@@ -90,7 +98,7 @@ impl RecipientReader {
                 *slot = Value::Column(i);
             }
         }
-        let mut vars = HashMap::new();
+        let mut vars = FastHashMap::default();
         for column in &mapping.columns.columns {
             let var = match column.field {
                 Some(field) => Var::Field(field),
@@ -99,7 +107,10 @@ impl RecipientReader {
             vars.entry(column.var.clone()).or_insert(var);
         }
         Ok(RecipientReader {
-            records,
+            records: records.read_ahead(match base[Field::Email.index()] {
+                Value::Column(i) => Some(i),
+                _ => None,
+            }),
             columns: mapping.columns,
             preset: mapping.preset,
             header_line,
@@ -157,7 +168,12 @@ impl RecipientReader {
         if self.preset != Preset::Plain {
             self.resolve_presets();
         }
-        Ok(Some(Row { reader: self }))
+        Ok(Some(Row::new(self)))
+    }
+
+    /// Resolves a template variable name for [`Row::var_at`].
+    pub fn resolve_var(&self, name: &str) -> VarRef {
+        VarRef(self.vars.get(name).copied())
     }
 
     /// The physical line of the first row that was not valid UTF-8 and was
@@ -166,8 +182,19 @@ impl RecipientReader {
         self.records.first_non_utf8_line()
     }
 
+    /// The value of a logical field for the current row, trimmed.
+    fn field(&self, field: Field) -> &str {
+        match self.values[field.index()] {
+            Value::Empty => "",
+            Value::Column(i) => super::trim(self.records.get(i)),
+            Value::Text(text) => text,
+            Value::ConsentSource => &self.consent_source,
+            Value::Attribute(i) => super::trim(&self.attributes[i].1),
+        }
+    }
+
     fn cell(&self, column: Option<usize>) -> &str {
-        column.map_or("", |i| self.records.get(i).trim())
+        column.map_or("", |i| super::trim(self.records.get(i)))
     }
 
     fn resolve_presets(&mut self) {
@@ -194,7 +221,7 @@ impl RecipientReader {
             };
         }
         if m.derive_consent_source {
-            let has_consent = !Row { reader: self }.get(Field::ConsentAt).is_empty();
+            let has_consent = !self.field(Field::ConsentAt).is_empty();
             // The IP of the step the consent date comes from, else the other.
             let steps = if confirmed {
                 [("confirm", m.confirm_ip), ("optin", m.optin_ip)]
@@ -282,9 +309,23 @@ fn attribute_text(value: &Json, out: &mut String) {
 /// One data row, borrowed from the reader until the next call to `next_row`.
 pub struct Row<'r> {
     reader: &'r RecipientReader,
+    /// The row's record, looked up once (the judge reads a dozen fields).
+    record: Option<Record<'r>>,
 }
 
 impl<'r> Row<'r> {
+    fn new(reader: &'r RecipientReader) -> Self {
+        Row {
+            reader,
+            record: reader.records.record(),
+        }
+    }
+
+    /// Column `index`, untrimmed; `""` for a missing trailing cell.
+    fn cell(&self, index: usize) -> &'r str {
+        self.record.and_then(|r| r.get(index)).unwrap_or("")
+    }
+
     /// The 1-based physical line where the row starts (the header is line 1).
     pub fn line(&self) -> u64 {
         self.reader.records.line()
@@ -297,10 +338,10 @@ impl<'r> Row<'r> {
         let reader = self.reader;
         match reader.values[field.index()] {
             Value::Empty => "",
-            Value::Column(i) => reader.records.get(i).trim(),
+            Value::Column(i) => super::trim(self.cell(i)),
             Value::Text(text) => text,
             Value::ConsentSource => &reader.consent_source,
-            Value::Attribute(i) => reader.attributes[i].1.trim(),
+            Value::Attribute(i) => super::trim(&reader.attributes[i].1),
         }
     }
 
@@ -316,7 +357,7 @@ impl<'r> Row<'r> {
         let reader = self.reader;
         match reader.vars.get(name) {
             Some(Var::Field(field)) => return Some(self.get(*field)),
-            Some(Var::Column(i)) => return Some(reader.records.get(*i).trim()),
+            Some(Var::Column(i)) => return Some(super::trim(self.cell(*i))),
             None => {}
         }
         if let Some((_, value)) = reader.attributes.iter().find(|(key, _)| key == name) {
@@ -330,17 +371,41 @@ impl<'r> Row<'r> {
         reader.attribute_keys.contains(name).then_some("")
     }
 
+    /// [`Row::var`] of the variable `name`, resolved beforehand as `var`.
+    pub fn var_at(&self, var: VarRef, name: &str) -> Option<&'r str> {
+        match var.0 {
+            Some(Var::Field(field)) => Some(self.get(field)),
+            Some(Var::Column(i)) => Some(super::trim(self.cell(i))),
+            None => self.var(name),
+        }
+    }
+
     /// The raw (decoded, untrimmed) value of column `index`; `""` for a
     /// missing trailing cell.
     pub fn value(&self, index: usize) -> &'r str {
-        self.reader.records.get(index)
+        self.cell(index)
     }
 
     /// Every raw value of the row, as many as the line holds (which may be
     /// fewer or more than there are columns).
     pub fn values(&self) -> impl Iterator<Item = &'r str> + use<'r> {
-        let records = &self.reader.records;
-        (0..records.len()).map(|i| records.get(i))
+        self.record.into_iter().flat_map(|r| r.iter())
+    }
+
+    /// The [`super::address_hash`] of the row's address (computed on the
+    /// reading thread, which has the time).
+    pub fn address_hash(&self) -> u64 {
+        self.reader
+            .records
+            .address_hash()
+            .unwrap_or_else(|| super::address_hash(self.get(Field::Email)))
+    }
+
+    /// The address hashes of the rows after this one that are already read,
+    /// in order: some or none of the rest, for a caller that prepares for
+    /// them (the lint fetches their address book slots ahead).
+    pub fn hashes_ahead(&self) -> impl Iterator<Item = u64> + use<'r> {
+        self.reader.records.hashes_ahead()
     }
 
     /// True when this row was not UTF-8 and was read as Windows-1252.
@@ -845,6 +910,100 @@ mod tests {
         let path = write(&dir, b"email,naam\n");
         let mut reader = open(&path);
         assert!(reader.next_row().unwrap().is_none());
+        assert!(reader.next_row().unwrap().is_none(), "stays at the end");
+    }
+
+    #[test]
+    fn variables_resolved_once_read_as_by_name() {
+        for file in ["mailchimp.csv", "listmonk.csv", "windows-1252.csv"] {
+            let mut reader = open(&data(file));
+            let mut names: Vec<String> = reader
+                .columns()
+                .columns
+                .iter()
+                .map(|c| c.var.clone())
+                .collect();
+            names.extend(["city", "first_name", "consent_source", "nope"].map(String::from));
+            let resolved: Vec<VarRef> = names.iter().map(|n| reader.resolve_var(n)).collect();
+            while let Some(row) = reader.next_row().unwrap() {
+                for (name, var) in names.iter().zip(&resolved) {
+                    assert_eq!(row.var_at(*var, name), row.var(name), "{file}: {name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rows_read_ahead_in_batches_come_out_as_written() {
+        // Several batches of the reading thread, with the awkward rows far
+        // from the start: a quoted line break, a Windows-1252 row, and a
+        // UTF-8 character split by a delimiter (each half invalid alone).
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = b"email;naam;note\n".to_vec();
+        for i in 0..5000 {
+            match i {
+                1500 => text.extend(b"a1500@x.nl;\"Jan\nJansen\";n\n"),
+                3000 => text.extend(b"a3000@x.nl;Ren\xe9;n\n"),
+                4000 => text.extend(b"a4000@x.nl;x\xc3;\xa9y\n"),
+                _ => text.extend(format!("a{i}@x.nl;Zo\u{eb};n\n").as_bytes()),
+            }
+        }
+        let path = write(&dir, &text);
+        let mut reader = open(&path);
+        let mut line = 2;
+        for i in 0..5000 {
+            let row = reader.next_row().unwrap().unwrap();
+            assert_eq!(row.line(), line, "row {i}");
+            assert_eq!(row.get(Field::Email), format!("a{i}@x.nl"));
+            assert_eq!(
+                row.address_hash(),
+                super::super::address_hash(row.get(Field::Email))
+            );
+            for (j, hash) in row.hashes_ahead().enumerate() {
+                let email = format!("A{}@X.nl", i + 1 + j);
+                assert_eq!(hash, super::super::address_hash(&email), "{email}");
+            }
+            match i {
+                1500 => assert_eq!(row.get(Field::Name), "Jan\nJansen"),
+                3000 => {
+                    assert_eq!(row.get(Field::Name), "René");
+                    assert!(row.is_windows_1252());
+                }
+                4000 => {
+                    assert_eq!(row.get(Field::Name), "xÃ");
+                    assert_eq!(row.var("note"), Some("©y"));
+                    assert!(row.is_windows_1252());
+                }
+                _ => {
+                    assert_eq!(row.get(Field::Name), "Zoë");
+                    assert!(!row.is_windows_1252());
+                }
+            }
+            assert_eq!(row.values().count(), 3);
+            line += if i == 1500 { 2 } else { 1 };
+        }
+        assert!(reader.next_row().unwrap().is_none());
+        assert!(reader.next_row().unwrap().is_none());
+        assert_eq!(reader.first_non_utf8_line(), Some(3003));
+    }
+
+    #[test]
+    fn an_error_after_many_rows_comes_after_those_rows() {
+        let mut text = b"email,name\n".to_vec();
+        for i in 0..3000 {
+            text.extend(format!("u{i}@x.nl,n\n").as_bytes());
+        }
+        text.extend(b"bad@x.nl,\"never closed\nz@x.nl,z\n");
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, &text);
+        let mut reader = open(&path);
+        for _ in 0..3000 {
+            assert!(reader.next_row().unwrap().is_some());
+        }
+        let Err(err) = reader.next_row() else {
+            panic!("read past an unclosed quote");
+        };
+        assert_eq!(err.line, Some(3002));
         assert!(reader.next_row().unwrap().is_none(), "stays at the end");
     }
 

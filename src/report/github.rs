@@ -57,18 +57,18 @@ impl Emitter for GithubEmitter {
                 return Ok(());
             }
         }
-        let f = &d.finding;
+        let f = d;
         let mut properties = Vec::new();
-        if let Some(file) = &f.file {
+        if let Some(file) = f.file {
             properties.push(format!("file={}", escape_property(file)));
         }
         if let Some(line) = f.line {
             properties.push(format!("line={line}"));
         }
         properties.push(format!("title={}", escape_property(f.rule.name())));
-        let message = match &f.recipient {
+        let message = match f.recipient {
             Some(r) => format!("{r}: {}", f.message),
-            None => f.message.clone(),
+            None => f.message.to_owned(),
         };
         self.lines.push(format!(
             "::{} {}::{}",
@@ -77,6 +77,10 @@ impl Emitter for GithubEmitter {
             escape_data(&message)
         ));
         Ok(())
+    }
+
+    fn plain(&self) -> bool {
+        true
     }
 
     fn finish(&mut self, summary: &Summary, out: &mut dyn Write) -> io::Result<()> {

@@ -13,7 +13,7 @@ use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
 use anstyle::{AnsiColor, Effects, Style};
 
 use super::{Emitter, Summary};
-use crate::diagnostic::{Diagnostic, Scope, Severity};
+use crate::diagnostic::{Diagnostic, Finding, Scope, Severity};
 use crate::rules::RuleId;
 
 /// Recipient examples kept per rule.
@@ -25,7 +25,7 @@ struct Group {
     severity: Severity,
     scope: Scope,
     count: u64,
-    examples: Vec<Diagnostic>,
+    examples: Vec<Finding>,
 }
 
 /// Collects counts and examples; prints in `finish`.
@@ -38,12 +38,16 @@ pub struct HumanEmitter {
 
 /// Renders a draft, campaign or CSV-header diagnostic the way rustc and
 /// cargo-deny do: the offending source line with a caret under it.
-fn snippet(d: &Diagnostic, sources: &mut HashMap<String, Option<Vec<String>>>) -> Option<String> {
-    let f = &d.finding;
+fn snippet(
+    f: &Finding,
+    severity: Severity,
+    scope: Scope,
+    sources: &mut HashMap<String, Option<Vec<String>>>,
+) -> Option<String> {
     let (file, line) = (f.file.as_ref()?, f.line?);
     // Only small files are read back: the draft, the campaign file, and a
     // CSV's header line — never a row deep inside a long list.
-    if d.scope == Scope::Recipient || (d.scope == Scope::List && line != 1) {
+    if scope == Scope::Recipient || (scope == Scope::List && line != 1) {
         return None;
     }
     let lines = sources
@@ -64,7 +68,7 @@ fn snippet(d: &Diagnostic, sources: &mut HashMap<String, Option<Vec<String>>>) -
             (start, text.trim_end().len().max(start))
         }
     };
-    let level = match d.severity {
+    let level = match severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
         Severity::Info => Level::INFO,
@@ -150,7 +154,7 @@ impl Emitter for HumanEmitter {
             OTHER_EXAMPLES
         };
         if group.examples.len() < keep {
-            group.examples.push(d.clone());
+            group.examples.push(d.to_finding());
         }
         Ok(())
     }
@@ -168,7 +172,7 @@ impl Emitter for HumanEmitter {
                 let rows: Vec<String> = group
                     .examples
                     .iter()
-                    .filter_map(|d| d.finding.line)
+                    .filter_map(|f| f.line)
                     .map(|l| l.to_string())
                     .collect();
                 let more = if group.count > group.examples.len() as u64 {
@@ -183,8 +187,7 @@ impl Emitter for HumanEmitter {
                     if rows.len() == 1 { "row" } else { "rows" },
                     rows.join(", "),
                 )?;
-                for d in &group.examples {
-                    let f = &d.finding;
+                for f in &group.examples {
                     let at = match (&f.file, f.line) {
                         (Some(file), Some(line)) => format!("{file}:{line}"),
                         (Some(file), None) => file.clone(),
@@ -194,11 +197,10 @@ impl Emitter for HumanEmitter {
                     writeln!(out, "  {dim}{at}{dim:#} {who}: {}", f.message)?;
                 }
             } else {
-                for d in &group.examples {
-                    match snippet(d, &mut self.sources) {
+                for f in &group.examples {
+                    match snippet(f, group.severity, group.scope, &mut self.sources) {
                         Some(rendered) => writeln!(out, "{rendered}")?,
                         None => {
-                            let f = &d.finding;
                             let mut at = f.file.clone().unwrap_or_default();
                             if let Some(line) = f.line {
                                 at.push_str(&format!(":{line}"));

@@ -32,12 +32,12 @@ impl JunitEmitter {
 }
 
 fn example(d: &Diagnostic) -> String {
-    let f = &d.finding;
-    let mut at = f.file.clone().unwrap_or_default();
+    let f = d;
+    let mut at = f.file.unwrap_or_default().to_owned();
     if let Some(line) = f.line {
         at.push_str(&format!(":{line}"));
     }
-    match &f.recipient {
+    match f.recipient {
         Some(r) => format!("{at}: {r}: {}", f.message),
         None => format!("{at}: {}", f.message),
     }
@@ -52,6 +52,10 @@ impl Emitter for JunitEmitter {
             results.examples.push(example(d));
         }
         Ok(())
+    }
+
+    fn plain(&self) -> bool {
+        true
     }
 
     fn finish(&mut self, _summary: &Summary, out: &mut dyn Write) -> io::Result<()> {

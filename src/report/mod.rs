@@ -17,7 +17,8 @@ pub use json::JsonEmitter;
 pub use junit::JunitEmitter;
 pub use sarif::SarifEmitter;
 
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
 
 use serde::Serialize;
 
@@ -44,6 +45,35 @@ pub trait Emitter {
 
     /// Writes the whole report.
     fn finish(&mut self, summary: &Summary, out: &mut dyn Write) -> io::Result<()>;
+
+    /// True when [`Emitter::finish`] never writes ANSI styles, so that its
+    /// output needs no stripping for a file or a pipe. The machine-readable
+    /// formats say so: a JSON report of millions of diagnostics is better
+    /// not passed byte by byte through a filter for escape codes. (The
+    /// default, `false`, is the safe answer for an emitter that wraps
+    /// another.)
+    fn plain(&self) -> bool {
+        false
+    }
+
+    /// Writes the whole report into `file`, a new file: [`Emitter::finish`]
+    /// through a buffer, with ANSI styles stripped (colour never goes into
+    /// a file). An emitter that spills to a temporary file can instead copy
+    /// it file to file, which the OS does without a round trip through the
+    /// program.
+    fn finish_file(&mut self, summary: &Summary, file: &mut File) -> io::Result<()> {
+        let out = BufWriter::with_capacity(1 << 16, file.try_clone()?);
+        if self.plain() {
+            let mut out = out;
+            self.finish(summary, &mut out)?;
+            out.flush()
+        } else {
+            let out: Box<dyn Write> = Box::new(out);
+            let mut out = anstream::StripStream::new(out);
+            self.finish(summary, &mut out)?;
+            out.flush()
+        }
+    }
 }
 
 /// The version written into machine-readable output.

@@ -89,9 +89,9 @@ fn envelope() -> Sarif {
 
 impl Emitter for SarifEmitter {
     fn diagnostic(&mut self, d: &Diagnostic) -> io::Result<()> {
-        let f = &d.finding;
-        let mut message = f.message.clone();
-        if let Some(recipient) = &f.recipient {
+        let f = d;
+        let mut message = f.message.to_owned();
+        if let Some(recipient) = f.recipient {
             message = format!("{recipient}: {message}");
         }
         let mut result = SarifResult::builder()
@@ -100,7 +100,7 @@ impl Emitter for SarifEmitter {
             .level(level(d.severity))
             .message(Message::builder().text(message).build())
             .build();
-        if let Some(file) = &f.file {
+        if let Some(file) = f.file {
             let mut physical = PhysicalLocation::builder()
                 .artifact_location(
                     ArtifactLocation::builder()
@@ -120,6 +120,10 @@ impl Emitter for SarifEmitter {
         }
         self.count += 1;
         serde_json::to_writer(&mut self.spill, &result).map_err(io::Error::from)
+    }
+
+    fn plain(&self) -> bool {
+        true
     }
 
     fn finish(&mut self, _summary: &Summary, out: &mut dyn Write) -> io::Result<()> {

@@ -44,42 +44,33 @@ apt_install() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# --- Python and aiosmtpd ----------------------------------------------------
+# --- Python packages: aiosmtpd, jsonschema -----------------------------------
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
     say "installing python3"
     apt_install python3 python3-pip
 fi
-if ! "$PYTHON" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION')" 2>/dev/null; then
+
+# pip_pin DIST VERSION MODULE: installs DIST==VERSION unless that version is
+# already there, and fails here (not in the tests) if MODULE does not import.
+pip_pin() {
+    local dist=$1 version=$2 module=$3
+    if "$PYTHON" -c "import importlib.metadata as m, sys; sys.exit(m.version('$dist') != '$version')" 2>/dev/null; then
+        return
+    fi
     if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
         say "installing pip"
         apt_install python3-pip
     fi
-    say "installing aiosmtpd==$AIOSMTPD_VERSION"
-    pip_install() {
-        PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
-            "$PYTHON" -m pip install --quiet "$@" "aiosmtpd==$AIOSMTPD_VERSION"
-    }
+    say "installing $dist==$version"
+    local pip=(env PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
+        "$PYTHON" -m pip install --quiet "$dist==$version")
     # Debian's own python3 refuses pip installs (PEP 668, "externally managed
     # environment"); the tests only need the package importable, so allow it.
-    pip_install 2>/dev/null || pip_install --break-system-packages
-    "$PYTHON" -c "import aiosmtpd" # fail here, not in the tests, if it did not work
-fi
-
-# --- jsonschema -------------------------------------------------------------
-if ! "$PYTHON" -c "import importlib.metadata as m, sys; sys.exit(m.version('jsonschema') != '$JSONSCHEMA_VERSION')" 2>/dev/null; then
-    if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
-        say "installing pip"
-        apt_install python3-pip
-    fi
-    say "installing jsonschema==$JSONSCHEMA_VERSION"
-    pip_jsonschema() {
-        PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
-            "$PYTHON" -m pip install --quiet "$@" "jsonschema==$JSONSCHEMA_VERSION"
-    }
-    # PEP 668 on Debian's python3, as above.
-    pip_jsonschema 2>/dev/null || pip_jsonschema --break-system-packages
-    "$PYTHON" -c "import jsonschema"
-fi
+    "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages
+    "$PYTHON" -c "import $module"
+}
+pip_pin aiosmtpd "$AIOSMTPD_VERSION" aiosmtpd
+pip_pin jsonschema "$JSONSCHEMA_VERSION" jsonschema
 
 # --- Test certificates ------------------------------------------------------
 if ! command -v openssl >/dev/null 2>&1; then

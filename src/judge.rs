@@ -70,6 +70,9 @@ pub struct Verdict<'j> {
     /// True when the row was stopped at step 1 or 2 (invalid or opted out):
     /// nothing else is to be reported for it.
     pub stopped: bool,
+    /// True when the row is an own-list customer without a consent basis:
+    /// soft opt-in was tried (`missing-product` needs to know).
+    pub soft_opt_in_tried: bool,
 }
 
 impl<'j> Verdict<'j> {
@@ -95,6 +98,7 @@ impl<'j> Verdict<'j> {
                 })
                 .collect(),
             stopped: self.stopped,
+            soft_opt_in_tried: self.soft_opt_in_tried,
         }
     }
 
@@ -103,6 +107,7 @@ impl<'j> Verdict<'j> {
         self.basis = None;
         self.reasons.clear();
         self.stopped = false;
+        self.soft_opt_in_tried = false;
     }
 }
 
@@ -433,6 +438,7 @@ impl<'s> Judge<'s> {
 
         let customer = Self::is_customer(row);
         let purchased_list = is_purchased_source(row.get(Field::ListSource));
+        verdict.soft_opt_in_tried = customer && !purchased_list;
         let unrelated = if customer && !purchased_list {
             self.unrelated_to_purchases(row.get(Field::Purchased))
         } else {
@@ -907,5 +913,23 @@ mod tests {
         let v = judge(&["bbq"], &[(Customer, "ja")]);
         assert_eq!(rules(&v), [RuleId::UnrelatedProduct]);
         assert!(v.reasons[0].message.contains("no purchase recorded"));
+    }
+
+    #[test]
+    fn soft_opt_in_tried_only_for_own_customers_without_consent() {
+        assert!(judge(&["bbq"], &[(Purchased, "bbq")]).soft_opt_in_tried);
+        assert!(judge(&["bbq"], &[(Purchased, "bicycles")]).soft_opt_in_tried);
+        let consent = [
+            (Purchased, "bbq"),
+            (ConsentAt, "2026-01-05"),
+            (ConsentSource, "form"),
+        ];
+        assert!(!judge(&["bbq"], &consent).soft_opt_in_tried);
+        assert!(
+            !judge(&["bbq"], &[(Purchased, "bbq"), (ListSource, "purchased")]).soft_opt_in_tried
+        );
+        assert!(!judge(&["bbq"], &[]).soft_opt_in_tried, "not a customer");
+        let unsubscribed = [(Purchased, "bbq"), (UnsubscribedAt, "2026-01-01")];
+        assert!(!judge(&["bbq"], &unsubscribed).soft_opt_in_tried);
     }
 }

@@ -234,14 +234,7 @@ pub fn lint_with_addresses(
         for finding in &findings {
             error |= sink.report_row(&at, finding)? == Some(Severity::Error);
         }
-        if !relies_on_soft_opt_in
-            && !verdict.stopped
-            && verdict.basis != Some(Basis::Consent)
-            && Judge::is_customer(&row)
-            && !is_purchased_list(&row)
-        {
-            relies_on_soft_opt_in = true;
-        }
+        relies_on_soft_opt_in |= verdict.soft_opt_in_tried;
         judge.mark_purchased_products(&row, &mut purchased_promoted);
         values.scan(&row);
         if error {
@@ -558,10 +551,6 @@ impl CsvOut {
         })?;
         Ok(())
     }
-}
-
-fn is_purchased_list(row: &Row<'_>) -> bool {
-    crate::judge::is_purchased_source(row.get(Field::ListSource))
 }
 
 /// A path as the user would recognise it in a message.

@@ -50,24 +50,8 @@ die() {
 }
 
 # --- What it needs -----------------------------------------------------------
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo "$@"
-    else
-        die "need root (or sudo) to run: $*"
-    fi
-}
-
-apt_updated=
-apt_install() {
-    if [ -z "$apt_updated" ]; then
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-        apt_updated=1
-    fi
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
+# shellcheck source=scripts/install-lib.sh
+source "$repo_root/scripts/install-lib.sh"
 
 SMTP_SINK=/usr/sbin/smtp-sink
 if [ ! -x "$SMTP_SINK" ]; then
@@ -76,29 +60,7 @@ if [ ! -x "$SMTP_SINK" ]; then
     apt_install postfix
 fi
 
-if ! command -v "$PYTHON" >/dev/null 2>&1; then
-    say "installing python3"
-    apt_install python3 python3-pip
-fi
-mailmerge_installed() {
-    "$PYTHON" -c 'import importlib.metadata as m, sys; v = m.version("mailmerge"); sys.exit(v not in (sys.argv[1], sys.argv[1] + ".0"))' \
-        "$MAILMERGE_VERSION" 2>/dev/null
-}
-if ! mailmerge_installed; then
-    if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
-        say "installing pip"
-        apt_install python3-pip
-    fi
-    say "installing mailmerge==$MAILMERGE_VERSION"
-    pip_install() {
-        PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
-            "$PYTHON" -m pip install --quiet "$@" "mailmerge==$MAILMERGE_VERSION"
-    }
-    # Debian's python3 refuses pip installs (PEP 668); the benchmark only needs
-    # the package importable, as scripts/setup-test-deps.sh does for aiosmtpd.
-    pip_install 2>/dev/null || pip_install --break-system-packages
-    mailmerge_installed || die "mailmerge $MAILMERGE_VERSION did not install"
-fi
+pip_pin mailmerge "$MAILMERGE_VERSION" mailmerge
 
 if [ "${SKIP_BUILD:-}" != 1 ]; then
     say "building mailgate (release)"

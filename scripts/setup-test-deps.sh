@@ -24,51 +24,10 @@ certs=${TEST_CERTS_DIR:-$repo_root/target/test-certs}
 
 say() { echo "setup-test-deps: $*" >&2; }
 
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo "$@"
-    else
-        say "need root (or sudo) to run: $*"
-        exit 1
-    fi
-}
-
-apt_updated=
-apt_install() {
-    if [ -z "$apt_updated" ]; then
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-        apt_updated=1
-    fi
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+# shellcheck source=scripts/install-lib.sh
+source "$repo_root/scripts/install-lib.sh"
 
 # --- Python packages: aiosmtpd, jsonschema -----------------------------------
-if ! command -v "$PYTHON" >/dev/null 2>&1; then
-    say "installing python3"
-    apt_install python3 python3-pip
-fi
-
-# pip_pin DIST VERSION MODULE: installs DIST==VERSION unless that version is
-# already there, and fails here (not in the tests) if MODULE does not import.
-pip_pin() {
-    local dist=$1 version=$2 module=$3
-    if "$PYTHON" -c "import importlib.metadata as m, sys; sys.exit(m.version('$dist') != '$version')" 2>/dev/null; then
-        return
-    fi
-    if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
-        say "installing pip"
-        apt_install python3-pip
-    fi
-    say "installing $dist==$version"
-    local pip=(env PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
-        "$PYTHON" -m pip install --quiet "$dist==$version")
-    # Debian's own python3 refuses pip installs (PEP 668, "externally managed
-    # environment"); the tests only need the package importable, so allow it.
-    "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages
-    "$PYTHON" -c "import $module"
-}
 pip_pin aiosmtpd "$AIOSMTPD_VERSION" aiosmtpd
 pip_pin jsonschema "$JSONSCHEMA_VERSION" jsonschema
 

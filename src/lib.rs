@@ -26,6 +26,7 @@ pub mod hash;
 pub mod init;
 pub mod judge;
 pub mod lint;
+pub mod output_file;
 pub mod recipients;
 pub mod report;
 pub mod rules;

@@ -11,6 +11,7 @@ use crate::diagnostic::{Diagnostic, Finding, Severity};
 use crate::draft::templates::BUILTIN_VARIABLES;
 use crate::draft::{Draft, DraftError, Templates};
 use crate::judge::{Basis, Judge, Verdict};
+use crate::output_file::OutputFile;
 use crate::recipients::suppression::Suppression;
 use crate::recipients::{ColumnMap, Field, InputError, RecipientReader, Row, VarRef};
 use crate::report::{Emitter, Summary};
@@ -516,40 +517,24 @@ fn csv_error(e: csv::Error) -> LintError {
 
 /// A CSV file written under a temporary name and renamed when complete.
 struct CsvOut {
-    writer: csv::Writer<tempfile::NamedTempFile>,
-    path: std::path::PathBuf,
+    writer: csv::Writer<std::io::BufWriter<std::fs::File>>,
+    file: OutputFile,
 }
 
 impl CsvOut {
     fn create(path: &Path) -> Result<Self, LintError> {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let file = tempfile::NamedTempFile::new_in(dir).map_err(|e| {
-            LintError::Output(std::io::Error::new(
-                e.kind(),
-                format!("cannot create {}: {e}", path.display()),
-            ))
-        })?;
-        Ok(CsvOut {
-            writer: csv::Writer::from_writer(file),
-            path: path.to_path_buf(),
-        })
+        let file = OutputFile::create(path)?;
+        let writer = csv::Writer::from_writer(std::io::BufWriter::new(file.file().try_clone()?));
+        Ok(CsvOut { writer, file })
     }
 
     fn persist(self) -> Result<(), LintError> {
-        let file = self
-            .writer
+        self.writer
+            .into_inner()
+            .map_err(|e| LintError::Output(e.into_error()))?
             .into_inner()
             .map_err(|e| LintError::Output(e.into_error()))?;
-        file.persist(&self.path).map_err(|e| {
-            LintError::Output(std::io::Error::new(
-                e.error.kind(),
-                format!("cannot write {}: {}", self.path.display(), e.error),
-            ))
-        })?;
-        Ok(())
+        Ok(self.file.persist()?)
     }
 }
 

@@ -4,7 +4,6 @@
 mod cli;
 
 use std::io::{self, Write};
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -13,6 +12,7 @@ use clap::Parser;
 use cli::{Cli, Command, Format, LintArgs, SendArgs, SendFormat};
 use mailgate::campaign::{Campaign, Overrides};
 use mailgate::lint::Outputs;
+use mailgate::output_file::OutputFile;
 use mailgate::report::{
     Emitter, GithubEmitter, HumanEmitter, JsonEmitter, JunitEmitter, SarifEmitter, Summary,
 };
@@ -141,8 +141,22 @@ fn lint(args: LintArgs) -> anyhow::Result<Outcome> {
         report: args.report_out,
         sendable: args.sendable_out,
     };
+    // The report file is made before the lint, so that an unwritable
+    // place fails at once rather than after minutes of work, and so that
+    // the emitter can stream into it.
+    let report = args
+        .output
+        .as_deref()
+        .map(OutputFile::create)
+        .transpose()
+        .context("cannot write the report")?;
+    if let Some(report) = &report {
+        emitter
+            .stream_into(report.file())
+            .context("cannot write the report")?;
+    }
     let summary = mailgate::lint::lint(&campaign, emitter.as_mut(), &outputs)?;
-    write_report(emitter.as_mut(), &summary, args.output.as_deref())?;
+    write_report(emitter.as_mut(), &summary, report)?;
     Ok(if summary.errors > 0 {
         Outcome::Violations
     } else {
@@ -150,14 +164,14 @@ fn lint(args: LintArgs) -> anyhow::Result<Outcome> {
     })
 }
 
-/// Writes the report to stdout, or atomically to `path` (a temporary file
-/// renamed into place, so a failed run never leaves half a report).
+/// Writes the report to stdout, or into `file`, renamed into place only
+/// when complete (a failed run never leaves half a report).
 fn write_report(
     emitter: &mut dyn Emitter,
     summary: &Summary,
-    path: Option<&Path>,
+    file: Option<OutputFile>,
 ) -> anyhow::Result<()> {
-    match path {
+    match file {
         None if emitter.plain() => {
             let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
             emitter.finish(summary, &mut out)?;
@@ -168,16 +182,11 @@ fn write_report(
             emitter.finish(summary, &mut out)?;
             out.flush()?;
         }
-        Some(path) => {
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let file = tempfile::NamedTempFile::new_in(dir)
-                .with_context(|| format!("cannot write the report to {}", path.display()))?;
-            emitter.finish_file(summary, &mut file.as_file().try_clone()?)?;
-            file.persist(path)
-                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+        Some(mut file) => {
+            emitter
+                .finish_file(summary, file.file_mut())
+                .context("cannot write the report")?;
+            file.persist().context("cannot write the report")?;
         }
     }
     Ok(())

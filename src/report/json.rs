@@ -1,30 +1,51 @@
 //! `--format json`: one object, `{"mailgate", "summary", "diagnostics"}`
-//! (SPEC §4). The summary comes first but is known only at the end, so the
-//! diagnostics are streamed to an anonymous temporary file and copied after it.
+//! (SPEC §4), diagnostics streamed as the lint produces them.
+//!
+//! The summary comes first but is known only at the end. Written to a
+//! file (`--output`), the report goes straight into it: the head is written
+//! first with room for the summary, and filled in with a seek at the end —
+//! the summary is padded with spaces to a fixed width, which JSON allows
+//! between tokens. Written to a stream (stdout), the diagnostics are
+//! spilled to an anonymous temporary file and copied after the head. Both
+//! give the same bytes.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Seek, Write};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 
 use super::{Emitter, Summary, VERSION};
 use crate::diagnostic::Diagnostic;
 
-/// The buffer for writing the spill file and for copying it out: large, as
-/// a list of millions of rows may give a gigabyte of diagnostics.
-const SPILL_BUFFER: usize = 1 << 20;
+/// The buffer for writing the diagnostics and for copying a spill out:
+/// large, as a list of millions of rows may give a gigabyte of diagnostics.
+const BUFFER: usize = 1 << 20;
 
 /// Streams diagnostics as JSON.
 pub struct JsonEmitter {
-    spill: BufWriter<File>,
+    /// Where diagnostics go as they come: a spill, or the report itself.
+    out: BufWriter<File>,
+    target: Target,
     count: u64,
-    /// One diagnostic's JSON, built in memory and written to the spill at
-    /// once (small appends to a `Vec` inline; to a `BufWriter` they do not).
+    /// One diagnostic's JSON, built in memory and written at once (small
+    /// appends to a `Vec` inline; to a `BufWriter` they do not).
     record: Vec<u8>,
 }
 
+/// What [`JsonEmitter::out`] is.
+enum Target {
+    /// A temporary file holding only the diagnostics.
+    Spill,
+    /// The report file, whose head (with room for the summary) starts at
+    /// this offset.
+    Report { head_at: u64 },
+}
+
 impl JsonEmitter {
+    /// An emitter that spills to a temporary file until
+    /// [`Emitter::stream_into`] gives it the report file.
     pub fn new() -> io::Result<Self> {
         Ok(JsonEmitter {
-            spill: BufWriter::with_capacity(SPILL_BUFFER, tempfile::tempfile()?),
+            out: BufWriter::with_capacity(BUFFER, tempfile::tempfile()?),
+            target: Target::Spill,
             count: 0,
             record: Vec::with_capacity(512),
         })
@@ -37,79 +58,128 @@ impl Emitter for JsonEmitter {
     /// machinery per field — this runs for millions of rows.
     fn diagnostic(&mut self, d: &Diagnostic) -> io::Result<()> {
         self.record.clear();
-        if self.count > 0 {
-            self.record.extend_from_slice(b",\n    ");
-        }
+        self.record.extend_from_slice(match self.count {
+            0 => b"\n    ".as_slice(),
+            _ => b",\n    ".as_slice(),
+        });
         self.count += 1;
         write_diagnostic(&mut self.record, d)?;
-        self.spill.write_all(&self.record)
+        self.out.write_all(&self.record)
     }
 
     fn plain(&self) -> bool {
         true
     }
 
-    fn finish(&mut self, summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
-        self.write_head(summary, out)?;
-        if self.count > 0 {
-            let spill = self.rewound_spill()?;
-            // io::copy would go 8 KiB at a time through `out`.
-            let mut buffer = vec![0; SPILL_BUFFER];
-            loop {
-                match spill.read(&mut buffer) {
-                    Ok(0) => break,
-                    Ok(n) => out.write_all(&buffer[..n])?,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
-            }
+    /// From here on, diagnostics go straight into `file` (which must be
+    /// the one later given to [`Emitter::finish_file`]) after room for the
+    /// head. Only before the first diagnostic; later, the spill stays.
+    fn stream_into(&mut self, file: &File) -> io::Result<()> {
+        if self.count > 0 || matches!(self.target, Target::Report { .. }) {
+            return Ok(());
         }
-        self.write_tail(out)
+        let mut file = file.try_clone()?;
+        let head_at = file.stream_position()?;
+        let mut out = BufWriter::with_capacity(BUFFER, file);
+        out.write_all(&head(None))?;
+        self.out = out;
+        self.target = Target::Report { head_at };
+        Ok(())
     }
 
-    /// As [`JsonEmitter::finish`], but the diagnostics go from the spill to
-    /// `file` by `io::copy` from file to file, which on Linux is one
-    /// `copy_file_range`: the kernel copies the gigabyte a big list gives.
-    fn finish_file(&mut self, summary: &Summary, file: &mut File) -> io::Result<()> {
-        let mut head = BufWriter::new(&mut *file);
-        self.write_head(summary, &mut head)?;
-        head.flush()?;
-        drop(head);
-        if self.count > 0 {
-            io::copy(self.rewound_spill()?, file)?;
+    fn finish(&mut self, summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+        let Target::Spill = self.target else {
+            return Err(io::Error::other(
+                "the JSON report was written into its file already",
+            ));
+        };
+        out.write_all(&head(Some(summary)))?;
+        let spill = self.rewound_spill()?;
+        // io::copy would go 8 KiB at a time through `out`.
+        let mut buffer = vec![0; BUFFER];
+        loop {
+            match spill.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => out.write_all(&buffer[..n])?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
-        let mut tail = BufWriter::new(file);
-        self.write_tail(&mut tail)?;
-        tail.flush()
+        out.write_all(tail(self.count))
+    }
+
+    /// Streamed into the file: the tail at the end, then the head with the
+    /// summary over the room left for it. Spilled: the head, then the
+    /// spill by `io::copy` from file to file (on Linux one
+    /// `copy_file_range`, the kernel copying), then the tail.
+    fn finish_file(&mut self, summary: &Summary, file: &mut File) -> io::Result<()> {
+        match self.target {
+            Target::Report { head_at } => {
+                self.out.write_all(tail(self.count))?;
+                self.out.flush()?;
+                let report = self.out.get_mut();
+                report.seek(SeekFrom::Start(head_at))?;
+                report.write_all(&head(Some(summary)))?;
+                report.seek(SeekFrom::End(0))?;
+                Ok(())
+            }
+            Target::Spill => {
+                file.write_all(&head(Some(summary)))?;
+                io::copy(self.rewound_spill()?, file)?;
+                file.write_all(tail(self.count))
+            }
+        }
     }
 }
 
 impl JsonEmitter {
-    /// Everything before the diagnostics.
-    fn write_head(&self, summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
-        write!(out, "{{\n  \"mailgate\": \"{VERSION}\",\n  \"summary\": ")?;
-        serde_json::to_writer(&mut *out, summary).map_err(io::Error::from)?;
-        out.write_all(b",\n  \"diagnostics\": [")?;
-        if self.count > 0 {
-            out.write_all(b"\n    ")?;
-        }
-        Ok(())
-    }
-
-    /// Everything after the diagnostics.
-    fn write_tail(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.count > 0 {
-            out.write_all(b"\n  ")?;
-        }
-        out.write_all(b"]\n}\n")
-    }
-
     /// The spill file, flushed and at its start.
     fn rewound_spill(&mut self) -> io::Result<&mut File> {
-        self.spill.flush()?;
-        let file = self.spill.get_mut();
+        self.out.flush()?;
+        let file = self.out.get_mut();
         file.rewind()?;
         Ok(file)
+    }
+}
+
+/// The width the summary and its comma are padded to: that of the longest
+/// summary there can be, so that the head has one length whatever the
+/// counts.
+fn summary_width() -> usize {
+    let most = Summary {
+        recipients: u64::MAX,
+        sendable: u64::MAX,
+        blocked: u64::MAX,
+        errors: u64::MAX,
+        warnings: u64::MAX,
+        infos: u64::MAX,
+    };
+    summary_json(&most).len() + 1
+}
+
+fn summary_json(summary: &Summary) -> Vec<u8> {
+    serde_json::to_vec(summary).unwrap_or_default()
+}
+
+/// Everything before the diagnostics, always of the same length: with the
+/// summary padded by spaces, or (`None`) with spaces where it will go.
+fn head(summary: Option<&Summary>) -> Vec<u8> {
+    let mut head = format!("{{\n  \"mailgate\": \"{VERSION}\",\n  \"summary\": ").into_bytes();
+    let room = head.len() + summary_width();
+    if let Some(summary) = summary {
+        head.extend_from_slice(&summary_json(summary));
+        head.push(b',');
+    }
+    head.resize(room, b' ');
+    head.extend_from_slice(b"\n  \"diagnostics\": [");
+    head
+}
+
+/// Everything after the diagnostics.
+fn tail(count: u64) -> &'static [u8] {
+    match count {
+        0 => b"]\n}\n",
+        _ => b"\n  ]\n}\n",
     }
 }
 
@@ -196,6 +266,30 @@ mod tests {
         file: Option<&'a str>,
         line: Option<u64>,
         field: Option<&'a str>,
+    }
+
+    #[test]
+    fn the_head_has_one_length_whatever_the_summary() {
+        let small = Summary::default();
+        let most = Summary {
+            recipients: u64::MAX,
+            sendable: u64::MAX,
+            blocked: u64::MAX,
+            errors: u64::MAX,
+            warnings: u64::MAX,
+            infos: u64::MAX,
+        };
+        let room = head(None);
+        assert!(room.starts_with(b"{\n  \"mailgate\": "));
+        for summary in [small, most] {
+            let head = head(Some(&summary));
+            assert_eq!(head.len(), room.len());
+            // The summary, then only spaces up to the diagnostics.
+            let text = String::from_utf8(head).unwrap();
+            let json = serde_json::to_string(&summary).unwrap();
+            let after = text.split_once(&format!("\"summary\": {json},")).unwrap().1;
+            assert_eq!(after.trim_start_matches(' '), "\n  \"diagnostics\": [");
+        }
     }
 
     #[test]

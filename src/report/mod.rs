@@ -2,8 +2,8 @@
 //! the small [`Emitter`] trait, one file per format (the ruff pattern).
 //! Emitters receive diagnostics as the lint produces them and write their
 //! output in [`Emitter::finish`], so memory stays bounded for any list size:
-//! the human format keeps counts and a few examples per rule, JSON spills to
-//! a temporary file.
+//! the human format keeps counts and a few examples per rule, JSON streams
+//! into its file (or spills to a temporary one on the way to stdout).
 
 mod github;
 mod human;
@@ -54,6 +54,15 @@ pub trait Emitter {
     /// another.)
     fn plain(&self) -> bool {
         false
+    }
+
+    /// Told, before the first diagnostic, that the report will go into
+    /// `file` (a new file, later given to [`Emitter::finish_file`]): an
+    /// emitter that can write its report in place starts doing so, rather
+    /// than keep it elsewhere and copy it at the end. The default ignores it.
+    fn stream_into(&mut self, file: &File) -> io::Result<()> {
+        let _ = file;
+        Ok(())
     }
 
     /// Writes the whole report into `file`, a new file: [`Emitter::finish`]

@@ -291,6 +291,15 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
         Err(e) => return Err(e.into()),
     };
 
+    for line in &summary.not_built {
+        eprintln!("mailgate: {line}");
+    }
+    if summary.not_built.len() as u64 >= mailgate::send::NOT_BUILT_SHOWN as u64 {
+        eprintln!(
+            "mailgate: (only the first {} of these are shown)",
+            summary.not_built.len()
+        );
+    }
     match args.format {
         SendFormat::Json => {
             let json = serde_json::json!({
@@ -323,7 +332,8 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
         }
     }
     let interrupted = STOP.load(Ordering::SeqCst);
-    if interrupted || (!summary.complete() && options.dry_run.is_none()) {
+    let unbuilt = !summary.not_built.is_empty();
+    if interrupted || unbuilt || (!summary.complete() && options.dry_run.is_none()) {
         let mut hint = format!("mailgate send {}", args.campaign.display());
         if options.skip_blocked {
             hint.push_str(" --skip-blocked");

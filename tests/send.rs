@@ -502,23 +502,96 @@ fn html_values_are_escaped_and_line_breaks_never_become_headers() {
         "{text}"
     );
 
-    // A CR/LF in a value that goes into the Subject is refused.
+    // A CR/LF in a value that goes into the Subject is refused: for that
+    // recipient, who is named with the line; the others' messages go.
     std::fs::write(
         campaign.dir.path().join("recipients.csv"),
         "email,first_name,customer,purchased\n\
-         b@example.nl,\"Bob\r\nBcc: victim@example.nl\",yes,bbq\n",
+         a@example.nl,Anna,yes,bbq\n\
+         b@example.nl,\"Bob\r\nBcc: victim@example.nl\",yes,bbq\n\
+         c@example.nl,Cor,yes,bbq\n",
     )
     .unwrap();
     let out = campaign.dir.path().join("out2");
     let output = campaign.send(&["--dry-run", out.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("header injection"),
+        stderr(&output).contains("recipients.csv:3: b@example.nl: not sent: a merge value puts a line break into the Subject header"),
         "{}",
         stderr(&output)
     );
-    let written = std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0);
-    assert_eq!(written, 0);
+    let mut written: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    written.sort();
+    assert_eq!(written.len(), 2);
+    assert!(written.iter().all(|m| !m.contains("victim")), "{written:?}");
+    assert!(written[0].contains("To: a@example.nl") || written[1].contains("To: a@example.nl"));
+    assert!(written.iter().any(|m| m.contains("To: c@example.nl")));
+}
+
+#[test]
+fn a_value_that_would_inject_a_header_fails_that_recipient_only() {
+    // Against the relay: the others are delivered, the one is recorded as
+    // failed in the journal (never attempted), and a rerun sends nothing.
+    let server = SmtpServer::start(tls_server());
+    let campaign = Campaign::new(Some(&server), 0, 0);
+    std::fs::write(
+        campaign.dir.path().join("recipients.csv"),
+        "email,first_name,customer,purchased\n\
+         a@example.nl,Anna,yes,bbq\n\
+         b@example.nl,\"Bob\nBcc: victim@example.nl\",yes,bbq\n\
+         c@example.nl,Cor,yes,bbq\n",
+    )
+    .unwrap();
+    let output = campaign.send(&["--yes", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("recipients.csv:3: b@example.nl: not sent"),
+        "{}",
+        stderr(&output)
+    );
+    let s = summary(&output);
+    assert_eq!(
+        (s["sent"].as_u64(), s["failed"].as_u64()),
+        (Some(2), Some(1)),
+        "{s}"
+    );
+    let counts = server.rcpt_counts();
+    assert_eq!(counts.get("a@example.nl"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("c@example.nl"), Some(&1), "{counts:?}");
+    assert!(!counts.contains_key("b@example.nl"), "{counts:?}");
+    assert!(!counts.contains_key("victim@example.nl"), "{counts:?}");
+    let journal = std::fs::read_to_string(campaign.journal()).unwrap();
+    let records: Vec<serde_json::Value> = journal
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|r: &serde_json::Value| r["rcpt"] == "b@example.nl")
+        .collect();
+    assert_eq!(records.len(), 1, "{journal}");
+    assert_eq!(records[0]["t"], "failed");
+    assert!(
+        records[0]["reply"]
+            .as_str()
+            .unwrap()
+            .contains("header injection")
+    );
+
+    // The rerun skips everyone: two already sent, one failed for good.
+    let again = campaign.send(&["--yes", "--format", "json"]);
+    let s = summary(&again);
+    assert_eq!(
+        (
+            s["sent"].as_u64(),
+            s["already_sent"].as_u64(),
+            s["failed"].as_u64()
+        ),
+        (Some(0), Some(2), Some(1)),
+        "{s}"
+    );
+    assert_eq!(server.received().len(), 2);
 }
 
 /// SIGKILL at random moments, then resume, at least 20 rounds: at the end

@@ -17,6 +17,10 @@
 //! {"t":"failed","rcpt":"kees@example.nl","reply":"550 5.1.1 no such user","at":1803978002}
 //! ```
 //!
+//! A `failed` with no `attempt` before it is a recipient whose message was
+//! never handed to the server: it could not be built from their row (a
+//! merge value that would put a line break into a header).
+//!
 //! The fingerprints (xxh3-128 of each input file, see [`fingerprint_file`])
 //! tie the journal to the exact campaign, draft and list it was started for:
 //! [`Journal::open`] refuses to resume when any of them changed, and says

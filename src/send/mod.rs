@@ -32,7 +32,7 @@ use crate::lint::{AddressBook, LintError, Outputs};
 use crate::recipients::{Field, RecipientReader, address_key};
 use crate::report::{Emitter, Summary};
 use journal::{Fingerprints, Journal, JournalError, JournalHeader, Status};
-use message::MessageFactory;
+use message::{BuildError, MessageFactory};
 use rate::RateLimiter;
 use transport::{Connector, Delivery, Session, TransportError};
 
@@ -92,7 +92,7 @@ pub struct SendOptions {
 }
 
 /// SPEC §5's JSON summary.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SendSummary {
     pub recipients: u64,
     pub sendable: u64,
@@ -108,7 +108,16 @@ pub struct SendSummary {
     /// Attempts whose outcome no run recorded (not re-sent without
     /// `--resend-unknown`).
     pub unknown: u64,
+    /// Recipients of this run whose message could not be built from their
+    /// row (a merge value with a line break for a header), each as
+    /// `file:line: address: why`, the first [`NOT_BUILT_SHOWN`] of them.
+    /// They count as `failed`; not part of SPEC's JSON.
+    #[serde(skip)]
+    pub not_built: Vec<String>,
 }
+
+/// How many unbuildable recipients [`SendSummary::not_built`] names.
+pub const NOT_BUILT_SHOWN: usize = 20;
 
 impl SendSummary {
     /// True when every sendable recipient of this shard has been sent.
@@ -334,12 +343,16 @@ pub fn run(
                 }
             });
         }
+        let journal = match &sink {
+            Sink::Relay { journal, .. } => Some(journal),
+            Sink::Directory(_) => None,
+        };
         let produced = produce(
             campaign,
             gate,
             options,
             &factory,
-            state.as_ref(),
+            (state.as_ref(), journal),
             &mut summary,
             counters,
             stop,
@@ -373,7 +386,7 @@ fn produce(
     gate: &Gate,
     options: &SendOptions,
     factory: &MessageFactory<'_>,
-    state: Option<&journal::JournalState>,
+    (state, journal): (Option<&journal::JournalState>, Option<&Journal>),
     summary: &mut SendSummary,
     counters: &Counters,
     stop: &AtomicBool,
@@ -422,6 +435,23 @@ fn produce(
         }
         let message = match factory.build(address, &values) {
             Ok(message) => message,
+            // This row's data, not the campaign, is at fault: this one
+            // recipient fails (for good, as a 5xx would) and the rest go.
+            Err(e @ BuildError::HeaderInjection(_)) => {
+                let why = format!("not sent: {e}");
+                if let Some(journal) = journal {
+                    journal.record_failed(address, &why)?;
+                }
+                counters.failed.fetch_add(1, Ordering::SeqCst);
+                if summary.not_built.len() < NOT_BUILT_SHOWN {
+                    summary.not_built.push(format!(
+                        "{}:{}: {address}: {why}",
+                        crate::lint::display(&campaign.recipients),
+                        row.line()
+                    ));
+                }
+                continue;
+            }
             Err(e) => {
                 return Err(SendError::Refused(format!(
                     "{}:{}: {address}: {e}",

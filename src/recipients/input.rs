@@ -1075,6 +1075,104 @@ mod tests {
         assert_eq!(stream.last_significant, b'd');
     }
 
+    /// Every record of `bytes` as a file: its line, fields and whether it
+    /// was decoded, read one by one with [`Records::next`] and also through
+    /// [`ReadAhead`]'s batches; both must agree.
+    fn read_all(bytes: &[u8]) -> Vec<(u64, Vec<String>, bool)> {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, bytes).unwrap();
+        let mut records = Records::open(file.path(), "test list").unwrap();
+        let mut one_by_one = Vec::new();
+        while records.next().unwrap() {
+            let fields = (0..records.len()).map(|i| records.get(i).to_owned());
+            let decoded = records.current.records[0].decoded;
+            one_by_one.push((records.line(), fields.collect(), decoded));
+        }
+        let mut records = Records::open(file.path(), "test list").unwrap();
+        assert!(records.next().unwrap());
+        let mut ahead = records.read_ahead(Some(0));
+        let mut batched = vec![one_by_one[0].clone()];
+        while ahead.next().unwrap() {
+            let record = ahead.record().unwrap();
+            let fields = record.iter().map(str::to_owned).collect::<Vec<_>>();
+            let address = fields.first().map_or("", |f| f.as_str());
+            assert_eq!(
+                ahead.address_hash(),
+                Some(crate::recipients::address_hash(address.trim()))
+            );
+            batched.push((ahead.line(), fields, ahead.is_decoded()));
+        }
+        assert!(one_by_one == batched, "one by one and in batches differ");
+        one_by_one
+    }
+
+    fn strings(fields: &[&str]) -> Vec<String> {
+        fields.iter().map(|&f| f.to_owned()).collect()
+    }
+
+    #[test]
+    fn a_record_longer_than_the_read_buffer_with_quoted_lines_across_reads() {
+        // One quoted field of several read buffers, with line breaks, a
+        // doubled quote and non-ASCII text throughout, then a last line
+        // without a line break.
+        let long: String = (0..40_000).map(|i| format!("Zoë \"{i}\"\n")).collect();
+        let quoted = long.replace('"', "\"\"");
+        let text = format!("email,note\r\na@x.nl,\"{quoted}\"\r\n\r\nb@x.nl,kort");
+        assert!(text.len() > 4 * READ_BUFFER);
+        let records = read_all(text.as_bytes());
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[1], (2, strings(&["a@x.nl", &long]), false));
+        // The field's 40,000 line breaks, its line's end and a blank line.
+        assert_eq!(records[2], (40_004, strings(&["b@x.nl", "kort"]), false));
+    }
+
+    #[test]
+    fn a_character_cut_by_a_read_is_text_not_windows_1252() {
+        // The first read is the 16 KiB prefix: put `é` across its end, in
+        // the second field, with a Windows-1252 row further on in the same
+        // batch and UTF-8 rows after it.
+        let mut text = b"email,name\n".to_vec();
+        let mut row = 0;
+        while text.len() < PREFIX_LEN as usize - 40 {
+            text.extend_from_slice(format!("r{row}@x.nl,Naam{row}\n").as_bytes());
+            row += 1;
+        }
+        let pad = PREFIX_LEN as usize - 1 - text.len() - "cut@x.nl,".len();
+        let name = format!("{}é", "n".repeat(pad));
+        text.extend_from_slice(format!("cut@x.nl,{name}\n").as_bytes());
+        assert_eq!(&text[PREFIX_LEN as usize - 1..][..2], "é".as_bytes());
+        text.extend_from_slice(b"jose@x.nl,Jos\xe9\nzoe@x.nl,Zo\xc3\xab\n");
+        let records = read_all(&text);
+        let n = records.len();
+        assert_eq!(
+            records[n - 3],
+            (row + 2, strings(&["cut@x.nl", &name]), false)
+        );
+        assert_eq!(
+            records[n - 2],
+            (row + 3, strings(&["jose@x.nl", "José"]), true)
+        );
+        assert_eq!(
+            records[n - 1],
+            (row + 4, strings(&["zoe@x.nl", "Zoë"]), false)
+        );
+        assert!(records[..n - 2].iter().all(|(_, _, decoded)| !decoded));
+    }
+
+    #[test]
+    fn a_field_end_that_splits_a_character_makes_the_record_windows_1252() {
+        // `\xC3\xA9` is `é` in UTF-8, but the delimiter between them makes
+        // the fields `\xC3` and `\xA9`: not UTF-8 each. The same across a
+        // line break: each record on its own is not UTF-8, so all of it is
+        // read as Windows-1252, even its UTF-8 `ë`. Put together, the
+        // records' text would be valid UTF-8.
+        let text = b"email,name\na@x.nl,x\xc3,\xa9y\nb@x.nl,\xc3\n\xa9@x.nl,Zo\xc3\xab";
+        let records = read_all(text);
+        assert_eq!(records[1], (2, strings(&["a@x.nl", "xÃ", "©y"]), true));
+        assert_eq!(records[2], (3, strings(&["b@x.nl", "Ã"]), true));
+        assert_eq!(records[3], (4, strings(&["©@x.nl", "ZoÃ«"]), true));
+    }
+
     #[test]
     fn decodes_windows_1252() {
         let mut out = String::from("x");

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-use csv::{ByteRecord, StringRecord};
+use csv_core::ReadRecordResult;
 use encoding_rs::{CoderResult, WINDOWS_1252};
 
 use super::InputError;
@@ -21,50 +21,53 @@ const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
 /// How many records the sniffer looks at.
 const SNIFF_RECORDS: usize = 20;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
-/// csv's read buffer: larger than its 8 KiB default, so a long list takes
-/// fewer reads (and fewer passes of [`LineEnds`]).
+/// The parser's read buffer: larger than csv's 8 KiB default, so a long
+/// list takes fewer reads (and fewer passes of [`LineEnds`]).
 const READ_BUFFER: usize = 64 * 1024;
+/// Room the records' raw text is grown by when the parser fills it.
+const RAW_ROOM: usize = 64 * 1024;
+/// Room the field ends are grown by when the parser fills them.
+const ENDS_ROOM: usize = 1024;
 
 type Stream = LineEnds<Chain<Cursor<Vec<u8>>, File>>;
 
-/// A CSV file read one record at a time into one reused buffer.
+/// A CSV file read record by record, straight into a [`Batch`].
 pub(super) struct Records {
     path: PathBuf,
-    csv: csv::Reader<Stream>,
-    current: Current,
-    scratch: String,
-    line: u64,
+    parser: Parser,
+    /// The raw bytes of the records being read into a batch, one after the
+    /// other without delimiters or quotes, as the parser writes them. Reused
+    /// from batch to batch; only its front is in use, the rest is room for
+    /// the parser to write into.
+    raw: Vec<u8>,
+    /// The record [`Records::next`] read, as a batch of one.
+    current: Batch,
     delimiter: u8,
     first_non_utf8_line: Option<u64>,
 }
 
-/// Where the current record's text lives. Valid UTF-8 is borrowed straight
-/// from csv's buffer (converting a `ByteRecord` into a `StringRecord` moves
-/// it, no copy); only a record that is not UTF-8 is decoded, into the second
-/// record (the first keeps the raw bytes' buffer for reuse).
-#[derive(Default)]
-enum Current {
-    #[default]
-    None,
-    Utf8(StringRecord),
-    Decoded(ByteRecord, StringRecord),
-}
-
-impl Current {
-    fn len(&self) -> usize {
-        match self {
-            Current::None => 0,
-            Current::Utf8(record) | Current::Decoded(_, record) => record.len(),
-        }
-    }
-
-    fn get(&self, index: usize) -> &str {
-        let field = match self {
-            Current::None => None,
-            Current::Utf8(record) | Current::Decoded(_, record) => record.get(index),
-        };
-        field.unwrap_or("")
-    }
+/// csv's own reader, taken apart: `csv_core` reading from [`LineEnds`]
+/// through a buffer, with csv's settings (the sniffed delimiter, `"` quotes
+/// escaped by doubling them, empty lines skipped; records of any length).
+/// Driving `csv_core` here lets it write each record's text and field ends
+/// straight into a batch, instead of into a `ByteRecord` that is then
+/// walked and copied again.
+struct Parser {
+    core: csv_core::Reader,
+    stream: Stream,
+    buffer: Box<[u8]>,
+    /// What of `buffer` is read and not yet parsed: `buffer[parsed..filled]`.
+    parsed: usize,
+    filled: usize,
+    /// Bytes handed to the parser so far (csv's `position().byte()`).
+    consumed: u64,
+    /// The parser found the end of the input, or reading failed.
+    done: bool,
+    /// `buffer[..filled]` is valid UTF-8 on its own (no character cut off
+    /// at either end).
+    chunk_utf8: bool,
+    /// Every chunk read since [`Parser::start_batch`] was valid UTF-8.
+    input_utf8: bool,
 }
 
 impl Records {
@@ -81,18 +84,22 @@ impl Records {
         }
         check_is_text(path, what, &prefix)?;
         let delimiter = sniff_delimiter(&prefix);
-        let csv = csv::ReaderBuilder::new()
-            .buffer_capacity(READ_BUFFER)
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(LineEnds::new(Cursor::new(prefix).chain(file)));
+        let core = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
         Ok(Records {
             path: path.to_owned(),
-            csv,
-            current: Current::None,
-            scratch: String::new(),
-            line: 0,
+            parser: Parser {
+                core,
+                stream: LineEnds::new(Cursor::new(prefix).chain(file)),
+                buffer: vec![0; READ_BUFFER].into_boxed_slice(),
+                parsed: 0,
+                filled: 0,
+                consumed: 0,
+                done: false,
+                chunk_utf8: true,
+                input_utf8: true,
+            },
+            raw: Vec::new(),
+            current: Batch::default(),
             delimiter,
             first_non_utf8_line: None,
         })
@@ -100,137 +107,270 @@ impl Records {
 
     /// The physical line the current record starts on (1-based).
     pub(super) fn line(&self) -> u64 {
-        self.line
+        self.current.records.first().map_or(0, |r| r.line)
     }
 
     /// Number of fields in the current record.
     pub(super) fn len(&self) -> usize {
-        self.current.len()
+        self.current.record(0).map_or(0, |r| r.ends.len())
     }
 
     /// Field `index` of the current record, `""` when the record is shorter.
     pub(super) fn get(&self, index: usize) -> &str {
-        self.current.get(index)
+        self.current
+            .record(0)
+            .and_then(|r| r.get(index))
+            .unwrap_or("")
     }
 
     /// Reads the next record that is not blank (empty, or only whitespace
     /// and delimiters, as Excel writes for empty rows). `Ok(false)` at the
     /// end of the file.
     pub(super) fn next(&mut self) -> Result<bool, InputError> {
-        let mut raw = match std::mem::take(&mut self.current) {
-            Current::None => ByteRecord::new(),
-            Current::Utf8(record) => record.into_byte_record(),
-            Current::Decoded(raw, _) => raw,
-        };
-        if !self.read_raw(&mut raw)? {
-            return Ok(false);
+        let mut current = std::mem::take(&mut self.current);
+        self.fill(&mut current, 1, None);
+        let end = current.end.take();
+        if let Some(record) = current.records.first()
+            && record.decoded
+        {
+            self.first_non_utf8_line.get_or_insert(record.line);
         }
-        self.current = match StringRecord::from_byte_record(raw) {
-            Ok(record) => Current::Utf8(record),
-            Err(err) => {
-                let raw = err.into_byte_record();
-                let mut decoded = StringRecord::new();
-                for field in &raw {
-                    self.scratch.clear();
-                    decode_windows_1252(field, &mut self.scratch);
-                    decoded.push_field(&self.scratch);
-                }
-                self.note_non_utf8();
-                Current::Decoded(raw, decoded)
-            }
-        };
-        Ok(true)
+        self.current = current;
+        match end {
+            None => Ok(true),
+            Some(Ok(())) => Ok(false),
+            Some(Err(err)) => Err(err),
+        }
     }
 
-    /// Reads the next record that is not blank into `raw`, as bytes, and
-    /// notes its line. `Ok(false)` at the end of the file.
-    fn read_raw(&mut self, raw: &mut ByteRecord) -> Result<bool, InputError> {
+    /// Refills `batch` with up to `limit` records, noting in `batch.end`
+    /// the end of the file or the error that stopped the reading, if either
+    /// came first; `email_column` says which field's address to hash.
+    fn fill(&mut self, batch: &mut Batch, limit: usize, email_column: Option<usize>) {
+        batch.clear();
+        self.parser.start_batch();
+        let mut raw_len = 0;
+        let mut ends_len = 0;
+        let end = loop {
+            if batch.records.len() >= limit || raw_len >= BATCH_TEXT {
+                break None;
+            }
+            match self.read_raw(raw_len, &mut batch.ends, ends_len) {
+                Ok(Some(span)) => {
+                    ends_len += span.fields as usize;
+                    if let Some(&end) = batch.ends[..ends_len].last() {
+                        raw_len = end;
+                    }
+                    batch.records.push(span);
+                }
+                Ok(None) => break Some(Ok(())),
+                Err(err) => break Some(Err(err)),
+            }
+        };
+        batch.take_text(&self.raw[..raw_len], self.parser.input_utf8, email_column);
+        batch.end = end;
+    }
+
+    /// Parses the next record that is not blank onto `raw` at `raw_start`,
+    /// its field ends onto `ends` at `first_end`, and notes its line.
+    /// The ends come out as positions in `raw` (the [`RecordSpan`] says where
+    /// its text starts in `raw`; [`Batch::take_text`] moves both to the
+    /// batch's text). `Ok(None)` at the end of the file.
+    fn read_raw(
+        &mut self,
+        raw_start: usize,
+        ends: &mut Vec<usize>,
+        first_end: usize,
+    ) -> Result<Option<RecordSpan>, InputError> {
         loop {
-            let more = match self.csv.read_byte_record(raw) {
-                Ok(more) => more,
+            let line_before = self.parser.core.line();
+            let parsed = self
+                .parser
+                .read_record(&mut self.raw, raw_start, ends, first_end);
+            let (len, fields) = match parsed {
+                Ok(Some(sizes)) => sizes,
+                Ok(None) => return Ok(None),
                 Err(err) => {
-                    let line = self.csv.position().line();
                     return Err(InputError::new(
                         &self.path,
-                        Some(line),
+                        Some(self.parser.core.line()),
                         format!("cannot read the file further: {err}"),
                     ));
                 }
             };
-            if !more {
-                return Ok(false);
+            let text = &self.raw[raw_start..raw_start + len];
+            let field_ends = &ends[first_end..first_end + fields];
+            let unclosed = self.parser.runs_to_end_in_quotes(text, field_ends);
+            let line = self.parser.start_line(text, unclosed, line_before);
+            self.parser
+                .check_record(&self.path, text, field_ends, line, unclosed)?;
+            if text.iter().all(u8::is_ascii_whitespace) {
+                continue;
             }
-            let unclosed = self.runs_to_end_in_quotes(raw);
-            self.line = self.start_line(raw, unclosed);
-            self.check_record(raw, unclosed)?;
-            let blank = raw
-                .iter()
-                .all(|field| field.iter().all(u8::is_ascii_whitespace));
-            if !blank {
-                return Ok(true);
+            // Offsets in a batch are 32-bit, and decoding Windows-1252 may
+            // triple the text.
+            if (raw_start + len).saturating_mul(3) > u32::MAX as usize {
+                return Err(InputError::new(
+                    &self.path,
+                    Some(line),
+                    "this record is too large to read (gigabytes in one row)".to_owned(),
+                ));
+            }
+            for end in &mut ends[first_end..first_end + fields] {
+                *end += raw_start;
+            }
+            return Ok(Some(RecordSpan {
+                line,
+                start: raw_start as u32,
+                first_end: first_end as u32,
+                fields: fields as u32,
+                decoded: false,
+                address_hash: None,
+            }));
+        }
+    }
+
+    /// Hands the rest of the file to a thread that reads ahead of the
+    /// caller (see [`ReadAhead`]), and also hashes the address in
+    /// `email_column` of each record there. The current record is not
+    /// carried over.
+    pub(super) fn read_ahead(self, email_column: Option<usize>) -> ReadAhead {
+        ReadAhead::spawn(self, email_column)
+    }
+}
+
+impl Parser {
+    /// Starts noting whether the input that the records of a batch are
+    /// parsed from is valid UTF-8 (they may begin in the chunk at hand).
+    fn start_batch(&mut self) {
+        self.input_utf8 = self.chunk_utf8;
+    }
+
+    /// Parses one record onto `raw` at `raw_start` and its field ends (as
+    /// lengths from `raw_start`) onto `ends` at `first_end`, growing either
+    /// when the parser fills it. Returns the record's length and number of
+    /// fields; `Ok(None)` at the end of the input.
+    fn read_record(
+        &mut self,
+        raw: &mut Vec<u8>,
+        raw_start: usize,
+        ends: &mut Vec<usize>,
+        first_end: usize,
+    ) -> io::Result<Option<(usize, usize)>> {
+        if self.done {
+            return Ok(None);
+        }
+        let (mut len, mut fields) = (0, 0);
+        loop {
+            // Read on only when everything read is parsed, as csv's
+            // `BufReader` does: the record checks look at how far the
+            // stream has got, so it must not run ahead differently.
+            if self.parsed == self.filled {
+                self.parsed = 0;
+                self.filled = 0;
+                match self.stream.read(&mut self.buffer) {
+                    Ok(n) => {
+                        self.filled = n;
+                        self.chunk_utf8 = simdutf8::basic::from_utf8(&self.buffer[..n]).is_ok();
+                        self.input_utf8 &= self.chunk_utf8;
+                    }
+                    Err(err) => {
+                        self.done = true;
+                        return Err(err);
+                    }
+                }
+            }
+            if raw.len() <= raw_start + len {
+                raw.resize(raw.len() + RAW_ROOM.max(raw.len()), 0);
+            }
+            if ends.len() <= first_end + fields {
+                ends.resize(ends.len() + ENDS_ROOM.max(ends.len()), 0);
+            }
+            // The ends csv_core writes count from where this record's
+            // output began, across calls.
+            let (result, read, written, ended) = self.core.read_record(
+                &self.buffer[self.parsed..self.filled],
+                &mut raw[raw_start + len..],
+                &mut ends[first_end + fields..],
+            );
+            self.parsed += read;
+            self.consumed += read as u64;
+            len += written;
+            fields += ended;
+            match result {
+                ReadRecordResult::InputEmpty
+                | ReadRecordResult::OutputFull
+                | ReadRecordResult::OutputEndsFull => {}
+                ReadRecordResult::Record => return Ok(Some((len, fields))),
+                ReadRecordResult::End => {
+                    self.done = true;
+                    return Ok(None);
+                }
             }
         }
     }
 
-    /// Remembers the current line as the first that was not UTF-8, if it is.
-    fn note_non_utf8(&mut self) {
-        self.first_non_utf8_line.get_or_insert(self.line);
-    }
-
-    /// The physical line `raw` started on. csv's own record position is
-    /// taken before the blank lines it skips, so count back from where the
-    /// record ended instead: every `\n` inside it, plus its terminator
-    /// (line endings are normalised to `\n`, see [`LineEnds`]). The last
-    /// record may have none; one `unclosed` has none (its last `\n` is
-    /// inside the open quote).
-    fn start_line(&self, raw: &ByteRecord, unclosed: bool) -> u64 {
-        let end_line = self.csv.position().line();
-        let inside = count_newlines(raw.as_slice());
-        let terminated = !self.at_end_of_file() || (!unclosed && self.csv.get_ref().last == b'\n');
+    /// The physical line the record just parsed (`text`) started on, given
+    /// the line the parser was on before it. The parser counts every `\n`
+    /// it passes (line endings are normalised to `\n`, see [`LineEnds`]):
+    /// the blank lines it skipped before the record, those inside it, and
+    /// its terminator. The last record may have none; one `unclosed` has
+    /// none (its last `\n` is inside the open quote).
+    fn start_line(&self, text: &[u8], unclosed: bool, line_before: u64) -> u64 {
+        let end_line = self.core.line();
+        let terminated = !self.at_end_of_file() || (!unclosed && self.stream.last == b'\n');
+        // Nearly every record is one line, and then one `\n` was passed:
+        // no need to look for others.
+        if terminated && end_line == line_before + 1 {
+            return line_before;
+        }
+        let inside = count_newlines(text);
         end_line
             .saturating_sub(inside + u64::from(terminated))
             .max(1)
     }
 
-    /// True when the record just read ran to the very end of the input.
+    /// True when the record just parsed ran to the very end of the input.
     fn at_end_of_file(&self) -> bool {
-        let stream = self.csv.get_ref();
-        stream.eof && self.csv.position().byte() == stream.total
+        self.stream.eof && self.consumed == self.stream.total
     }
 
-    /// True when `raw` is a quoted field that was never closed: it swallows
-    /// the rest of the file into the last field of one record. Only a
-    /// quoted field can hold a line break, so a last field with one that
-    /// reaches the end of the file must have been quoted — and a closed
-    /// quote would be the last thing in the file.
-    fn runs_to_end_in_quotes(&self, raw: &ByteRecord) -> bool {
-        let last_field = raw.iter().next_back().unwrap_or_default();
+    /// True when the record just parsed (`text`, its fields ending at
+    /// `ends`) is a quoted field that was never closed: it swallows the rest
+    /// of the file into the last field of one record. Only a quoted field
+    /// can hold a line break, so a last field with one that reaches the end
+    /// of the file must have been quoted — and a closed quote would be the
+    /// last thing in the file.
+    fn runs_to_end_in_quotes(&self, text: &[u8], ends: &[usize]) -> bool {
         self.at_end_of_file()
-            && last_field.contains(&b'\n')
-            && self.csv.get_ref().last_significant != b'"'
+            && last_field(text, ends).contains(&b'\n')
+            && self.stream.last_significant != b'"'
     }
 
-    /// Refuses binary data and a quote that was never closed.
-    fn check_record(&self, raw: &ByteRecord, unclosed: bool) -> Result<(), InputError> {
-        if self.csv.get_ref().saw_nul && raw.as_slice().contains(&0) {
+    /// Refuses binary data and a quote that was never closed, in the record
+    /// just parsed (`text`, its fields ending at `ends`) that starts on `line`.
+    fn check_record(
+        &self,
+        path: &Path,
+        text: &[u8],
+        ends: &[usize],
+        line: u64,
+        unclosed: bool,
+    ) -> Result<(), InputError> {
+        if self.stream.saw_nul && text.contains(&0) {
             return Err(InputError::new(
-                &self.path,
-                Some(self.line),
+                path,
+                Some(line),
                 "this line holds binary data (a NUL byte): the file is not a CSV text file, \
                  or it is damaged; export the list as CSV again"
                     .to_owned(),
             ));
         }
         if unclosed {
-            let before_last = raw.len().saturating_sub(1);
-            let opened = self.line
-                + raw
-                    .iter()
-                    .take(before_last)
-                    .map(count_newlines)
-                    .sum::<u64>();
+            let before_last = &text[..text.len() - last_field(text, ends).len()];
+            let opened = line + count_newlines(before_last);
             return Err(InputError::new(
-                &self.path,
+                path,
                 Some(opened),
                 "a quoted field opened on this line is never closed, so the rest of the file \
                  would be read as one value; add the missing closing `\"` (a `\"` inside a \
@@ -240,13 +380,14 @@ impl Records {
         }
         Ok(())
     }
+}
 
-    /// Hands the rest of the file to a thread that reads ahead of the
-    /// caller (see [`ReadAhead`]), and also hashes the address in
-    /// `email_column` of each record there. The current record is not
-    /// carried over.
-    pub(super) fn read_ahead(self, email_column: Option<usize>) -> ReadAhead {
-        ReadAhead::spawn(self, email_column)
+/// The last field of `text`, whose fields end at `ends`.
+fn last_field<'a>(text: &'a [u8], ends: &[usize]) -> &'a [u8] {
+    match ends {
+        [] => &[],
+        [last] => &text[..*last],
+        [.., before, last] => &text[*before..*last],
     }
 }
 
@@ -268,8 +409,10 @@ const BATCHES: usize = 5;
 struct Batch {
     /// The records' text: valid UTF-8, or decoded from Windows-1252.
     text: String,
-    /// Where each field ends in `text`, record after record.
-    ends: Vec<u32>,
+    /// Where each field ends in `text`, record after record. The parser
+    /// writes into it, so it is kept at its full size: only the ends the
+    /// records point at are in use.
+    ends: Vec<usize>,
     records: Vec<RecordSpan>,
     end: Option<Result<(), InputError>>,
 }
@@ -292,7 +435,6 @@ struct RecordSpan {
 impl Batch {
     fn clear(&mut self) {
         self.text.clear();
-        self.ends.clear();
         self.records.clear();
         self.end = None;
     }
@@ -310,73 +452,102 @@ impl Batch {
         }
     }
 
-    /// Appends `raw` read on `line`: its text as it is when every field is
-    /// UTF-8, else decoded from Windows-1252 (the caller's `scratch` helps).
-    /// Returns false when it would not fit the batch's 32-bit offsets.
-    fn push(&mut self, raw: &ByteRecord, line: u64, email_column: Option<usize>) -> bool {
-        let start = self.text.len();
-        if start + raw.as_slice().len() * 3 > u32::MAX as usize {
-            return false;
+    /// Makes the batch's text from `raw`, the records' bytes as parsed (the
+    /// records' spans and ends point into it), and hashes the address in
+    /// `email_column` of each record. A record's text is its bytes when
+    /// every field is UTF-8, else they are decoded from Windows-1252.
+    /// `input_utf8` says the input they were parsed from was valid UTF-8.
+    fn take_text(&mut self, raw: &[u8], input_utf8: bool, email_column: Option<usize>) {
+        // Usually the whole batch is UTF-8 and no field end splits a
+        // character, which is exactly when every field is (what a check
+        // field by field would ask): then it is one check and one copy,
+        // and every offset stays as it is. When the input was UTF-8, no
+        // field end can split a character: the parser only leaves out
+        // ASCII bytes (delimiters, quotes, line ends), and a field ends
+        // where it left one out or where the input ends.
+        let whole = simdutf8::basic::from_utf8(raw)
+            .ok()
+            .filter(|_| input_utf8 || splits_no_character(raw, &self.ends, &self.records));
+        match whole {
+            Some(text) => self.text.push_str(text),
+            None => self.decode_records(raw),
         }
-        let first_end = self.ends.len();
-        // The whole record is UTF-8 and no field boundary splits a
-        // character: exactly when every field is UTF-8 (what csv's own
-        // check asks), in one pass instead of one per field.
-        let decoded = match std::str::from_utf8(raw.as_slice()) {
-            Ok(text) => {
-                let mut end = 0;
-                let mut boundaries = true;
-                for field in raw {
-                    end += field.len();
-                    boundaries &= text.is_char_boundary(end);
-                    self.ends.push((start + end) as u32);
-                }
-                if boundaries {
-                    self.text.push_str(text);
-                }
-                !boundaries
-            }
-            Err(_) => true,
-        };
-        if decoded {
-            self.ends.truncate(first_end);
-            for field in raw {
-                decode_windows_1252(field, &mut self.text);
-                self.ends.push(self.text.len() as u32);
+        if let Some(column) = email_column {
+            for i in 0..self.records.len() {
+                let span = self.records[i];
+                let address = self.span_record(&span).get(column).unwrap_or("");
+                self.records[i].address_hash = Some(super::address_hash(super::trim(address)));
             }
         }
-        let mut span = RecordSpan {
-            line,
-            start: start as u32,
-            first_end: first_end as u32,
-            fields: (self.ends.len() - first_end) as u32,
-            decoded,
-            address_hash: None,
-        };
-        span.address_hash = email_column.map(|column| {
-            let record = self.span_record(&span);
-            super::address_hash(super::trim(record.get(column).unwrap_or("")))
-        });
-        self.records.push(span);
-        true
     }
+
+    /// Makes the text record by record: the bytes of those whose every
+    /// field is UTF-8, the others decoded from Windows-1252; and moves the
+    /// spans and ends from `raw` to the text.
+    fn decode_records(&mut self, raw: &[u8]) {
+        for span in &mut self.records {
+            let first = span.first_end as usize;
+            let ends = &mut self.ends[first..first + span.fields as usize];
+            let raw_start = span.start as usize;
+            let bytes = &raw[raw_start..ends.last().copied().unwrap_or(raw_start)];
+            let start = self.text.len();
+            let utf8 = std::str::from_utf8(bytes).ok().filter(|text| {
+                ends.iter()
+                    .all(|&end| text.is_char_boundary(end - raw_start))
+            });
+            match utf8 {
+                Some(text) => {
+                    self.text.push_str(text);
+                    for end in ends {
+                        *end = *end - raw_start + start;
+                    }
+                }
+                None => {
+                    span.decoded = true;
+                    let mut field_start = raw_start;
+                    for end in ends {
+                        decode_windows_1252(&raw[field_start..*end], &mut self.text);
+                        field_start = *end;
+                        *end = self.text.len();
+                    }
+                }
+            }
+            // Fits: a record is refused when its text could pass u32::MAX.
+            span.start = start as u32;
+        }
+    }
+}
+
+/// True when no field of `records` (their ends in `ends`) ends inside a
+/// character of `raw`, which is valid UTF-8: when the byte at each end
+/// starts a character (or `raw` ends there).
+fn splits_no_character(raw: &[u8], ends: &[usize], records: &[RecordSpan]) -> bool {
+    let (Some(first), Some(last)) = (records.first(), records.last()) else {
+        return true;
+    };
+    let in_use = &ends[first.first_end as usize..(last.first_end + last.fields) as usize];
+    // All of them without stopping early: most batches pass.
+    in_use.iter().fold(true, |whole, &end| {
+        // A continuation byte is 0b10xx_xxxx, below -0x40 as an i8.
+        whole & raw.get(end).is_none_or(|&byte| (byte as i8) >= -0x40)
+    })
 }
 
 /// One record of a batch: its fields as text.
 #[derive(Clone, Copy)]
 pub(super) struct Record<'a> {
     text: &'a str,
-    ends: &'a [u32],
+    ends: &'a [usize],
     start: u32,
 }
 
 impl<'a> Record<'a> {
     /// Field `index`, `None` when the record is shorter.
     pub(super) fn get(&self, index: usize) -> Option<&'a str> {
-        let end = *self.ends.get(index)? as usize;
+        let end = *self.ends.get(index)?;
         let start = match index {
             0 => self.start as usize,
-            _ => self.ends[index - 1] as usize,
+            _ => self.ends[index - 1],
         };
         self.text.get(start..end)
     }
@@ -419,12 +590,11 @@ impl ReadAhead {
         let path = records.path.clone();
         let delimiter = records.delimiter;
         let first_non_utf8_line = records.first_non_utf8_line;
-        records.current = Current::None;
+        records.current = Batch::default();
         let thread = std::thread::Builder::new()
             .name("mailgate-csv".to_owned())
             .spawn(move || {
                 let mut batches = 0;
-                let mut raw = ByteRecord::new();
                 loop {
                     // A new batch while fewer than BATCHES exist, then only
                     // spent ones, so that their buffers are reused.
@@ -440,7 +610,7 @@ impl ReadAhead {
                             Err(_) => return,
                         },
                     };
-                    records.fill(&mut batch, &mut raw, email_column);
+                    records.fill(&mut batch, BATCH, email_column);
                     let last = batch.end.is_some();
                     // The receiver is gone when the caller stopped reading.
                     if full_tx.send(batch).is_err() || last {
@@ -573,37 +743,6 @@ impl ReadAhead {
             std::panic::resume_unwind(panic);
         }
         panic!("the CSV reading thread stopped without reporting the end of the file");
-    }
-}
-
-impl Records {
-    /// Refills `batch` with up to [`BATCH`] records (`raw` is a reused
-    /// buffer), noting in `batch.end` the end of the file or the error that
-    /// stopped the reading, if either came first.
-    fn fill(&mut self, batch: &mut Batch, raw: &mut ByteRecord, email_column: Option<usize>) {
-        batch.clear();
-        while batch.records.len() < BATCH && batch.text.len() < BATCH_TEXT {
-            match self.read_raw(raw) {
-                Ok(true) => {
-                    if !batch.push(raw, self.line, email_column) {
-                        batch.end = Some(Err(InputError::new(
-                            &self.path,
-                            Some(self.line),
-                            "this record is too large to read (gigabytes in one row)".to_owned(),
-                        )));
-                        return;
-                    }
-                }
-                Ok(false) => {
-                    batch.end = Some(Ok(()));
-                    return;
-                }
-                Err(err) => {
-                    batch.end = Some(Err(err));
-                    return;
-                }
-            }
-        }
     }
 }
 
@@ -934,6 +1073,104 @@ mod tests {
         stream.read_to_end(&mut out).unwrap();
         assert!(stream.saw_nul);
         assert_eq!(stream.last_significant, b'd');
+    }
+
+    /// Every record of `bytes` as a file: its line, fields and whether it
+    /// was decoded, read one by one with [`Records::next`] and also through
+    /// [`ReadAhead`]'s batches; both must agree.
+    fn read_all(bytes: &[u8]) -> Vec<(u64, Vec<String>, bool)> {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, bytes).unwrap();
+        let mut records = Records::open(file.path(), "test list").unwrap();
+        let mut one_by_one = Vec::new();
+        while records.next().unwrap() {
+            let fields = (0..records.len()).map(|i| records.get(i).to_owned());
+            let decoded = records.current.records[0].decoded;
+            one_by_one.push((records.line(), fields.collect(), decoded));
+        }
+        let mut records = Records::open(file.path(), "test list").unwrap();
+        assert!(records.next().unwrap());
+        let mut ahead = records.read_ahead(Some(0));
+        let mut batched = vec![one_by_one[0].clone()];
+        while ahead.next().unwrap() {
+            let record = ahead.record().unwrap();
+            let fields = record.iter().map(str::to_owned).collect::<Vec<_>>();
+            let address = fields.first().map_or("", |f| f.as_str());
+            assert_eq!(
+                ahead.address_hash(),
+                Some(crate::recipients::address_hash(address.trim()))
+            );
+            batched.push((ahead.line(), fields, ahead.is_decoded()));
+        }
+        assert!(one_by_one == batched, "one by one and in batches differ");
+        one_by_one
+    }
+
+    fn strings(fields: &[&str]) -> Vec<String> {
+        fields.iter().map(|&f| f.to_owned()).collect()
+    }
+
+    #[test]
+    fn a_record_longer_than_the_read_buffer_with_quoted_lines_across_reads() {
+        // One quoted field of several read buffers, with line breaks, a
+        // doubled quote and non-ASCII text throughout, then a last line
+        // without a line break.
+        let long: String = (0..40_000).map(|i| format!("Zoë \"{i}\"\n")).collect();
+        let quoted = long.replace('"', "\"\"");
+        let text = format!("email,note\r\na@x.nl,\"{quoted}\"\r\n\r\nb@x.nl,kort");
+        assert!(text.len() > 4 * READ_BUFFER);
+        let records = read_all(text.as_bytes());
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[1], (2, strings(&["a@x.nl", &long]), false));
+        // The field's 40,000 line breaks, its line's end and a blank line.
+        assert_eq!(records[2], (40_004, strings(&["b@x.nl", "kort"]), false));
+    }
+
+    #[test]
+    fn a_character_cut_by_a_read_is_text_not_windows_1252() {
+        // The first read is the 16 KiB prefix: put `é` across its end, in
+        // the second field, with a Windows-1252 row further on in the same
+        // batch and UTF-8 rows after it.
+        let mut text = b"email,name\n".to_vec();
+        let mut row = 0;
+        while text.len() < PREFIX_LEN as usize - 40 {
+            text.extend_from_slice(format!("r{row}@x.nl,Naam{row}\n").as_bytes());
+            row += 1;
+        }
+        let pad = PREFIX_LEN as usize - 1 - text.len() - "cut@x.nl,".len();
+        let name = format!("{}é", "n".repeat(pad));
+        text.extend_from_slice(format!("cut@x.nl,{name}\n").as_bytes());
+        assert_eq!(&text[PREFIX_LEN as usize - 1..][..2], "é".as_bytes());
+        text.extend_from_slice(b"jose@x.nl,Jos\xe9\nzoe@x.nl,Zo\xc3\xab\n");
+        let records = read_all(&text);
+        let n = records.len();
+        assert_eq!(
+            records[n - 3],
+            (row + 2, strings(&["cut@x.nl", &name]), false)
+        );
+        assert_eq!(
+            records[n - 2],
+            (row + 3, strings(&["jose@x.nl", "José"]), true)
+        );
+        assert_eq!(
+            records[n - 1],
+            (row + 4, strings(&["zoe@x.nl", "Zoë"]), false)
+        );
+        assert!(records[..n - 2].iter().all(|(_, _, decoded)| !decoded));
+    }
+
+    #[test]
+    fn a_field_end_that_splits_a_character_makes_the_record_windows_1252() {
+        // `\xC3\xA9` is `é` in UTF-8, but the delimiter between them makes
+        // the fields `\xC3` and `\xA9`: not UTF-8 each. The same across a
+        // line break: each record on its own is not UTF-8, so all of it is
+        // read as Windows-1252, even its UTF-8 `ë`. Put together, the
+        // records' text would be valid UTF-8.
+        let text = b"email,name\na@x.nl,x\xc3,\xa9y\nb@x.nl,\xc3\n\xa9@x.nl,Zo\xc3\xab";
+        let records = read_all(text);
+        assert_eq!(records[1], (2, strings(&["a@x.nl", "xÃ", "©y"]), true));
+        assert_eq!(records[2], (3, strings(&["b@x.nl", "Ã"]), true));
+        assert_eq!(records[3], (4, strings(&["©@x.nl", "ZoÃ«"]), true));
     }
 
     #[test]

@@ -138,12 +138,8 @@ pub fn address_hash(address: &str) -> u64 {
 /// lower-case. Borrows when `address` is already lower-case, as nearly
 /// every address is.
 pub fn address_key(address: &str) -> Cow<'_, str> {
-    // One pass, no early exit (so it vectorises): any byte outside ASCII,
-    // any upper-case letter.
-    let (high, upper) = address.bytes().fold((0, false), |(high, upper), b| {
-        (high | b, upper | b.is_ascii_uppercase())
-    });
-    if high < 0x80 {
+    let (non_ascii, upper) = scan_ascii_case(address.as_bytes());
+    if !non_ascii {
         if upper {
             Cow::Owned(address.to_ascii_lowercase())
         } else {
@@ -159,6 +155,36 @@ pub fn address_key(address: &str) -> Cow<'_, str> {
     }
 }
 
+/// Whether `bytes` hold any byte outside ASCII, and (when they do not) any
+/// upper-case ASCII letter. Eight bytes at a time in a `u64`: an address is
+/// a few dozen bytes, too short for the compiler's vector loop to pay off.
+/// `upper` means nothing when `non_ascii` is set.
+fn scan_ascii_case(bytes: &[u8]) -> (bool, bool) {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES * 0x80;
+    let (words, rest) = bytes.as_chunks::<8>();
+    // The bytes after the last whole word: the last eight bytes of the
+    // address again, overlapping (only which bytes occur matters), or the
+    // few of a short one, one per byte of a word (the rest zero).
+    let tail = match bytes.last_chunk::<8>() {
+        Some(last) if !rest.is_empty() => u64::from_ne_bytes(*last),
+        _ => rest.iter().fold(0, |word, &b| word << 8 | u64::from(b)),
+    };
+    let (mut any, mut upper) = (0, 0);
+    for word in words
+        .iter()
+        .map(|&word| u64::from_ne_bytes(word))
+        .chain([tail])
+    {
+        any |= word;
+        // In each byte below 0x80 (no carry crosses into the next): adding
+        // 0x3F sets the top bit from `A` up, adding 0x25 from `[` (after
+        // `Z`) up. Zero bytes are neither.
+        upper |= word.wrapping_add(ONES * 0x3F) & !word.wrapping_add(ONES * 0x25);
+    }
+    (any & HIGH != 0, upper & HIGH != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +195,34 @@ mod tests {
         assert_eq!(address_key("Jan@Example.NL"), "jan@example.nl");
         assert_eq!(address_key("JOSÉ@Example.nl"), "josé@example.nl");
         assert!(matches!(address_key("josé@example.nl"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn address_key_finds_upper_case_and_non_ascii_at_every_position() {
+        // Every ASCII byte (and one beyond) at every place of addresses of
+        // lengths around the eight-byte steps, against the plain answer.
+        for len in [1, 7, 8, 9, 15, 16, 17, 24, 30] {
+            for at in 0..len {
+                for byte in (0u8..0x80).chain([0xC3]) {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = byte;
+                    if byte == 0xC3 {
+                        bytes.insert(at + 1, 0x89); // É
+                    }
+                    let Ok(address) = String::from_utf8(bytes) else {
+                        continue;
+                    };
+                    let expected = address.to_lowercase();
+                    let key = address_key(&address);
+                    assert_eq!(key, expected, "{address:?}");
+                    assert_eq!(
+                        matches!(key, Cow::Borrowed(_)),
+                        expected == address,
+                        "{address:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! computed once too.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use jiff::civil::Date;
 use jiff::{ToSpan, Unit};
@@ -63,6 +64,10 @@ pub struct Reason<'j> {
 }
 
 /// The judgement of one row.
+///
+/// A verdict reused from row to row also keeps the strings of messages
+/// that quoted earlier rows, and writes the next such messages into them:
+/// judging a long list then allocates nothing per row.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Verdict<'j> {
     pub basis: Option<Basis>,
@@ -73,6 +78,21 @@ pub struct Verdict<'j> {
     /// True when the row is an own-list customer without a consent basis:
     /// soft opt-in was tried (`missing-product` needs to know).
     pub soft_opt_in_tried: bool,
+    /// Emptied strings of messages gone by (see [`Verdict::recycle`]).
+    spare: Vec<String>,
+}
+
+/// How many spare message strings a verdict keeps: more than a row has
+/// messages that quote it.
+const SPARE_MESSAGES: usize = 8;
+
+/// Keeps the string of an owned `message` in `spare`, when there is room.
+fn keep_spare(spare: &mut Vec<String>, message: Cow<'_, str>) {
+    if let Cow::Owned(text) = message
+        && spare.len() < SPARE_MESSAGES
+    {
+        spare.push(text);
+    }
 }
 
 impl<'j> Verdict<'j> {
@@ -82,6 +102,30 @@ impl<'j> Verdict<'j> {
             field,
             message: message.into(),
         });
+    }
+
+    /// An empty string to write a message into: a spare one when there is
+    /// one (its capacity is reused), else a new one.
+    pub fn message_buffer(&mut self) -> String {
+        let mut text = self.spare.pop().unwrap_or_default();
+        text.clear();
+        text
+    }
+
+    /// Pushes a message made of `pieces`, written into a
+    /// [`Verdict::message_buffer`].
+    fn push_pieces<const N: usize>(&mut self, rule: RuleId, field: Field, pieces: [&str; N]) {
+        let mut text = self.message_buffer();
+        for piece in pieces {
+            text.push_str(piece);
+        }
+        self.push(rule, field, text);
+    }
+
+    /// Takes back a message that is done with (a reason of this verdict, or
+    /// a finding made from one), to write a later message into its string.
+    pub fn recycle(&mut self, message: Cow<'_, str>) {
+        keep_spare(&mut self.spare, message);
     }
 
     /// The verdict with every message owned, to keep beyond the judge.
@@ -99,13 +143,16 @@ impl<'j> Verdict<'j> {
                 .collect(),
             stopped: self.stopped,
             soft_opt_in_tried: self.soft_opt_in_tried,
+            spare: Vec::new(),
         }
     }
 
-    /// Empties the verdict for the next row, keeping its allocation.
+    /// Empties the verdict for the next row, keeping its allocations.
     fn clear(&mut self) {
         self.basis = None;
-        self.reasons.clear();
+        for reason in self.reasons.drain(..) {
+            keep_spare(&mut self.spare, reason.message);
+        }
         self.stopped = false;
         self.soft_opt_in_tried = false;
     }
@@ -148,6 +195,11 @@ pub struct Judge<'s> {
 #[derive(Debug)]
 struct Coverage {
     by_name: FastHashMap<String, u64>,
+    /// The ASCII names of `by_name` by length (`by_length[n]`: the names of
+    /// `n` bytes). An ASCII cell item is compared, ignoring ASCII case, with
+    /// the few names of its length: no hashing, no lower-casing, for what
+    /// nearly every cell holds.
+    by_length: Vec<Vec<(Box<[u8]>, u64)>>,
     all: u64,
 }
 
@@ -166,14 +218,47 @@ impl Coverage {
                 *by_name.entry(name.clone()).or_default() |= 1 << i;
             }
         }
-        Some(Coverage { by_name, all })
+        let mut by_length: Vec<Vec<(Box<[u8]>, u64)>> = Vec::new();
+        for (name, &bits) in &by_name {
+            if name.is_ascii() {
+                if by_length.len() <= name.len() {
+                    by_length.resize_with(name.len() + 1, Vec::new);
+                }
+                by_length[name.len()].push((name.as_bytes().into(), bits));
+            }
+        }
+        Some(Coverage {
+            by_name,
+            by_length,
+            all,
+        })
+    }
+
+    /// The promoted products `name` covers, as bits.
+    ///
+    /// The names are [`normalise`]d: lower-case and trimmed. An ASCII item
+    /// normalises to ASCII, so only an ASCII name can equal it, and that
+    /// name (lower-case already) equals the item lower-cased exactly when
+    /// the two are equal ignoring ASCII case.
+    fn bits(&self, name: &str) -> u64 {
+        let name = trim(name);
+        if !name.is_ascii() {
+            return with_normalised(name, |n| self.by_name.get(n).copied().unwrap_or(0));
+        }
+        let Some(candidates) = self.by_length.get(name.len()) else {
+            return 0;
+        };
+        candidates
+            .iter()
+            .find(|(candidate, _)| candidate.eq_ignore_ascii_case(name.as_bytes()))
+            .map_or(0, |&(_, bits)| bits)
     }
 
     /// The index of the first promoted product none of `names` covers.
     fn first_uncovered<'n>(&self, names: impl Iterator<Item = &'n str>) -> Option<usize> {
         let mut covered = 0;
         for name in names {
-            covered |= with_normalised(name, |n| self.by_name.get(n).copied().unwrap_or(0));
+            covered |= self.bits(name);
             if covered == self.all {
                 return None;
             }
@@ -208,26 +293,25 @@ fn with_normalised<R>(name: &str, f: impl FnOnce(&str) -> R) -> R {
     f(&normalise(name))
 }
 
-/// The pieces, joined: a message built for many rows without the
-/// formatting machinery.
-fn concat<const N: usize>(pieces: [&str; N]) -> String {
-    let mut text = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
-    for piece in pieces {
-        text.push_str(piece);
-    }
+/// `date` as jiff writes it (`2027-03-01`), quicker for the usual year.
+#[cfg(test)]
+fn iso_date(date: Date) -> String {
+    let mut text = String::new();
+    push_iso_date(&mut text, date);
     text
 }
 
-/// `date` as jiff writes it (`2027-03-01`), quicker for the usual year.
-fn iso_date(date: Date) -> String {
+/// Appends `date` as jiff writes it (`2027-03-01`), quicker for the usual
+/// year.
+fn push_iso_date(text: &mut String, date: Date) {
     let year = date.year();
     if !(0..=9999).contains(&year) {
-        return date.to_string();
+        let _ = write!(text, "{date}");
+        return;
     }
     // Every value is non-negative and below 10 000: digits fit a `u8`.
     let digit = |n: i16| char::from(b'0' + (n % 10) as u8);
     let (month, day) = (i16::from(date.month()), i16::from(date.day()));
-    let mut text = String::with_capacity(10);
     for c in [
         digit(year / 1000),
         digit(year / 100),
@@ -242,7 +326,6 @@ fn iso_date(date: Date) -> String {
     ] {
         text.push(c);
     }
-    text
 }
 
 /// `date` minus `months`, or `None` when that is out of jiff's range.
@@ -375,12 +458,15 @@ impl<'s> Judge<'s> {
 
         // 1. An address that cannot be delivered: nothing else matters.
         if !is_deliverable(email) {
-            let message = if email.is_empty() {
-                "the address is empty".to_owned()
+            if email.is_empty() {
+                verdict.push(RuleId::InvalidAddress, Field::Email, "the address is empty");
             } else {
-                format!("`{email}` is not a deliverable e-mail address")
-            };
-            verdict.push(RuleId::InvalidAddress, Field::Email, message);
+                verdict.push_pieces(
+                    RuleId::InvalidAddress,
+                    Field::Email,
+                    ["`", email, "` is not a deliverable e-mail address"],
+                );
+            }
             verdict.stopped = true;
             return;
         }
@@ -388,10 +474,10 @@ impl<'s> Judge<'s> {
         // 2. An opt-out, whatever the date cell holds.
         let unsubscribed = row.get(Field::UnsubscribedAt);
         if !unsubscribed.is_empty() {
-            verdict.push(
+            verdict.push_pieces(
                 RuleId::Unsubscribed,
                 Field::UnsubscribedAt,
-                concat(["the recipient opted out (", unsubscribed, ")"]),
+                ["the recipient opted out (", unsubscribed, ")"],
             );
             verdict.stopped = true;
             return;
@@ -408,11 +494,12 @@ impl<'s> Judge<'s> {
 
         // 3. Sent once; the row is still judged.
         if let Some(line) = earlier_line {
-            verdict.push(
-                RuleId::DuplicateAddress,
-                Field::Email,
-                format!("the address also appears on line {line}; it is sent once"),
+            let mut text = verdict.message_buffer();
+            let _ = write!(
+                text,
+                "the address also appears on line {line}; it is sent once"
             );
+            verdict.push(RuleId::DuplicateAddress, Field::Email, text);
         }
 
         // 4. Look for a basis: consent first, then soft opt-in.
@@ -424,14 +511,13 @@ impl<'s> Judge<'s> {
         if let (Some(date), false, None) = (consent_at, consent_source.is_empty(), &uncovered) {
             verdict.basis = Some(Basis::Consent);
             if self.stale_consent_before.is_some_and(|limit| date < limit) {
-                verdict.push(
-                    RuleId::StaleConsent,
-                    Field::ConsentAt,
-                    format!(
-                        "consent given {date} is older than consent_max_age_months ({})",
-                        self.consent_max_age_months
-                    ),
+                let mut text = verdict.message_buffer();
+                let _ = write!(
+                    text,
+                    "consent given {date} is older than consent_max_age_months ({})",
+                    self.consent_max_age_months
                 );
+                verdict.push(RuleId::StaleConsent, Field::ConsentAt, text);
             }
             return;
         }
@@ -449,21 +535,21 @@ impl<'s> Judge<'s> {
             let last = row.get(Field::LastPurchaseAt);
             if !last.is_empty() {
                 match parse_date(last) {
-                    None => verdict.push(
+                    None => verdict.push_pieces(
                         RuleId::InvalidDate,
                         Field::LastPurchaseAt,
-                        format!("last purchase date `{last}` is not a date (use YYYY-MM-DD)"),
+                        [
+                            "last purchase date `",
+                            last,
+                            "` is not a date (use YYYY-MM-DD)",
+                        ],
                     ),
                     Some(date) if self.stale_purchase_before.is_some_and(|limit| date < limit) => {
-                        verdict.push(
-                            RuleId::StaleCustomer,
-                            Field::LastPurchaseAt,
-                            concat([
-                                "soft opt-in rests on a purchase of ",
-                                &iso_date(date),
-                                &self.stale_purchase_suffix,
-                            ]),
-                        )
+                        let mut text = verdict.message_buffer();
+                        text.push_str("soft opt-in rests on a purchase of ");
+                        push_iso_date(&mut text, date);
+                        text.push_str(&self.stale_purchase_suffix);
+                        verdict.push(RuleId::StaleCustomer, Field::LastPurchaseAt, text);
                     }
                     Some(_) => {}
                 }
@@ -475,10 +561,14 @@ impl<'s> Judge<'s> {
         let has_consent_data = !consent_at_text.is_empty() || !consent_source.is_empty();
         if has_consent_data {
             if !consent_at_text.is_empty() && consent_at.is_none() {
-                verdict.push(
+                verdict.push_pieces(
                     RuleId::InvalidDate,
                     Field::ConsentAt,
-                    format!("consent date `{consent_at_text}` is not a date (use YYYY-MM-DD)"),
+                    [
+                        "consent date `",
+                        consent_at_text,
+                        "` is not a date (use YYYY-MM-DD)",
+                    ],
                 );
             } else if consent_at_text.is_empty() {
                 verdict.push(
@@ -493,10 +583,10 @@ impl<'s> Judge<'s> {
                     "consent has a date but no source, so it cannot be demonstrated",
                 );
             } else if let Some(product) = uncovered {
-                verdict.push(
+                verdict.push_pieces(
                     RuleId::OutOfScopeConsent,
                     Field::ConsentScope,
-                    format!("consent scope `{scope}` does not cover `{product}`"),
+                    ["consent scope `", scope, "` does not cover `", product, "`"],
                 );
             }
         } else if purchased_list {
@@ -693,12 +783,20 @@ mod tests {
             "*",
             "",
             " ",
+            "GARDEN-Furniture",
+            "Parasols",
+            "bbx",
+            "garden-furniturf",
+            "Zoë",
+            "ZOË",
+            "zoe",
         ];
         for products in [
             &["garden-furniture"][..],
             &["garden-furniture", "e-bikes"],
             &["e-bikes", "garden-furniture", "bbq"],
             &["tents"],
+            &["Zoë", "bbq"],
             &[],
         ] {
             let suppression = Suppression::default();
@@ -725,6 +823,59 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn coverage_bits_are_the_map_lookup_of_the_normalised_name() {
+        let suppression = Suppression::default();
+        let mut campaign = campaign(&["garden-furniture", "Zoë", "e-bikes"]);
+        campaign.product_groups.push(ProductGroup {
+            name: "Keuken Ü".into(),
+            products: vec!["Zoë".into(), "KNIVES".into(), "x".repeat(70)],
+            line: None,
+        });
+        let judge = Judge::new(&campaign, &suppression);
+        let mut names: Vec<String> = [
+            "",
+            " ",
+            "bbq",
+            "BBQ",
+            " Bbq ",
+            "bb",
+            "bbqq",
+            "garden",
+            "GARDEN",
+            "gardeN ",
+            "zoë",
+            "ZOË",
+            "Zoe",
+            "knives",
+            "Knives",
+            "keuken ü",
+            "KEUKEN Ü",
+            "keuken u",
+            "e-bikes",
+            "E-BIKES",
+            "e_bikes",
+            "tents",
+            "*",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        names.push("x".repeat(70));
+        names.push("X".repeat(70));
+        names.push("x".repeat(69));
+        for coverage in [&judge.similar_coverage, &judge.scope_coverage] {
+            let coverage = coverage.as_ref().unwrap();
+            let mut hits = 0;
+            for name in &names {
+                let expected =
+                    with_normalised(name, |n| coverage.by_name.get(n).copied().unwrap_or(0));
+                assert_eq!(coverage.bits(name), expected, "{name:?}");
+                hits += usize::from(expected != 0);
+            }
+            assert!(hits >= 8, "{hits}");
         }
     }
 

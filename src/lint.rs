@@ -399,7 +399,11 @@ impl<'a, 's> RowChecker<'a, 's> {
         verdict: &mut Verdict<'a>,
         findings: &mut Vec<RowFinding<'a>>,
     ) {
-        findings.clear();
+        // The strings of the last row's messages go back to the verdict,
+        // which writes this row's messages into them.
+        for finding in findings.drain(..) {
+            verdict.recycle(finding.message);
+        }
         self.judge.judge_into(row, address_hash, earlier, verdict);
         findings.extend(verdict.reasons.drain(..).map(|reason| RowFinding {
             rule: reason.rule,
@@ -430,11 +434,13 @@ impl<'a, 's> RowChecker<'a, 's> {
                     .iter()
                     .find(|c| c.var == variable)
                     .map_or(variable, |c| c.header.as_str());
+                let mut message = verdict.message_buffer();
+                for piece in ["`", variable, "` is empty, so the recipient sees a gap"] {
+                    message.push_str(piece);
+                }
                 findings.push(RowFinding {
                     rule: RuleId::EmptyMergeField,
-                    message: Cow::Owned(format!(
-                        "`{variable}` is empty, so the recipient sees a gap"
-                    )),
+                    message: Cow::Owned(message),
                     field: header,
                 });
             }

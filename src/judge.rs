@@ -8,6 +8,7 @@
 //! computed once too.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt::Write as _;
 
 use jiff::civil::Date;
@@ -201,12 +202,26 @@ struct Coverage {
     /// nearly every cell holds.
     by_length: Vec<Vec<(Box<[u8]>, u64)>>,
     all: u64,
+    /// Whether an item `*` covers every product (in a consent scope).
+    star: bool,
+    /// Cells met before and what they cover ([`Coverage::cover`]). A list
+    /// holds few distinct `purchased` or `consent_scope` cells (they are
+    /// combinations of a few products), so one lookup of the whole cell
+    /// answers most rows without splitting it; at most [`SEEN_CELLS`] are
+    /// kept, so a list of all-different cells costs only that lookup more.
+    seen: RefCell<FastHashMap<Box<str>, (u64, bool)>>,
 }
+
+/// How many cells a [`Coverage`] remembers.
+const SEEN_CELLS: usize = 4096;
 
 impl Coverage {
     /// From each promoted product's set of names, in order; `None` for more
     /// than 64 products.
-    fn new<'p>(sets: impl ExactSizeIterator<Item = &'p FastHashSet<String>>) -> Option<Self> {
+    fn new<'p>(
+        sets: impl ExactSizeIterator<Item = &'p FastHashSet<String>>,
+        star: bool,
+    ) -> Option<Self> {
         if sets.len() > 64 {
             return None;
         }
@@ -231,6 +246,8 @@ impl Coverage {
             by_name,
             by_length,
             all,
+            star,
+            seen: RefCell::default(),
         })
     }
 
@@ -254,15 +271,43 @@ impl Coverage {
             .map_or(0, |&(_, bits)| bits)
     }
 
-    /// The index of the first promoted product none of `names` covers.
-    fn first_uncovered<'n>(&self, names: impl Iterator<Item = &'n str>) -> Option<usize> {
+    /// What the items of a list cell (`purchased`, `consent_scope`) cover:
+    /// the promoted products as bits, and whether the cell holds any item.
+    /// Looked up among the cells met before, else worked out (and kept).
+    fn cover(&self, cell: &str) -> (u64, bool) {
+        if let Some(&known) = self.seen.borrow().get(cell) {
+            return known;
+        }
+        let cover = self.cover_items(cell);
+        let mut seen = self.seen.borrow_mut();
+        if seen.len() < SEEN_CELLS {
+            seen.insert(cell.into(), cover);
+        }
+        cover
+    }
+
+    /// [`Coverage::cover`], worked out item by item: one pass over the
+    /// cell, which stops once everything is covered. With `star`, an item
+    /// `*` covers every product.
+    fn cover_items(&self, cell: &str) -> (u64, bool) {
         let mut covered = 0;
-        for name in names {
-            covered |= self.bits(name);
+        let mut any = false;
+        for item in list_items(cell) {
+            any = true;
+            covered |= if self.star && item == "*" {
+                self.all
+            } else {
+                self.bits(item)
+            };
             if covered == self.all {
-                return None;
+                break;
             }
         }
+        (covered, any)
+    }
+
+    /// The index of the first promoted product not in `covered`.
+    fn first_uncovered(&self, covered: u64) -> Option<usize> {
         let missing = self.all & !covered;
         (missing != 0).then(|| missing.trailing_zeros() as usize)
     }
@@ -333,46 +378,101 @@ fn months_before(date: Date, months: u32) -> Option<Date> {
     date.checked_sub(i64::from(months).months()).ok()
 }
 
-/// Splits a list cell (`purchased`, `consent_scope`) on `|` and `;`.
-fn list_items(cell: &str) -> impl Iterator<Item = &str> {
-    // A plain byte loop: much quicker on a short cell than `str::split`
-    // with a pattern of two chars. Both separators are ASCII, so the pieces
-    // are valid UTF-8.
-    let mut rest = Some(cell);
-    std::iter::from_fn(move || {
-        let text = rest?;
-        match text.bytes().position(|b| b == b'|' || b == b';') {
-            Some(at) => {
-                rest = Some(&text[at + 1..]);
-                Some(&text[..at])
-            }
-            None => {
-                rest = None;
-                Some(text)
+/// Splits a list cell (`purchased`, `consent_scope`) on `|` and `;`; the
+/// items come trimmed, and empty ones are left out.
+fn list_items(cell: &str) -> ListItems<'_> {
+    ListItems { rest: Some(cell) }
+}
+
+/// The iterator of [`list_items`]: a plain byte loop, much quicker on a
+/// short cell than `str::split` with a pattern of two chars (or a chain of
+/// iterator adapters). Both separators are ASCII, so the pieces are valid
+/// UTF-8.
+struct ListItems<'c> {
+    /// What is left after the last separator; `None` after the last item.
+    rest: Option<&'c str>,
+}
+
+impl<'c> Iterator for ListItems<'c> {
+    type Item = &'c str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'c str> {
+        loop {
+            let text = self.rest?;
+            let item = match text.bytes().position(|b| b == b'|' || b == b';') {
+                Some(at) => {
+                    self.rest = Some(&text[at + 1..]);
+                    &text[..at]
+                }
+                None => {
+                    self.rest = None;
+                    text
+                }
+            };
+            let item = trim(item);
+            if !item.is_empty() {
+                return Some(item);
             }
         }
-    })
-    .map(trim)
-    .filter(|s| !s.is_empty())
+    }
 }
 
 /// Interprets a yes/no cell; `None` for empty or unrecognised values.
 pub fn parse_yes_no(value: &str) -> Option<bool> {
-    const YES: [&str; 7] = ["yes", "y", "true", "1", "ja", "j", "waar"];
-    const NO: [&str; 6] = ["no", "n", "false", "0", "nee", "onwaar"];
-    let value = trim(value);
-    if YES.iter().any(|w| w.eq_ignore_ascii_case(value)) {
-        Some(true)
-    } else if NO.iter().any(|w| w.eq_ignore_ascii_case(value)) {
-        Some(false)
-    } else {
-        None
+    // No word is longer than six bytes: the value, lower-cased (ASCII only,
+    // as the words are), fits one integer, and one `match` on it decides.
+    let value = trim(value).as_bytes();
+    if value.len() > 6 {
+        return None;
+    }
+    let lower = value.iter().map(u8::to_ascii_lowercase);
+    match packed_word(lower, value.len()) {
+        YES_Y | YES_1 | YES_J | YES_JA | YES_YES | YES_TRUE | YES_WAAR => Some(true),
+        NO_N | NO_0 | NO_NO | NO_NEE | NO_FALSE | NO_ONWAAR => Some(false),
+        _ => None,
     }
 }
 
+/// A word of at most six bytes as one integer: its bytes, and its length
+/// above them (so that a word with leading zero bytes is not another).
+const fn packed(word: &[u8]) -> u64 {
+    let mut key = 0;
+    let mut i = 0;
+    while i < word.len() {
+        key = key << 8 | word[i] as u64;
+        i += 1;
+    }
+    key | (word.len() as u64) << 56
+}
+
+/// [`packed`] of the bytes `word`, `len` of them.
+fn packed_word(word: impl Iterator<Item = u8>, len: usize) -> u64 {
+    word.fold(0, |key, b| key << 8 | u64::from(b)) | (len as u64) << 56
+}
+
+const YES_Y: u64 = packed(b"y");
+const YES_1: u64 = packed(b"1");
+const YES_J: u64 = packed(b"j");
+const YES_JA: u64 = packed(b"ja");
+const YES_YES: u64 = packed(b"yes");
+const YES_TRUE: u64 = packed(b"true");
+const YES_WAAR: u64 = packed(b"waar");
+const NO_N: u64 = packed(b"n");
+const NO_0: u64 = packed(b"0");
+const NO_NO: u64 = packed(b"no");
+const NO_NEE: u64 = packed(b"nee");
+const NO_FALSE: u64 = packed(b"false");
+const NO_ONWAAR: u64 = packed(b"onwaar");
+
 /// True when a `list_source` value says the address was bought.
 pub fn is_purchased_source(value: &str) -> bool {
-    let head = match memchr::memchr(b':', value.as_bytes()) {
+    // Every word is six bytes or more: the usual `own` or empty cell is
+    // answered without looking further.
+    if value.len() < 6 {
+        return false;
+    }
+    let head = match value.bytes().position(|b| b == b':') {
         Some(colon) => &value[..colon],
         None => value,
     };
@@ -411,8 +511,8 @@ impl<'s> Judge<'s> {
             .collect();
         let consent_max_age_months = campaign.consent_max_age_months;
         Judge {
-            similar_coverage: Coverage::new(promoted.iter().map(|p| &p.similar)),
-            scope_coverage: Coverage::new(promoted.iter().map(|p| &p.scope_names)),
+            similar_coverage: Coverage::new(promoted.iter().map(|p| &p.similar), false),
+            scope_coverage: Coverage::new(promoted.iter().map(|p| &p.scope_names), true),
             promoted,
             today: campaign.today,
             consent_max_age_months,
@@ -617,13 +717,17 @@ impl<'s> Judge<'s> {
     /// The first promoted product the consent scope does not cover, if any.
     /// An empty scope or `*` covers everything.
     fn uncovered_by_scope(&self, scope: &str) -> Option<&str> {
-        if scope.is_empty() || list_items(scope).any(|n| n == "*") {
+        if scope.is_empty() {
             return None;
         }
         if let Some(coverage) = &self.scope_coverage {
+            let (covered, _) = coverage.cover(scope);
             return coverage
-                .first_uncovered(list_items(scope))
+                .first_uncovered(covered)
                 .map(|i| self.promoted[i].name.as_str());
+        }
+        if list_items(scope).any(|n| n == "*") {
+            return None;
         }
         self.promoted
             .iter()
@@ -633,13 +737,17 @@ impl<'s> Judge<'s> {
 
     /// Why soft opt-in does not cover the mailing, or `None` when it does.
     fn unrelated_to_purchases(&self, purchased: &str) -> Option<Unrelated<'_>> {
+        if let Some(coverage) = &self.similar_coverage {
+            let (covered, any) = coverage.cover(purchased);
+            if !any {
+                return Some(Unrelated::NothingPurchased);
+            }
+            return coverage
+                .first_uncovered(covered)
+                .map(|i| Unrelated::Product(&self.promoted[i]));
+        }
         if list_items(purchased).next().is_none() {
             return Some(Unrelated::NothingPurchased);
-        }
-        if let Some(coverage) = &self.similar_coverage {
-            return coverage
-                .first_uncovered(list_items(purchased))
-                .map(|i| Unrelated::Product(&self.promoted[i]));
         }
         self.promoted
             .iter()
@@ -805,23 +913,32 @@ mod tests {
             let mut sets = Judge::new(&campaign, &suppression);
             sets.similar_coverage = None;
             sets.scope_coverage = None;
+            // Every name alone, every pair, and triples with `*` or an
+            // empty item in the middle.
+            let mut cells: Vec<String> = names.iter().map(|a| a.to_string()).collect();
             for a in names {
                 for b in names {
                     for sep in ["|", ";"] {
-                        let cell = format!("{a}{sep}{b}");
-                        let unrelated = |j: &Judge<'_>| match j.unrelated_to_purchases(&cell) {
-                            None => "covered".to_owned(),
-                            Some(Unrelated::NothingPurchased) => "nothing".to_owned(),
-                            Some(Unrelated::Product(p)) => p.name.clone(),
-                        };
-                        assert_eq!(unrelated(&quick), unrelated(&sets), "{products:?} {cell}");
-                        assert_eq!(
-                            quick.uncovered_by_scope(&cell),
-                            sets.uncovered_by_scope(&cell),
-                            "{products:?} {cell}"
-                        );
+                        cells.push(format!("{a}{sep}{b}"));
                     }
+                    cells.push(format!("{a}|*;{b}"));
+                    cells.push(format!("{a}| |{b}"));
                 }
+            }
+            // Twice: the second time the quick judge answers from the cells
+            // it has met.
+            for cell in cells.iter().chain(&cells) {
+                let unrelated = |j: &Judge<'_>| match j.unrelated_to_purchases(cell) {
+                    None => "covered".to_owned(),
+                    Some(Unrelated::NothingPurchased) => "nothing".to_owned(),
+                    Some(Unrelated::Product(p)) => p.name.clone(),
+                };
+                assert_eq!(unrelated(&quick), unrelated(&sets), "{products:?} {cell}");
+                assert_eq!(
+                    quick.uncovered_by_scope(cell),
+                    sets.uncovered_by_scope(cell),
+                    "{products:?} {cell}"
+                );
             }
         }
     }
@@ -876,6 +993,86 @@ mod tests {
                 hits += usize::from(expected != 0);
             }
             assert!(hits >= 8, "{hits}");
+        }
+    }
+
+    #[test]
+    fn yes_no_and_purchased_source_answer_as_word_lists_do() {
+        fn yes_no(value: &str) -> Option<bool> {
+            const YES: [&str; 7] = ["yes", "y", "true", "1", "ja", "j", "waar"];
+            const NO: [&str; 6] = ["no", "n", "false", "0", "nee", "onwaar"];
+            let value = value.trim();
+            if YES.iter().any(|w| w.eq_ignore_ascii_case(value)) {
+                Some(true)
+            } else if NO.iter().any(|w| w.eq_ignore_ascii_case(value)) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        fn purchased(value: &str) -> bool {
+            let head = value.split(':').next().unwrap_or("").trim();
+            ["purchased", "gekocht", "bought"]
+                .iter()
+                .any(|w| w.eq_ignore_ascii_case(head))
+        }
+        let words = [
+            "",
+            " ",
+            "yes",
+            "YES",
+            "Yes ",
+            " y",
+            "Y",
+            "true",
+            "TRUE",
+            "tru",
+            "truee",
+            "1",
+            "01",
+            "ja",
+            "Ja",
+            "JA",
+            "j",
+            "waar",
+            "WAAR",
+            "no",
+            "No",
+            "n",
+            "false",
+            "FALSE",
+            "0",
+            "nee",
+            "NEE",
+            "onwaar",
+            "Onwaar",
+            "onwaarr",
+            "x",
+            "jä",
+            "ñ",
+            "\u{a0}ja",
+            "ja\t",
+            "purchased",
+            "Purchased",
+            "PURCHASED:LeadsDirect",
+            " purchased :x",
+            "gekocht",
+            "Gekocht:",
+            "bought",
+            "bought:",
+            "boughtx",
+            "own",
+            "eigen",
+            "purchase",
+            ":purchased",
+            "purchased\u{a0}",
+            "bought ",
+            "  bought",
+            "purchasedx:y",
+        ];
+        for word in words {
+            assert_eq!(parse_yes_no(word), yes_no(word), "{word:?}");
+            assert_eq!(is_purchased_source(word), purchased(word), "{word:?}");
         }
     }
 

@@ -29,6 +29,8 @@ pub trait Fields {
 }
 
 impl Fields for crate::recipients::Row<'_> {
+    // Inlined into the judge like `Row::get` itself (see there).
+    #[inline(always)]
     fn get(&self, field: Field) -> &str {
         crate::recipients::Row::get(self, field)
     }
@@ -149,10 +151,15 @@ impl<'j> Verdict<'j> {
     }
 
     /// Empties the verdict for the next row, keeping its allocations.
+    #[inline]
     fn clear(&mut self) {
         self.basis = None;
-        for reason in self.reasons.drain(..) {
-            keep_spare(&mut self.spare, reason.message);
+        // The lint takes the reasons away after every row: usually none
+        // are left.
+        if !self.reasons.is_empty() {
+            for reason in self.reasons.drain(..) {
+                keep_spare(&mut self.spare, reason.message);
+            }
         }
         self.stopped = false;
         self.soft_opt_in_tried = false;
@@ -418,6 +425,12 @@ impl<'c> Iterator for ListItems<'c> {
     }
 }
 
+/// [`Judge::is_customer`] from the row's `customer`, `purchased` and
+/// `last_purchase_at`.
+fn customer(customer: &str, purchased: &str, last_purchase_at: &str) -> bool {
+    parse_yes_no(customer).unwrap_or(!purchased.is_empty() || !last_purchase_at.is_empty())
+}
+
 /// Interprets a yes/no cell; `None` for empty or unrecognised values.
 pub fn parse_yes_no(value: &str) -> Option<bool> {
     // No word is longer than six bytes: the value, lower-cased (ASCII only,
@@ -530,9 +543,11 @@ impl<'s> Judge<'s> {
     /// Who is a customer: the `customer` column when it has a value,
     /// otherwise anyone with a purchase recorded.
     pub fn is_customer(row: &impl Fields) -> bool {
-        parse_yes_no(row.get(Field::Customer)).unwrap_or_else(|| {
-            !row.get(Field::Purchased).is_empty() || !row.get(Field::LastPurchaseAt).is_empty()
-        })
+        customer(
+            row.get(Field::Customer),
+            row.get(Field::Purchased),
+            row.get(Field::LastPurchaseAt),
+        )
     }
 
     /// Judges one row. `earlier_line` is the line of an earlier row with the
@@ -622,17 +637,19 @@ impl<'s> Judge<'s> {
             return;
         }
 
-        let customer = Self::is_customer(row);
+        // Each field read once: `is_customer` may need the purchases too.
+        let purchased = row.get(Field::Purchased);
+        let last = row.get(Field::LastPurchaseAt);
+        let customer = customer(row.get(Field::Customer), purchased, last);
         let purchased_list = is_purchased_source(row.get(Field::ListSource));
         verdict.soft_opt_in_tried = customer && !purchased_list;
         let unrelated = if customer && !purchased_list {
-            self.unrelated_to_purchases(row.get(Field::Purchased))
+            self.unrelated_to_purchases(purchased)
         } else {
             None
         };
         if customer && !purchased_list && unrelated.is_none() {
             verdict.basis = Some(Basis::SoftOptIn);
-            let last = row.get(Field::LastPurchaseAt);
             if !last.is_empty() {
                 match parse_date(last) {
                     None => verdict.push_pieces(

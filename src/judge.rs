@@ -71,7 +71,7 @@ pub struct Reason<'j> {
 /// A verdict reused from row to row also keeps the strings of messages
 /// that quoted earlier rows, and writes the next such messages into them:
 /// judging a long list then allocates nothing per row.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Verdict<'j> {
     pub basis: Option<Basis>,
     pub reasons: Vec<Reason<'j>>,
@@ -84,6 +84,19 @@ pub struct Verdict<'j> {
     /// Emptied strings of messages gone by (see [`Verdict::recycle`]).
     spare: Vec<String>,
 }
+
+/// Two verdicts are equal when they judge alike; their spare strings are
+/// no part of the judgement.
+impl PartialEq for Verdict<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.basis == other.basis
+            && self.reasons == other.reasons
+            && self.stopped == other.stopped
+            && self.soft_opt_in_tried == other.soft_opt_in_tried
+    }
+}
+
+impl Eq for Verdict<'_> {}
 
 /// How many spare message strings a verdict keeps: more than a row has
 /// messages that quote it.
@@ -1090,6 +1103,39 @@ mod tests {
         for word in words {
             assert_eq!(parse_yes_no(word), yes_no(word), "{word:?}");
             assert_eq!(is_purchased_source(word), purchased(word), "{word:?}");
+        }
+    }
+
+    #[test]
+    fn a_reused_verdict_judges_as_a_fresh_one() {
+        // Rows whose messages quote the row, judged one after another into
+        // one verdict (which writes into the strings of earlier messages),
+        // and each into a fresh verdict.
+        let suppression = Suppression::default();
+        let campaign = campaign(&["bbq"]);
+        let judge = Judge::new(&campaign, &suppression);
+        let rows = [
+            row(&[(Email, "jan@example")]),
+            row(&[(UnsubscribedAt, "2026-01-01 (per telefoon, lang verhaal)")]),
+            row(&[(Purchased, "bbq"), (LastPurchaseAt, "2019-06-01")]),
+            row(&[(ConsentAt, "gisteren"), (ConsentSource, "form")]),
+            row(&[(Purchased, "bbq"), (LastPurchaseAt, "vorig jaar")]),
+            row(&[]),
+            row(&[(Email, "x")]),
+        ];
+        let mut reused = Verdict::default();
+        for (i, fields) in rows.iter().chain(&rows).enumerate() {
+            let hash = address_hash(fields.get(Email));
+            let earlier = (i % 3 == 0).then_some(i as u64);
+            judge.judge_into(fields, hash, earlier, &mut reused);
+            let fresh = judge.judge(fields, earlier);
+            assert_eq!(reused, fresh, "row {i}");
+            assert!(!reused.reasons.is_empty(), "row {i}");
+            // What the lint does with the messages once reported.
+            let messages: Vec<_> = reused.reasons.drain(..).map(|r| r.message).collect();
+            for message in messages {
+                reused.recycle(message);
+            }
         }
     }
 

@@ -3,9 +3,12 @@
 //!
 //! Product similarity and consent scopes are resolved once, before the first
 //! row, into small sets of lower-case names per promoted product; per row the
-//! judge only splits cells and looks names up, without allocating (names are
-//! lower-cased on the stack). The dates ages are measured against are
-//! computed once too.
+//! judge looks a `purchased` or `consent_scope` cell up among the cells it
+//! has met (a list holds few distinct ones), and otherwise splits it and
+//! compares its names ignoring ASCII case, without allocating. The dates
+//! ages are measured against are computed once too, and a reused
+//! [`Verdict`] writes the messages that quote a row into the strings of
+//! earlier ones.
 
 use std::borrow::Cow;
 use std::cell::RefCell;

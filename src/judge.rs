@@ -3,11 +3,16 @@
 //!
 //! Product similarity and consent scopes are resolved once, before the first
 //! row, into small sets of lower-case names per promoted product; per row the
-//! judge only splits cells and looks names up, without allocating (names are
-//! lower-cased on the stack). The dates ages are measured against are
-//! computed once too.
+//! judge looks a `purchased` or `consent_scope` cell up among the cells it
+//! has met (a list holds few distinct ones), and otherwise splits it and
+//! compares its names ignoring ASCII case, without allocating. The dates
+//! ages are measured against are computed once too, and a reused
+//! [`Verdict`] writes the messages that quote a row into the strings of
+//! earlier ones.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::fmt::Write as _;
 
 use jiff::civil::Date;
 use jiff::{ToSpan, Unit};
@@ -27,6 +32,8 @@ pub trait Fields {
 }
 
 impl Fields for crate::recipients::Row<'_> {
+    // Inlined into the judge like `Row::get` itself (see there).
+    #[inline(always)]
     fn get(&self, field: Field) -> &str {
         crate::recipients::Row::get(self, field)
     }
@@ -63,7 +70,11 @@ pub struct Reason<'j> {
 }
 
 /// The judgement of one row.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// A verdict reused from row to row also keeps the strings of messages
+/// that quoted earlier rows, and writes the next such messages into them:
+/// judging a long list then allocates nothing per row.
+#[derive(Clone, Debug, Default)]
 pub struct Verdict<'j> {
     pub basis: Option<Basis>,
     pub reasons: Vec<Reason<'j>>,
@@ -73,6 +84,34 @@ pub struct Verdict<'j> {
     /// True when the row is an own-list customer without a consent basis:
     /// soft opt-in was tried (`missing-product` needs to know).
     pub soft_opt_in_tried: bool,
+    /// Emptied strings of messages gone by (see [`Verdict::recycle`]).
+    spare: Vec<String>,
+}
+
+/// Two verdicts are equal when they judge alike; their spare strings are
+/// no part of the judgement.
+impl PartialEq for Verdict<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.basis == other.basis
+            && self.reasons == other.reasons
+            && self.stopped == other.stopped
+            && self.soft_opt_in_tried == other.soft_opt_in_tried
+    }
+}
+
+impl Eq for Verdict<'_> {}
+
+/// How many spare message strings a verdict keeps: more than a row has
+/// messages that quote it.
+const SPARE_MESSAGES: usize = 8;
+
+/// Keeps the string of an owned `message` in `spare`, when there is room.
+fn keep_spare(spare: &mut Vec<String>, message: Cow<'_, str>) {
+    if let Cow::Owned(text) = message
+        && spare.len() < SPARE_MESSAGES
+    {
+        spare.push(text);
+    }
 }
 
 impl<'j> Verdict<'j> {
@@ -82,6 +121,30 @@ impl<'j> Verdict<'j> {
             field,
             message: message.into(),
         });
+    }
+
+    /// An empty string to write a message into: a spare one when there is
+    /// one (its capacity is reused), else a new one.
+    pub fn message_buffer(&mut self) -> String {
+        let mut text = self.spare.pop().unwrap_or_default();
+        text.clear();
+        text
+    }
+
+    /// Pushes a message made of `pieces`, written into a
+    /// [`Verdict::message_buffer`].
+    fn push_pieces<const N: usize>(&mut self, rule: RuleId, field: Field, pieces: [&str; N]) {
+        let mut text = self.message_buffer();
+        for piece in pieces {
+            text.push_str(piece);
+        }
+        self.push(rule, field, text);
+    }
+
+    /// Takes back a message that is done with (a reason of this verdict, or
+    /// a finding made from one), to write a later message into its string.
+    pub fn recycle(&mut self, message: Cow<'_, str>) {
+        keep_spare(&mut self.spare, message);
     }
 
     /// The verdict with every message owned, to keep beyond the judge.
@@ -99,13 +162,21 @@ impl<'j> Verdict<'j> {
                 .collect(),
             stopped: self.stopped,
             soft_opt_in_tried: self.soft_opt_in_tried,
+            spare: Vec::new(),
         }
     }
 
-    /// Empties the verdict for the next row, keeping its allocation.
+    /// Empties the verdict for the next row, keeping its allocations.
+    #[inline]
     fn clear(&mut self) {
         self.basis = None;
-        self.reasons.clear();
+        // The lint takes the reasons away after every row: usually none
+        // are left.
+        if !self.reasons.is_empty() {
+            for reason in self.reasons.drain(..) {
+                keep_spare(&mut self.spare, reason.message);
+            }
+        }
         self.stopped = false;
         self.soft_opt_in_tried = false;
     }
@@ -148,13 +219,32 @@ pub struct Judge<'s> {
 #[derive(Debug)]
 struct Coverage {
     by_name: FastHashMap<String, u64>,
+    /// The ASCII names of `by_name` by length (`by_length[n]`: the names of
+    /// `n` bytes). An ASCII cell item is compared, ignoring ASCII case, with
+    /// the few names of its length: no hashing, no lower-casing, for what
+    /// nearly every cell holds.
+    by_length: Vec<Vec<(Box<[u8]>, u64)>>,
     all: u64,
+    /// Whether an item `*` covers every product (in a consent scope).
+    star: bool,
+    /// Cells met before and what they cover ([`Coverage::cover`]). A list
+    /// holds few distinct `purchased` or `consent_scope` cells (they are
+    /// combinations of a few products), so one lookup of the whole cell
+    /// answers most rows without splitting it; at most [`SEEN_CELLS`] are
+    /// kept, so a list of all-different cells costs only that lookup more.
+    seen: RefCell<FastHashMap<Box<str>, (u64, bool)>>,
 }
+
+/// How many cells a [`Coverage`] remembers.
+const SEEN_CELLS: usize = 4096;
 
 impl Coverage {
     /// From each promoted product's set of names, in order; `None` for more
     /// than 64 products.
-    fn new<'p>(sets: impl ExactSizeIterator<Item = &'p FastHashSet<String>>) -> Option<Self> {
+    fn new<'p>(
+        sets: impl ExactSizeIterator<Item = &'p FastHashSet<String>>,
+        star: bool,
+    ) -> Option<Self> {
         if sets.len() > 64 {
             return None;
         }
@@ -166,18 +256,81 @@ impl Coverage {
                 *by_name.entry(name.clone()).or_default() |= 1 << i;
             }
         }
-        Some(Coverage { by_name, all })
-    }
-
-    /// The index of the first promoted product none of `names` covers.
-    fn first_uncovered<'n>(&self, names: impl Iterator<Item = &'n str>) -> Option<usize> {
-        let mut covered = 0;
-        for name in names {
-            covered |= with_normalised(name, |n| self.by_name.get(n).copied().unwrap_or(0));
-            if covered == self.all {
-                return None;
+        let mut by_length: Vec<Vec<(Box<[u8]>, u64)>> = Vec::new();
+        for (name, &bits) in &by_name {
+            if name.is_ascii() {
+                if by_length.len() <= name.len() {
+                    by_length.resize_with(name.len() + 1, Vec::new);
+                }
+                by_length[name.len()].push((name.as_bytes().into(), bits));
             }
         }
+        Some(Coverage {
+            by_name,
+            by_length,
+            all,
+            star,
+            seen: RefCell::default(),
+        })
+    }
+
+    /// The promoted products `name` covers, as bits.
+    ///
+    /// The names are [`normalise`]d: lower-case and trimmed. An ASCII item
+    /// normalises to ASCII, so only an ASCII name can equal it, and that
+    /// name (lower-case already) equals the item lower-cased exactly when
+    /// the two are equal ignoring ASCII case.
+    fn bits(&self, name: &str) -> u64 {
+        let name = trim(name);
+        if !name.is_ascii() {
+            return with_normalised(name, |n| self.by_name.get(n).copied().unwrap_or(0));
+        }
+        let Some(candidates) = self.by_length.get(name.len()) else {
+            return 0;
+        };
+        candidates
+            .iter()
+            .find(|(candidate, _)| candidate.eq_ignore_ascii_case(name.as_bytes()))
+            .map_or(0, |&(_, bits)| bits)
+    }
+
+    /// What the items of a list cell (`purchased`, `consent_scope`) cover:
+    /// the promoted products as bits, and whether the cell holds any item.
+    /// Looked up among the cells met before, else worked out (and kept).
+    fn cover(&self, cell: &str) -> (u64, bool) {
+        if let Some(&known) = self.seen.borrow().get(cell) {
+            return known;
+        }
+        let cover = self.cover_items(cell);
+        let mut seen = self.seen.borrow_mut();
+        if seen.len() < SEEN_CELLS {
+            seen.insert(cell.into(), cover);
+        }
+        cover
+    }
+
+    /// [`Coverage::cover`], worked out item by item: one pass over the
+    /// cell, which stops once everything is covered. With `star`, an item
+    /// `*` covers every product.
+    fn cover_items(&self, cell: &str) -> (u64, bool) {
+        let mut covered = 0;
+        let mut any = false;
+        for item in list_items(cell) {
+            any = true;
+            covered |= if self.star && item == "*" {
+                self.all
+            } else {
+                self.bits(item)
+            };
+            if covered == self.all {
+                break;
+            }
+        }
+        (covered, any)
+    }
+
+    /// The index of the first promoted product not in `covered`.
+    fn first_uncovered(&self, covered: u64) -> Option<usize> {
         let missing = self.all & !covered;
         (missing != 0).then(|| missing.trailing_zeros() as usize)
     }
@@ -208,26 +361,25 @@ fn with_normalised<R>(name: &str, f: impl FnOnce(&str) -> R) -> R {
     f(&normalise(name))
 }
 
-/// The pieces, joined: a message built for many rows without the
-/// formatting machinery.
-fn concat<const N: usize>(pieces: [&str; N]) -> String {
-    let mut text = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
-    for piece in pieces {
-        text.push_str(piece);
-    }
+/// `date` as jiff writes it (`2027-03-01`), quicker for the usual year.
+#[cfg(test)]
+fn iso_date(date: Date) -> String {
+    let mut text = String::new();
+    push_iso_date(&mut text, date);
     text
 }
 
-/// `date` as jiff writes it (`2027-03-01`), quicker for the usual year.
-fn iso_date(date: Date) -> String {
+/// Appends `date` as jiff writes it (`2027-03-01`), quicker for the usual
+/// year.
+fn push_iso_date(text: &mut String, date: Date) {
     let year = date.year();
     if !(0..=9999).contains(&year) {
-        return date.to_string();
+        let _ = write!(text, "{date}");
+        return;
     }
     // Every value is non-negative and below 10 000: digits fit a `u8`.
     let digit = |n: i16| char::from(b'0' + (n % 10) as u8);
     let (month, day) = (i16::from(date.month()), i16::from(date.day()));
-    let mut text = String::with_capacity(10);
     for c in [
         digit(year / 1000),
         digit(year / 100),
@@ -242,7 +394,6 @@ fn iso_date(date: Date) -> String {
     ] {
         text.push(c);
     }
-    text
 }
 
 /// `date` minus `months`, or `None` when that is out of jiff's range.
@@ -250,46 +401,107 @@ fn months_before(date: Date, months: u32) -> Option<Date> {
     date.checked_sub(i64::from(months).months()).ok()
 }
 
-/// Splits a list cell (`purchased`, `consent_scope`) on `|` and `;`.
-fn list_items(cell: &str) -> impl Iterator<Item = &str> {
-    // A plain byte loop: much quicker on a short cell than `str::split`
-    // with a pattern of two chars. Both separators are ASCII, so the pieces
-    // are valid UTF-8.
-    let mut rest = Some(cell);
-    std::iter::from_fn(move || {
-        let text = rest?;
-        match text.bytes().position(|b| b == b'|' || b == b';') {
-            Some(at) => {
-                rest = Some(&text[at + 1..]);
-                Some(&text[..at])
-            }
-            None => {
-                rest = None;
-                Some(text)
+/// Splits a list cell (`purchased`, `consent_scope`) on `|` and `;`; the
+/// items come trimmed, and empty ones are left out.
+fn list_items(cell: &str) -> ListItems<'_> {
+    ListItems { rest: Some(cell) }
+}
+
+/// The iterator of [`list_items`]: a plain byte loop, much quicker on a
+/// short cell than `str::split` with a pattern of two chars (or a chain of
+/// iterator adapters). Both separators are ASCII, so the pieces are valid
+/// UTF-8.
+struct ListItems<'c> {
+    /// What is left after the last separator; `None` after the last item.
+    rest: Option<&'c str>,
+}
+
+impl<'c> Iterator for ListItems<'c> {
+    type Item = &'c str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'c str> {
+        loop {
+            let text = self.rest?;
+            let item = match text.bytes().position(|b| b == b'|' || b == b';') {
+                Some(at) => {
+                    self.rest = Some(&text[at + 1..]);
+                    &text[..at]
+                }
+                None => {
+                    self.rest = None;
+                    text
+                }
+            };
+            let item = trim(item);
+            if !item.is_empty() {
+                return Some(item);
             }
         }
-    })
-    .map(trim)
-    .filter(|s| !s.is_empty())
+    }
+}
+
+/// [`Judge::is_customer`] from the row's `customer`, `purchased` and
+/// `last_purchase_at`.
+fn customer(customer: &str, purchased: &str, last_purchase_at: &str) -> bool {
+    parse_yes_no(customer).unwrap_or(!purchased.is_empty() || !last_purchase_at.is_empty())
 }
 
 /// Interprets a yes/no cell; `None` for empty or unrecognised values.
 pub fn parse_yes_no(value: &str) -> Option<bool> {
-    const YES: [&str; 7] = ["yes", "y", "true", "1", "ja", "j", "waar"];
-    const NO: [&str; 6] = ["no", "n", "false", "0", "nee", "onwaar"];
-    let value = trim(value);
-    if YES.iter().any(|w| w.eq_ignore_ascii_case(value)) {
-        Some(true)
-    } else if NO.iter().any(|w| w.eq_ignore_ascii_case(value)) {
-        Some(false)
-    } else {
-        None
+    // No word is longer than six bytes: the value, lower-cased (ASCII only,
+    // as the words are), fits one integer, and one `match` on it decides.
+    let value = trim(value).as_bytes();
+    if value.len() > 6 {
+        return None;
+    }
+    let lower = value.iter().map(u8::to_ascii_lowercase);
+    match packed_word(lower, value.len()) {
+        YES_Y | YES_1 | YES_J | YES_JA | YES_YES | YES_TRUE | YES_WAAR => Some(true),
+        NO_N | NO_0 | NO_NO | NO_NEE | NO_FALSE | NO_ONWAAR => Some(false),
+        _ => None,
     }
 }
 
+/// A word of at most six bytes as one integer: its bytes, and its length
+/// above them (so that a word with leading zero bytes is not another).
+const fn packed(word: &[u8]) -> u64 {
+    let mut key = 0;
+    let mut i = 0;
+    while i < word.len() {
+        key = key << 8 | word[i] as u64;
+        i += 1;
+    }
+    key | (word.len() as u64) << 56
+}
+
+/// [`packed`] of the bytes `word`, `len` of them.
+fn packed_word(word: impl Iterator<Item = u8>, len: usize) -> u64 {
+    word.fold(0, |key, b| key << 8 | u64::from(b)) | (len as u64) << 56
+}
+
+const YES_Y: u64 = packed(b"y");
+const YES_1: u64 = packed(b"1");
+const YES_J: u64 = packed(b"j");
+const YES_JA: u64 = packed(b"ja");
+const YES_YES: u64 = packed(b"yes");
+const YES_TRUE: u64 = packed(b"true");
+const YES_WAAR: u64 = packed(b"waar");
+const NO_N: u64 = packed(b"n");
+const NO_0: u64 = packed(b"0");
+const NO_NO: u64 = packed(b"no");
+const NO_NEE: u64 = packed(b"nee");
+const NO_FALSE: u64 = packed(b"false");
+const NO_ONWAAR: u64 = packed(b"onwaar");
+
 /// True when a `list_source` value says the address was bought.
 pub fn is_purchased_source(value: &str) -> bool {
-    let head = match memchr::memchr(b':', value.as_bytes()) {
+    // Every word is six bytes or more: the usual `own` or empty cell is
+    // answered without looking further.
+    if value.len() < 6 {
+        return false;
+    }
+    let head = match value.bytes().position(|b| b == b':') {
         Some(colon) => &value[..colon],
         None => value,
     };
@@ -328,8 +540,8 @@ impl<'s> Judge<'s> {
             .collect();
         let consent_max_age_months = campaign.consent_max_age_months;
         Judge {
-            similar_coverage: Coverage::new(promoted.iter().map(|p| &p.similar)),
-            scope_coverage: Coverage::new(promoted.iter().map(|p| &p.scope_names)),
+            similar_coverage: Coverage::new(promoted.iter().map(|p| &p.similar), false),
+            scope_coverage: Coverage::new(promoted.iter().map(|p| &p.scope_names), true),
             promoted,
             today: campaign.today,
             consent_max_age_months,
@@ -347,9 +559,11 @@ impl<'s> Judge<'s> {
     /// Who is a customer: the `customer` column when it has a value,
     /// otherwise anyone with a purchase recorded.
     pub fn is_customer(row: &impl Fields) -> bool {
-        parse_yes_no(row.get(Field::Customer)).unwrap_or_else(|| {
-            !row.get(Field::Purchased).is_empty() || !row.get(Field::LastPurchaseAt).is_empty()
-        })
+        customer(
+            row.get(Field::Customer),
+            row.get(Field::Purchased),
+            row.get(Field::LastPurchaseAt),
+        )
     }
 
     /// Judges one row. `earlier_line` is the line of an earlier row with the
@@ -375,12 +589,15 @@ impl<'s> Judge<'s> {
 
         // 1. An address that cannot be delivered: nothing else matters.
         if !is_deliverable(email) {
-            let message = if email.is_empty() {
-                "the address is empty".to_owned()
+            if email.is_empty() {
+                verdict.push(RuleId::InvalidAddress, Field::Email, "the address is empty");
             } else {
-                format!("`{email}` is not a deliverable e-mail address")
-            };
-            verdict.push(RuleId::InvalidAddress, Field::Email, message);
+                verdict.push_pieces(
+                    RuleId::InvalidAddress,
+                    Field::Email,
+                    ["`", email, "` is not a deliverable e-mail address"],
+                );
+            }
             verdict.stopped = true;
             return;
         }
@@ -388,10 +605,10 @@ impl<'s> Judge<'s> {
         // 2. An opt-out, whatever the date cell holds.
         let unsubscribed = row.get(Field::UnsubscribedAt);
         if !unsubscribed.is_empty() {
-            verdict.push(
+            verdict.push_pieces(
                 RuleId::Unsubscribed,
                 Field::UnsubscribedAt,
-                concat(["the recipient opted out (", unsubscribed, ")"]),
+                ["the recipient opted out (", unsubscribed, ")"],
             );
             verdict.stopped = true;
             return;
@@ -408,11 +625,12 @@ impl<'s> Judge<'s> {
 
         // 3. Sent once; the row is still judged.
         if let Some(line) = earlier_line {
-            verdict.push(
-                RuleId::DuplicateAddress,
-                Field::Email,
-                format!("the address also appears on line {line}; it is sent once"),
+            let mut text = verdict.message_buffer();
+            let _ = write!(
+                text,
+                "the address also appears on line {line}; it is sent once"
             );
+            verdict.push(RuleId::DuplicateAddress, Field::Email, text);
         }
 
         // 4. Look for a basis: consent first, then soft opt-in.
@@ -424,46 +642,47 @@ impl<'s> Judge<'s> {
         if let (Some(date), false, None) = (consent_at, consent_source.is_empty(), &uncovered) {
             verdict.basis = Some(Basis::Consent);
             if self.stale_consent_before.is_some_and(|limit| date < limit) {
-                verdict.push(
-                    RuleId::StaleConsent,
-                    Field::ConsentAt,
-                    format!(
-                        "consent given {date} is older than consent_max_age_months ({})",
-                        self.consent_max_age_months
-                    ),
+                let mut text = verdict.message_buffer();
+                let _ = write!(
+                    text,
+                    "consent given {date} is older than consent_max_age_months ({})",
+                    self.consent_max_age_months
                 );
+                verdict.push(RuleId::StaleConsent, Field::ConsentAt, text);
             }
             return;
         }
 
-        let customer = Self::is_customer(row);
+        // Each field read once: `is_customer` may need the purchases too.
+        let purchased = row.get(Field::Purchased);
+        let last = row.get(Field::LastPurchaseAt);
+        let customer = customer(row.get(Field::Customer), purchased, last);
         let purchased_list = is_purchased_source(row.get(Field::ListSource));
         verdict.soft_opt_in_tried = customer && !purchased_list;
         let unrelated = if customer && !purchased_list {
-            self.unrelated_to_purchases(row.get(Field::Purchased))
+            self.unrelated_to_purchases(purchased)
         } else {
             None
         };
         if customer && !purchased_list && unrelated.is_none() {
             verdict.basis = Some(Basis::SoftOptIn);
-            let last = row.get(Field::LastPurchaseAt);
             if !last.is_empty() {
                 match parse_date(last) {
-                    None => verdict.push(
+                    None => verdict.push_pieces(
                         RuleId::InvalidDate,
                         Field::LastPurchaseAt,
-                        format!("last purchase date `{last}` is not a date (use YYYY-MM-DD)"),
+                        [
+                            "last purchase date `",
+                            last,
+                            "` is not a date (use YYYY-MM-DD)",
+                        ],
                     ),
                     Some(date) if self.stale_purchase_before.is_some_and(|limit| date < limit) => {
-                        verdict.push(
-                            RuleId::StaleCustomer,
-                            Field::LastPurchaseAt,
-                            concat([
-                                "soft opt-in rests on a purchase of ",
-                                &iso_date(date),
-                                &self.stale_purchase_suffix,
-                            ]),
-                        )
+                        let mut text = verdict.message_buffer();
+                        text.push_str("soft opt-in rests on a purchase of ");
+                        push_iso_date(&mut text, date);
+                        text.push_str(&self.stale_purchase_suffix);
+                        verdict.push(RuleId::StaleCustomer, Field::LastPurchaseAt, text);
                     }
                     Some(_) => {}
                 }
@@ -475,10 +694,14 @@ impl<'s> Judge<'s> {
         let has_consent_data = !consent_at_text.is_empty() || !consent_source.is_empty();
         if has_consent_data {
             if !consent_at_text.is_empty() && consent_at.is_none() {
-                verdict.push(
+                verdict.push_pieces(
                     RuleId::InvalidDate,
                     Field::ConsentAt,
-                    format!("consent date `{consent_at_text}` is not a date (use YYYY-MM-DD)"),
+                    [
+                        "consent date `",
+                        consent_at_text,
+                        "` is not a date (use YYYY-MM-DD)",
+                    ],
                 );
             } else if consent_at_text.is_empty() {
                 verdict.push(
@@ -493,10 +716,10 @@ impl<'s> Judge<'s> {
                     "consent has a date but no source, so it cannot be demonstrated",
                 );
             } else if let Some(product) = uncovered {
-                verdict.push(
+                verdict.push_pieces(
                     RuleId::OutOfScopeConsent,
                     Field::ConsentScope,
-                    format!("consent scope `{scope}` does not cover `{product}`"),
+                    ["consent scope `", scope, "` does not cover `", product, "`"],
                 );
             }
         } else if purchased_list {
@@ -527,13 +750,17 @@ impl<'s> Judge<'s> {
     /// The first promoted product the consent scope does not cover, if any.
     /// An empty scope or `*` covers everything.
     fn uncovered_by_scope(&self, scope: &str) -> Option<&str> {
-        if scope.is_empty() || list_items(scope).any(|n| n == "*") {
+        if scope.is_empty() {
             return None;
         }
         if let Some(coverage) = &self.scope_coverage {
+            let (covered, _) = coverage.cover(scope);
             return coverage
-                .first_uncovered(list_items(scope))
+                .first_uncovered(covered)
                 .map(|i| self.promoted[i].name.as_str());
+        }
+        if list_items(scope).any(|n| n == "*") {
+            return None;
         }
         self.promoted
             .iter()
@@ -543,13 +770,17 @@ impl<'s> Judge<'s> {
 
     /// Why soft opt-in does not cover the mailing, or `None` when it does.
     fn unrelated_to_purchases(&self, purchased: &str) -> Option<Unrelated<'_>> {
+        if let Some(coverage) = &self.similar_coverage {
+            let (covered, any) = coverage.cover(purchased);
+            if !any {
+                return Some(Unrelated::NothingPurchased);
+            }
+            return coverage
+                .first_uncovered(covered)
+                .map(|i| Unrelated::Product(&self.promoted[i]));
+        }
         if list_items(purchased).next().is_none() {
             return Some(Unrelated::NothingPurchased);
-        }
-        if let Some(coverage) = &self.similar_coverage {
-            return coverage
-                .first_uncovered(list_items(purchased))
-                .map(|i| Unrelated::Product(&self.promoted[i]));
         }
         self.promoted
             .iter()
@@ -693,12 +924,20 @@ mod tests {
             "*",
             "",
             " ",
+            "GARDEN-Furniture",
+            "Parasols",
+            "bbx",
+            "garden-furniturf",
+            "Zoë",
+            "ZOË",
+            "zoe",
         ];
         for products in [
             &["garden-furniture"][..],
             &["garden-furniture", "e-bikes"],
             &["e-bikes", "garden-furniture", "bbq"],
             &["tents"],
+            &["Zoë", "bbq"],
             &[],
         ] {
             let suppression = Suppression::default();
@@ -707,23 +946,198 @@ mod tests {
             let mut sets = Judge::new(&campaign, &suppression);
             sets.similar_coverage = None;
             sets.scope_coverage = None;
+            // Every name alone, every pair, and triples with `*` or an
+            // empty item in the middle.
+            let mut cells: Vec<String> = names.iter().map(|a| a.to_string()).collect();
             for a in names {
                 for b in names {
                     for sep in ["|", ";"] {
-                        let cell = format!("{a}{sep}{b}");
-                        let unrelated = |j: &Judge<'_>| match j.unrelated_to_purchases(&cell) {
-                            None => "covered".to_owned(),
-                            Some(Unrelated::NothingPurchased) => "nothing".to_owned(),
-                            Some(Unrelated::Product(p)) => p.name.clone(),
-                        };
-                        assert_eq!(unrelated(&quick), unrelated(&sets), "{products:?} {cell}");
-                        assert_eq!(
-                            quick.uncovered_by_scope(&cell),
-                            sets.uncovered_by_scope(&cell),
-                            "{products:?} {cell}"
-                        );
+                        cells.push(format!("{a}{sep}{b}"));
                     }
+                    cells.push(format!("{a}|*;{b}"));
+                    cells.push(format!("{a}| |{b}"));
                 }
+            }
+            // Twice: the second time the quick judge answers from the cells
+            // it has met.
+            for cell in cells.iter().chain(&cells) {
+                let unrelated = |j: &Judge<'_>| match j.unrelated_to_purchases(cell) {
+                    None => "covered".to_owned(),
+                    Some(Unrelated::NothingPurchased) => "nothing".to_owned(),
+                    Some(Unrelated::Product(p)) => p.name.clone(),
+                };
+                assert_eq!(unrelated(&quick), unrelated(&sets), "{products:?} {cell}");
+                assert_eq!(
+                    quick.uncovered_by_scope(cell),
+                    sets.uncovered_by_scope(cell),
+                    "{products:?} {cell}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn coverage_bits_are_the_map_lookup_of_the_normalised_name() {
+        let suppression = Suppression::default();
+        let mut campaign = campaign(&["garden-furniture", "Zoë", "e-bikes"]);
+        campaign.product_groups.push(ProductGroup {
+            name: "Keuken Ü".into(),
+            products: vec!["Zoë".into(), "KNIVES".into(), "x".repeat(70)],
+            line: None,
+        });
+        let judge = Judge::new(&campaign, &suppression);
+        let mut names: Vec<String> = [
+            "",
+            " ",
+            "bbq",
+            "BBQ",
+            " Bbq ",
+            "bb",
+            "bbqq",
+            "garden",
+            "GARDEN",
+            "gardeN ",
+            "zoë",
+            "ZOË",
+            "Zoe",
+            "knives",
+            "Knives",
+            "keuken ü",
+            "KEUKEN Ü",
+            "keuken u",
+            "e-bikes",
+            "E-BIKES",
+            "e_bikes",
+            "tents",
+            "*",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        names.push("x".repeat(70));
+        names.push("X".repeat(70));
+        names.push("x".repeat(69));
+        for coverage in [&judge.similar_coverage, &judge.scope_coverage] {
+            let coverage = coverage.as_ref().unwrap();
+            let mut hits = 0;
+            for name in &names {
+                let expected =
+                    with_normalised(name, |n| coverage.by_name.get(n).copied().unwrap_or(0));
+                assert_eq!(coverage.bits(name), expected, "{name:?}");
+                hits += usize::from(expected != 0);
+            }
+            assert!(hits >= 8, "{hits}");
+        }
+    }
+
+    #[test]
+    fn yes_no_and_purchased_source_answer_as_word_lists_do() {
+        fn yes_no(value: &str) -> Option<bool> {
+            const YES: [&str; 7] = ["yes", "y", "true", "1", "ja", "j", "waar"];
+            const NO: [&str; 6] = ["no", "n", "false", "0", "nee", "onwaar"];
+            let value = value.trim();
+            if YES.iter().any(|w| w.eq_ignore_ascii_case(value)) {
+                Some(true)
+            } else if NO.iter().any(|w| w.eq_ignore_ascii_case(value)) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        fn purchased(value: &str) -> bool {
+            let head = value.split(':').next().unwrap_or("").trim();
+            ["purchased", "gekocht", "bought"]
+                .iter()
+                .any(|w| w.eq_ignore_ascii_case(head))
+        }
+        let words = [
+            "",
+            " ",
+            "yes",
+            "YES",
+            "Yes ",
+            " y",
+            "Y",
+            "true",
+            "TRUE",
+            "tru",
+            "truee",
+            "1",
+            "01",
+            "ja",
+            "Ja",
+            "JA",
+            "j",
+            "waar",
+            "WAAR",
+            "no",
+            "No",
+            "n",
+            "false",
+            "FALSE",
+            "0",
+            "nee",
+            "NEE",
+            "onwaar",
+            "Onwaar",
+            "onwaarr",
+            "x",
+            "jä",
+            "ñ",
+            "\u{a0}ja",
+            "ja\t",
+            "purchased",
+            "Purchased",
+            "PURCHASED:LeadsDirect",
+            " purchased :x",
+            "gekocht",
+            "Gekocht:",
+            "bought",
+            "bought:",
+            "boughtx",
+            "own",
+            "eigen",
+            "purchase",
+            ":purchased",
+            "purchased\u{a0}",
+            "bought ",
+            "  bought",
+            "purchasedx:y",
+        ];
+        for word in words {
+            assert_eq!(parse_yes_no(word), yes_no(word), "{word:?}");
+            assert_eq!(is_purchased_source(word), purchased(word), "{word:?}");
+        }
+    }
+
+    #[test]
+    fn a_reused_verdict_judges_as_a_fresh_one() {
+        // Rows whose messages quote the row, judged one after another into
+        // one verdict (which writes into the strings of earlier messages),
+        // and each into a fresh verdict.
+        let suppression = Suppression::default();
+        let campaign = campaign(&["bbq"]);
+        let judge = Judge::new(&campaign, &suppression);
+        let rows = [
+            row(&[(Email, "jan@example")]),
+            row(&[(UnsubscribedAt, "2026-01-01 (per telefoon, lang verhaal)")]),
+            row(&[(Purchased, "bbq"), (LastPurchaseAt, "2019-06-01")]),
+            row(&[(ConsentAt, "gisteren"), (ConsentSource, "form")]),
+            row(&[(Purchased, "bbq"), (LastPurchaseAt, "vorig jaar")]),
+            row(&[]),
+            row(&[(Email, "x")]),
+        ];
+        let mut reused = Verdict::default();
+        for (i, fields) in rows.iter().chain(&rows).enumerate() {
+            let hash = address_hash(fields.get(Email));
+            let earlier = (i % 3 == 0).then_some(i as u64);
+            judge.judge_into(fields, hash, earlier, &mut reused);
+            let fresh = judge.judge(fields, earlier);
+            assert_eq!(reused, fresh, "row {i}");
+            assert!(!reused.reasons.is_empty(), "row {i}");
+            // What the lint does with the messages once reported.
+            let messages: Vec<_> = reused.reasons.drain(..).map(|r| r.message).collect();
+            for message in messages {
+                reused.recycle(message);
             }
         }
     }

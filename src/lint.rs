@@ -201,6 +201,8 @@ pub fn lint_with_addresses(
     let mut sampled_bytes = 0u64;
     let mut relies_on_soft_opt_in = false;
     let mut purchased_promoted = vec![false; campaign.products.len()];
+    // Once every promoted product is seen, no row needs looking at for it.
+    let mut all_promoted_seen = purchased_promoted.is_empty();
     let mut recipients = 0u64;
     let mut values = rules::list::ValueScan::new(reader.columns());
     let columns = reader.columns().clone();
@@ -213,7 +215,6 @@ pub fn lint_with_addresses(
 
     while let Some(row) = reader.next_row()? {
         recipients += 1;
-        let email = row.get(Field::Email);
         let key = row.address_hash();
         if warmed == 0 {
             // Fetch the address book slots of all the rows read ahead at
@@ -223,20 +224,29 @@ pub fn lint_with_addresses(
         } else {
             warmed -= 1;
         }
-        debug_assert_eq!(key, book.key(email), "the reader's address hash");
+        debug_assert_eq!(
+            key,
+            book.key(row.get(Field::Email)),
+            "the reader's address hash"
+        );
         let (earlier, slot) = book.visit(key, row.line());
         rows.check(&row, key, earlier, &mut verdict, &mut findings);
-        let at = RowAt {
-            recipient: email,
-            file: &list_file,
-            line: row.line(),
-        };
         let mut error = false;
-        for finding in &findings {
-            error |= sink.report_row(&at, finding)? == Some(Severity::Error);
+        if !findings.is_empty() {
+            let at = RowAt {
+                recipient: row.get(Field::Email),
+                file: &list_file,
+                line: row.line(),
+            };
+            for finding in &findings {
+                error |= sink.report_row(&at, finding)? == Some(Severity::Error);
+            }
         }
         relies_on_soft_opt_in |= verdict.soft_opt_in_tried;
-        judge.mark_purchased_products(&row, &mut purchased_promoted);
+        if !all_promoted_seen {
+            judge.mark_purchased_products(&row, &mut purchased_promoted);
+            all_promoted_seen = purchased_promoted.iter().all(|&seen| seen);
+        }
         values.scan(&row);
         if error {
             book.block(slot);
@@ -400,13 +410,23 @@ impl<'a, 's> RowChecker<'a, 's> {
         verdict: &mut Verdict<'a>,
         findings: &mut Vec<RowFinding<'a>>,
     ) {
-        findings.clear();
+        // The strings of the last row's messages go back to the verdict,
+        // which writes this row's messages into them.
+        for finding in findings.drain(..) {
+            verdict.recycle(finding.message);
+        }
         self.judge.judge_into(row, address_hash, earlier, verdict);
-        findings.extend(verdict.reasons.drain(..).map(|reason| RowFinding {
-            rule: reason.rule,
-            message: reason.message,
-            field: self.headers[reason.field.index()],
-        }));
+        // Most rows have no reason at all; a plain loop for the others
+        // (`extend` over a draining map cost more than the moves).
+        if !verdict.reasons.is_empty() {
+            for reason in verdict.reasons.drain(..) {
+                findings.push(RowFinding {
+                    rule: reason.rule,
+                    message: reason.message,
+                    field: self.headers[reason.field.index()],
+                });
+            }
+        }
         // Most rows have every merge field filled: said here, without the
         // templates' machinery (which would find the same).
         let names = self.templates.tracked_variables();
@@ -431,11 +451,13 @@ impl<'a, 's> RowChecker<'a, 's> {
                     .iter()
                     .find(|c| c.var == variable)
                     .map_or(variable, |c| c.header.as_str());
+                let mut message = verdict.message_buffer();
+                for piece in ["`", variable, "` is empty, so the recipient sees a gap"] {
+                    message.push_str(piece);
+                }
                 findings.push(RowFinding {
                     rule: RuleId::EmptyMergeField,
-                    message: Cow::Owned(format!(
-                        "`{variable}` is empty, so the recipient sees a gap"
-                    )),
+                    message: Cow::Owned(message),
                     field: header,
                 });
             }

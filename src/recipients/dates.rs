@@ -22,7 +22,10 @@ pub fn parse_date(text: &str) -> Option<Date> {
     if text.is_empty() {
         return None;
     }
-    if let Some(date) = parse_plain_iso(text).or_else(|| parse_plain_date_time(text)) {
+    if let Some(date) = parse_plain_iso(text)
+        .or_else(|| parse_plain_dutch(text))
+        .or_else(|| parse_plain_date_time(text))
+    {
         return date;
     }
     // Only the Dutch shape has a `-` in second or third place.
@@ -82,6 +85,34 @@ fn parse_plain_date_time(text: &str) -> Option<Option<Date>> {
     parse_plain_iso(&text[..10])
 }
 
+/// The commonest Dutch form, `D-M-YYYY` to `DD-MM-YYYY` and nothing else,
+/// answered as [`parse_dutch`] would (and [`parse_date`] after it), without
+/// splitting: `Some(date)` or `Some(None)` (impossible) for that shape,
+/// `None` for any other text.
+fn parse_plain_dutch(text: &str) -> Option<Option<Date>> {
+    let b = text.as_bytes();
+    let dash_after = |at: usize| match (b.get(at + 1), b.get(at + 2)) {
+        (Some(b'-'), _) => Some(at + 1),
+        (_, Some(b'-')) => Some(at + 2),
+        _ => None,
+    };
+    let first = dash_after(0)?;
+    let second = dash_after(first + 1)?;
+    if b.len() != second + 5 {
+        return None;
+    }
+    let digits = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0i16, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + i16::from(d - b'0'))
+        })
+    };
+    let (day, month) = (digits(0..first)?, digits(first + 1..second)?);
+    let year = digits(second + 1..b.len())?;
+    // Day and month have at most two digits: they fit an `i8`.
+    let (day, month) = (i8::try_from(day).ok()?, i8::try_from(month).ok()?);
+    Some(Date::new(year, month, day).ok())
+}
+
 /// `D-M-YYYY` or `DD-MM-YYYY`, optionally followed by ` H:MM[:SS]`.
 ///
 /// Works on the bytes (every character it accepts is ASCII): this runs for
@@ -137,6 +168,42 @@ fn number(text: &[u8], digits: std::ops::RangeInclusive<usize>) -> Option<u32> {
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    #[test]
+    fn the_plain_dutch_shape_is_read_as_parse_dutch_reads_it() {
+        let days = [
+            "1", "01", "9", "29", "30", "31", "32", "0", "00", "123", "", "x", "1 ",
+        ];
+        let years = ["2027", "2024", "2100", "0000", "999", "20270", "2o27"];
+        let mut shapes = 0;
+        for day in days {
+            for month in days {
+                for year in years {
+                    for sep in ["-", "/", "--"] {
+                        let text = format!("{day}{sep}{month}{sep}{year}");
+                        if let Some(date) = parse_plain_dutch(&text) {
+                            shapes += 1;
+                            assert_eq!(date, parse_dutch(&text), "{text}");
+                        }
+                        // And the whole parser answers as it did.
+                        let dutch = text.as_bytes().get(1..3).is_some_and(|b| b.contains(&b'-'));
+                        let expected = if dutch { parse_dutch(&text) } else { None };
+                        let expected = expected.or_else(|| {
+                            text.as_bytes()
+                                .get(..4)
+                                .filter(|b| b.iter().all(u8::is_ascii_digit))
+                                .and_then(|_| Pieces::parse(&text).ok())
+                                .map(|pieces| pieces.date())
+                        });
+                        if !text.contains(' ') {
+                            assert_eq!(parse_date(&text), expected, "{text}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(shapes > 100, "{shapes}");
+    }
 
     #[test]
     fn iso_dates_and_date_times() {

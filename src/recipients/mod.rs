@@ -112,19 +112,32 @@ impl InputError {
 
 /// `str::trim`, with a quick answer for the usual cell, which neither
 /// starts nor ends with white space (cells are trimmed on every read).
+///
+/// Inlined, so the usual cell (or an empty one) costs a test or two at the
+/// caller; anything else (white space or a non-ASCII byte at either end)
+/// goes to [`trim_slow`].
+#[inline]
 pub fn trim(value: &str) -> &str {
-    let visible = |b: u8| b > b' ' && b.is_ascii();
+    // Visible ASCII (`!` to DEL): never white space, and never part of a
+    // multi-byte character. One subtraction and compare per byte.
+    let visible = |b: u8| b.wrapping_sub(b'!') <= 0x7f - b'!';
     match value.as_bytes() {
         [] => value,
         [first, .., last] | [first @ last] if visible(*first) && visible(*last) => value,
-        _ => {
-            let space = |c: Option<char>| c.is_some_and(char::is_whitespace);
-            if space(value.chars().next()) || space(value.chars().next_back()) {
-                value.trim()
-            } else {
-                value
-            }
-        }
+        _ => trim_slow(value),
+    }
+}
+
+/// [`trim`] for a value that is empty or has something other than visible
+/// ASCII at an end.
+#[cold]
+#[inline(never)]
+fn trim_slow(value: &str) -> &str {
+    let space = |c: Option<char>| c.is_some_and(char::is_whitespace);
+    if space(value.chars().next()) || space(value.chars().next_back()) {
+        value.trim()
+    } else {
+        value
     }
 }
 
@@ -244,6 +257,25 @@ mod tests {
             "x\u{3000}",
         ] {
             assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn trim_is_str_trim_for_every_char_at_either_end() {
+        // Every ASCII byte and a range of non-ASCII characters (Latin-1,
+        // the Unicode spaces, the ideographic space), alone, at either end
+        // of a cell and at both.
+        let chars = (0u32..0x3001).filter_map(char::from_u32);
+        for c in chars {
+            for text in [
+                c.to_string(),
+                format!("{c}a"),
+                format!("a{c}"),
+                format!("{c}ab{c}"),
+                format!("{c}{c}"),
+            ] {
+                assert_eq!(trim(&text), text.trim(), "{text:?}");
+            }
         }
     }
 

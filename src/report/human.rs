@@ -6,7 +6,7 @@
 //! Colour is written as ANSI styles; the caller's `anstream` stream strips
 //! them when stdout is not a terminal or `NO_COLOR` is set.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
@@ -31,7 +31,13 @@ struct Group {
 /// Collects counts and examples; prints in `finish`.
 #[derive(Default)]
 pub struct HumanEmitter {
-    groups: BTreeMap<RuleId, Group>,
+    /// One group per rule reported, in the order first reported (`finish`
+    /// sorts them).
+    groups: Vec<(RuleId, Group)>,
+    /// The place in `groups` of each rule's group, indexed by the rule's
+    /// discriminant: a recipient diagnostic (one or more per row of a long
+    /// list) finds its group with one indexed load, not a tree search.
+    group_of: Vec<Option<usize>>,
     /// Lines of the draft and campaign files, read once when first shown.
     sources: HashMap<String, Option<Vec<String>>>,
 }
@@ -141,12 +147,24 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 
 impl Emitter for HumanEmitter {
     fn diagnostic(&mut self, d: &Diagnostic) -> io::Result<()> {
-        let group = self.groups.entry(d.rule()).or_insert_with(|| Group {
-            severity: d.severity,
-            scope: d.scope,
-            count: 0,
-            examples: Vec::new(),
+        let rule = d.rule();
+        let slot = rule as usize;
+        if self.group_of.len() <= slot {
+            self.group_of.resize(slot + 1, None);
+        }
+        let index = *self.group_of[slot].get_or_insert_with(|| {
+            self.groups.push((
+                rule,
+                Group {
+                    severity: d.severity,
+                    scope: d.scope,
+                    count: 0,
+                    examples: Vec::new(),
+                },
+            ));
+            self.groups.len() - 1
         });
+        let group = &mut self.groups[index].1;
         group.count += 1;
         let keep = if d.scope == Scope::Recipient {
             RECIPIENT_EXAMPLES
@@ -162,7 +180,7 @@ impl Emitter for HumanEmitter {
     fn finish(&mut self, summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
         let bold = Style::new().effects(Effects::BOLD);
         let dim = Style::new().effects(Effects::DIMMED);
-        let mut groups: Vec<(&RuleId, &Group)> = self.groups.iter().collect();
+        let mut groups: Vec<(&RuleId, &Group)> = self.groups.iter().map(|(r, g)| (r, g)).collect();
         // Errors first; within a severity, campaign → draft → list → recipients.
         groups.sort_by_key(|(rule, g)| (std::cmp::Reverse(g.severity), g.scope, **rule));
         for (rule, group) in &groups {

@@ -10,27 +10,23 @@
 //! give the same bytes.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
+use super::write_behind::WriteBehind;
 use super::{Emitter, Summary, VERSION};
-use crate::diagnostic::Diagnostic;
-
-/// The buffer for writing the diagnostics and for copying a spill out:
-/// large, as a list of millions of rows may give a gigabyte of diagnostics.
-const BUFFER: usize = 1 << 20;
+use crate::diagnostic::{Diagnostic, Scope, Severity};
+use crate::rules::{RULES, RuleId};
 
 /// Streams diagnostics as JSON.
 pub struct JsonEmitter {
-    /// Where diagnostics go as they come: a spill, or the report itself.
-    out: BufWriter<File>,
+    /// Where diagnostics go as they come (`None` once finished).
+    out: Option<WriteBehind>,
     target: Target,
     count: u64,
-    /// One diagnostic's JSON, built in memory and written at once (small
-    /// appends to a `Vec` inline; to a `BufWriter` they do not).
-    record: Vec<u8>,
+    writer: DiagnosticWriter,
 }
 
-/// What [`JsonEmitter::out`] is.
+/// What [`JsonEmitter::out`] writes to.
 enum Target {
     /// A temporary file holding only the diagnostics.
     Spill,
@@ -44,27 +40,41 @@ impl JsonEmitter {
     /// [`Emitter::stream_into`] gives it the report file.
     pub fn new() -> io::Result<Self> {
         Ok(JsonEmitter {
-            out: BufWriter::with_capacity(BUFFER, tempfile::tempfile()?),
+            out: Some(WriteBehind::new(tempfile::tempfile()?)?),
             target: Target::Spill,
             count: 0,
-            record: Vec::with_capacity(512),
+            writer: DiagnosticWriter::default(),
         })
+    }
+
+    /// The diagnostics written so far, their file given back: rewound for a
+    /// spill, at the end for the report itself.
+    fn finish_out(&mut self) -> io::Result<File> {
+        let out = self
+            .out
+            .take()
+            .ok_or_else(|| io::Error::other("the JSON report was finished already"))?;
+        let mut file = out.finish()?;
+        if let Target::Spill = self.target {
+            file.rewind()?;
+        }
+        Ok(file)
     }
 }
 
 impl Emitter for JsonEmitter {
-    /// Writes one diagnostic as SPEC §4 spells it: the same bytes serde_json
-    /// writes for the struct of the eight keys, but with no serialiser
-    /// machinery per field — this runs for millions of rows.
     fn diagnostic(&mut self, d: &Diagnostic) -> io::Result<()> {
-        self.record.clear();
-        self.record.extend_from_slice(match self.count {
+        let Some(out) = self.out.as_mut() else {
+            return Err(io::Error::other("the JSON report was finished already"));
+        };
+        let buffer = out.buffer();
+        buffer.extend_from_slice(match self.count {
             0 => b"\n    ".as_slice(),
             _ => b",\n    ".as_slice(),
         });
         self.count += 1;
-        write_diagnostic(&mut self.record, d)?;
-        self.out.write_all(&self.record)
+        self.writer.write(buffer, d);
+        out.hand_over_if_full()
     }
 
     fn plain(&self) -> bool {
@@ -80,9 +90,10 @@ impl Emitter for JsonEmitter {
         }
         let mut file = file.try_clone()?;
         let head_at = file.stream_position()?;
-        let mut out = BufWriter::with_capacity(BUFFER, file);
-        out.write_all(&head(None))?;
-        self.out = out;
+        file.write_all(&head(None))?;
+        // The unused spill's thread ends; its file was never named.
+        self.finish_out()?;
+        self.out = Some(WriteBehind::new(file)?);
         self.target = Target::Report { head_at };
         Ok(())
     }
@@ -94,9 +105,9 @@ impl Emitter for JsonEmitter {
             ));
         };
         out.write_all(&head(Some(summary)))?;
-        let spill = self.rewound_spill()?;
+        let mut spill = self.finish_out()?;
         // io::copy would go 8 KiB at a time through `out`.
-        let mut buffer = vec![0; BUFFER];
+        let mut buffer = vec![0; 1 << 20];
         loop {
             match spill.read(&mut buffer) {
                 Ok(0) => break,
@@ -115,9 +126,8 @@ impl Emitter for JsonEmitter {
     fn finish_file(&mut self, summary: &Summary, file: &mut File) -> io::Result<()> {
         match self.target {
             Target::Report { head_at } => {
-                self.out.write_all(tail(self.count))?;
-                self.out.flush()?;
-                let report = self.out.get_mut();
+                let mut report = self.finish_out()?;
+                report.write_all(tail(self.count))?;
                 report.seek(SeekFrom::Start(head_at))?;
                 report.write_all(&head(Some(summary)))?;
                 report.seek(SeekFrom::End(0))?;
@@ -125,20 +135,10 @@ impl Emitter for JsonEmitter {
             }
             Target::Spill => {
                 file.write_all(&head(Some(summary)))?;
-                io::copy(self.rewound_spill()?, file)?;
+                io::copy(&mut self.finish_out()?, file)?;
                 file.write_all(tail(self.count))
             }
         }
-    }
-}
-
-impl JsonEmitter {
-    /// The spill file, flushed and at its start.
-    fn rewound_spill(&mut self) -> io::Result<&mut File> {
-        self.out.flush()?;
-        let file = self.out.get_mut();
-        file.rewind()?;
-        Ok(file)
     }
 }
 
@@ -183,40 +183,76 @@ fn tail(count: u64) -> &'static [u8] {
     }
 }
 
-fn write_diagnostic(out: &mut impl Write, d: &Diagnostic) -> io::Result<()> {
-    // Rule, severity and scope names are plain ASCII: written as they are.
-    out.write_all(b"{\"rule\":\"")?;
-    out.write_all(d.rule.name().as_bytes())?;
-    out.write_all(b"\",\"severity\":\"")?;
-    out.write_all(d.severity.as_str().as_bytes())?;
-    out.write_all(b"\",\"scope\":\"")?;
-    out.write_all(d.scope.as_str().as_bytes())?;
-    out.write_all(b"\",\"message\":")?;
-    write_str(out, d.message)?;
-    out.write_all(b",\"recipient\":")?;
-    write_opt_str(out, d.recipient)?;
-    out.write_all(b",\"file\":")?;
-    write_opt_str(out, d.file)?;
-    out.write_all(b",\"line\":")?;
-    match d.line {
-        Some(line) => write_u64(out, line)?,
-        None => out.write_all(b"null")?,
-    }
-    out.write_all(b",\"field\":")?;
-    write_opt_str(out, d.field)?;
-    out.write_all(b"}")
+/// Writes diagnostics as SPEC §4 spells them: the same bytes serde_json
+/// writes for the struct of the eight keys, without serialiser machinery
+/// per field — this runs for millions of rows. What repeats from one
+/// diagnostic to the next (rule, severity and scope; the file) is
+/// formatted once and copied after.
+#[derive(Default)]
+struct DiagnosticWriter {
+    /// `{"rule":…,"severity":…,"scope":…,"message":` by rule, severity
+    /// and scope, made on first use.
+    prefixes: Vec<Option<Box<[u8]>>>,
+    /// The last file written and its `,"file":…,"line":` part.
+    file: Option<(String, Vec<u8>)>,
 }
 
-fn write_opt_str(out: &mut impl Write, s: Option<&str>) -> io::Result<()> {
+const SEVERITIES: usize = 3;
+const SCOPES: usize = 4;
+
+impl DiagnosticWriter {
+    fn write(&mut self, out: &mut Vec<u8>, d: &Diagnostic) {
+        out.extend_from_slice(self.prefix(d.rule, d.severity, d.scope));
+        write_str(out, d.message);
+        out.extend_from_slice(b",\"recipient\":");
+        write_opt_str(out, d.recipient);
+        match (&self.file, d.file) {
+            (Some((file, json)), Some(this)) if file == this => out.extend_from_slice(json),
+            _ => {
+                let mut json = b",\"file\":".to_vec();
+                write_opt_str(&mut json, d.file);
+                json.extend_from_slice(b",\"line\":");
+                out.extend_from_slice(&json);
+                self.file = d.file.map(|file| (file.to_owned(), json));
+            }
+        }
+        match d.line {
+            Some(line) => write_u64(out, line),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"field\":");
+        write_opt_str(out, d.field);
+        out.push(b'}');
+    }
+
+    fn prefix(&mut self, rule: RuleId, severity: Severity, scope: Scope) -> &[u8] {
+        if self.prefixes.is_empty() {
+            self.prefixes = vec![None; RULES.len() * SEVERITIES * SCOPES];
+        }
+        let index = (rule as usize * SEVERITIES + severity as usize) * SCOPES + scope as usize;
+        self.prefixes[index].get_or_insert_with(|| {
+            format!(
+                "{{\"rule\":\"{}\",\"severity\":\"{}\",\"scope\":\"{}\",\"message\":",
+                rule.name(),
+                severity.as_str(),
+                scope.as_str()
+            )
+            .into_bytes()
+            .into_boxed_slice()
+        })
+    }
+}
+
+fn write_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
     match s {
         Some(s) => write_str(out, s),
-        None => out.write_all(b"null"),
+        None => out.extend_from_slice(b"null"),
     }
 }
 
 /// A number in decimal, without the formatting machinery (which costs more
 /// than all the rest of a diagnostic).
-fn write_u64(out: &mut impl Write, mut n: u64) -> io::Result<()> {
+fn write_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
     loop {
@@ -227,23 +263,25 @@ fn write_u64(out: &mut impl Write, mut n: u64) -> io::Result<()> {
             break;
         }
     }
-    out.write_all(&digits[start..])
+    out.extend_from_slice(&digits[start..]);
 }
 
 /// A JSON string. Text without a quote, backslash or control character (as
 /// good as all of it) is written as it is; anything else goes through
 /// serde_json's escaping.
-fn write_str(out: &mut impl Write, s: &str) -> io::Result<()> {
+fn write_str(out: &mut Vec<u8>, s: &str) {
     // No early exit, so that the check vectorises: most strings are short.
     let escape = s.bytes().fold(false, |escape, b| {
         escape | (b < 0x20) | (b == b'"') | (b == b'\\')
     });
     if escape {
-        serde_json::to_writer(out, s).map_err(io::Error::from)
+        // Writing JSON into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
     } else {
-        out.write_all(b"\"")?;
-        out.write_all(s.as_bytes())?;
-        out.write_all(b"\"")
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
     }
 }
 
@@ -252,8 +290,6 @@ mod tests {
     use serde::Serialize;
 
     use super::*;
-    use crate::diagnostic::{Scope, Severity};
-    use crate::rules::RuleId;
 
     /// What the emitter used to serialise with serde_json.
     #[derive(Serialize)]
@@ -296,7 +332,7 @@ mod tests {
     fn numbers_in_decimal() {
         for n in [0, 7, 10, 99, 1_000_003, u64::MAX] {
             let mut out = Vec::new();
-            write_u64(&mut out, n).unwrap();
+            write_u64(&mut out, n);
             assert_eq!(out, n.to_string().as_bytes());
         }
     }
@@ -311,36 +347,58 @@ mod tests {
             "line\nbreak\ttab\r\u{1}\u{1f}",
             "\u{7f} del and </script>",
         ];
-        for (i, text) in texts.iter().enumerate() {
-            let line = [0, 7, 10, 99, 1_000_003, u64::MAX][i % 6];
-            let optional = (i % 2 == 0).then_some(*text);
-            let d = Diagnostic {
-                rule: RuleId::NoConsent,
-                severity: Severity::Error,
-                scope: Scope::Recipient,
-                message: text,
-                recipient: optional,
-                file: Some(text),
-                line: (i % 3 != 0).then_some(line),
-                field: optional,
-            };
-            let mut ours = Vec::new();
-            write_diagnostic(&mut ours, &d).unwrap();
-            let theirs = serde_json::to_vec(&JsonDiagnostic {
-                rule: d.rule.name(),
-                severity: d.severity.as_str(),
-                scope: d.scope.as_str(),
-                message: d.message,
-                recipient: d.recipient,
-                file: d.file,
-                line: d.line,
-                field: d.field,
-            })
-            .unwrap();
-            assert_eq!(
-                String::from_utf8(ours).unwrap(),
-                String::from_utf8(theirs).unwrap()
-            );
+        let rules = [
+            RuleId::NoConsent,
+            RuleId::DuplicateAddress,
+            RuleId::MissingSender,
+        ];
+        let severities = [Severity::Error, Severity::Warning, Severity::Info];
+        let scopes = [Scope::Recipient, Scope::List, Scope::Draft, Scope::Campaign];
+        let files = [
+            Some("r.csv"),
+            Some("r.csv"),
+            None,
+            Some("d\"1\".eml"),
+            Some("r.csv"),
+        ];
+        // One writer for all, twice over, so that what it keeps from one
+        // diagnostic to the next (prefixes, the file) is what is checked.
+        let mut writer = DiagnosticWriter::default();
+        for round in 0..2 {
+            for (i, text) in texts.iter().enumerate() {
+                for (j, file) in files.iter().enumerate() {
+                    let k = i + j + round;
+                    let line = [0, 7, 10, 99, 1_000_003, u64::MAX][k % 6];
+                    let optional = (k % 2 == 0).then_some(*text);
+                    let d = Diagnostic {
+                        rule: rules[k % rules.len()],
+                        severity: severities[k % severities.len()],
+                        scope: scopes[k % scopes.len()],
+                        message: text,
+                        recipient: optional,
+                        file: *file,
+                        line: (k % 3 != 0).then_some(line),
+                        field: optional,
+                    };
+                    let mut ours = b"before ".to_vec();
+                    writer.write(&mut ours, &d);
+                    let theirs = serde_json::to_vec(&JsonDiagnostic {
+                        rule: d.rule.name(),
+                        severity: d.severity.as_str(),
+                        scope: d.scope.as_str(),
+                        message: d.message,
+                        recipient: d.recipient,
+                        file: d.file,
+                        line: d.line,
+                        field: d.field,
+                    })
+                    .unwrap();
+                    assert_eq!(
+                        String::from_utf8(ours).unwrap(),
+                        format!("before {}", String::from_utf8(theirs).unwrap())
+                    );
+                }
+            }
         }
     }
 }

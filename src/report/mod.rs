@@ -10,6 +10,7 @@ mod human;
 mod json;
 mod junit;
 pub mod sarif;
+mod write_behind;
 
 pub use github::GithubEmitter;
 pub use human::HumanEmitter;

@@ -270,11 +270,7 @@ fn write_u64(out: &mut Vec<u8>, mut n: u64) {
 /// good as all of it) is written as it is; anything else goes through
 /// serde_json's escaping.
 fn write_str(out: &mut Vec<u8>, s: &str) {
-    // No early exit, so that the check vectorises: most strings are short.
-    let escape = s.bytes().fold(false, |escape, b| {
-        escape | (b < 0x20) | (b == b'"') | (b == b'\\')
-    });
-    if escape {
+    if needs_escape(s.as_bytes()) {
         // Writing JSON into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, s);
     } else {
@@ -283,6 +279,26 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
     }
+}
+
+/// True when `bytes` hold a quote, a backslash or a control character
+/// (below U+0020): what JSON escapes. Eight bytes at a time — this looks at
+/// every message, address and field of every diagnostic.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // A byte's high bit, set where the byte of `w` is below `n` (n ≤ 0x80;
+    // bytes of 0x80 and above never count): the classic bit trick, exact
+    // as to whether any byte is.
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS;
+    let (words, rest) = bytes.as_chunks::<8>();
+    let mut found = 0;
+    for word in words {
+        let w = u64::from_le_bytes(*word);
+        found |= below(w, 0x20) | below(w ^ (ONES * u64::from(b'"')), 1);
+        found |= below(w ^ (ONES * u64::from(b'\\')), 1);
+    }
+    found != 0 || rest.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 #[cfg(test)]
@@ -325,6 +341,25 @@ mod tests {
             let json = serde_json::to_string(&summary).unwrap();
             let after = text.split_once(&format!("\"summary\": {json},")).unwrap().1;
             assert_eq!(after.trim_start_matches(' '), "\n  \"diagnostics\": [");
+        }
+    }
+
+    #[test]
+    fn needs_escape_is_exact() {
+        let simple = |bytes: &[u8]| bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+        // Every byte value at every position of strings up to 20 bytes,
+        // among letters, high bytes and the bytes next to the ones sought.
+        for len in 0..20 {
+            for position in 0..len {
+                for byte in 0..=255u8 {
+                    let mut text = vec![b'a'; len];
+                    for (i, b) in text.iter_mut().enumerate() {
+                        *b = [b'a', 0xc3, 0xa9, b'!', b'#', b'[', b']', 0x7f, 0x20][i % 9];
+                    }
+                    text[position] = byte;
+                    assert_eq!(needs_escape(&text), simple(&text), "{text:?}");
+                }
+            }
         }
     }
 

@@ -29,6 +29,13 @@ use crate::rules::RuleId;
 pub trait Fields {
     /// The trimmed value of `field`, `""` when absent.
     fn get(&self, field: Field) -> &str;
+
+    /// True when the address (`get(Field::Email)`) [`is_deliverable`].
+    /// A row that has the answer already (a CSV row's reading thread works
+    /// it out) gives it instead.
+    fn address_is_deliverable(&self) -> bool {
+        is_deliverable(self.get(Field::Email))
+    }
 }
 
 impl Fields for crate::recipients::Row<'_> {
@@ -36,6 +43,10 @@ impl Fields for crate::recipients::Row<'_> {
     #[inline(always)]
     fn get(&self, field: Field) -> &str {
         crate::recipients::Row::get(self, field)
+    }
+
+    fn address_is_deliverable(&self) -> bool {
+        crate::recipients::Row::address_is_deliverable(self)
     }
 }
 
@@ -588,7 +599,7 @@ impl<'s> Judge<'s> {
         let email = row.get(Field::Email);
 
         // 1. An address that cannot be delivered: nothing else matters.
-        if !is_deliverable(email) {
+        if !row.address_is_deliverable() {
             if email.is_empty() {
                 verdict.push(RuleId::InvalidAddress, Field::Email, "the address is empty");
             } else {

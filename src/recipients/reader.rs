@@ -423,6 +423,18 @@ impl<'r> Row<'r> {
             .unwrap_or_else(|| super::address_hash(self.get(Field::Email)))
     }
 
+    /// True when the row's address ([`Row::get`] of [`Field::Email`])
+    /// [`super::address::is_deliverable`]: worked out on the reading thread
+    /// (which has the time), or here when it was not.
+    pub fn address_is_deliverable(&self) -> bool {
+        // The reading thread works it out for the column `Row::get` reads
+        // the address from, trimmed the same way (see `RecipientReader::open`).
+        self.reader
+            .records
+            .address_ok()
+            .unwrap_or_else(|| super::address::is_deliverable(self.get(Field::Email)))
+    }
+
     /// The address hashes of the rows after this one that are already read,
     /// in order: some or none of the rest, for a caller that prepares for
     /// them (the lint fetches their address book slots ahead).

@@ -1277,6 +1277,34 @@ mod tests {
     }
 
     #[test]
+    fn the_judge_takes_the_rows_own_deliverable_answer() {
+        // A CSV row's answer comes from the reading thread: the judge must
+        // ask the row rather than work it out again. A row that answers
+        // against its address shows which the judge went by.
+        struct Answered(Table, bool);
+        impl Fields for Answered {
+            fn get(&self, field: Field) -> &str {
+                self.0.get(field)
+            }
+            fn address_is_deliverable(&self) -> bool {
+                self.1
+            }
+        }
+        let suppression = Suppression::default();
+        let campaign = campaign(&["bbq"]);
+        let judge = Judge::new(&campaign, &suppression);
+        let fields = [(ListSource, "purchased"), (Purchased, "bbq")];
+        let good = judge.judge(&Answered(row(&fields), true), None);
+        assert!(!rules(&good).contains(&RuleId::InvalidAddress));
+        let bad = judge.judge(&Answered(row(&fields), false), None);
+        assert_eq!(rules(&bad), [RuleId::InvalidAddress]);
+        // The default answer is the address's own.
+        assert!(row(&[]).address_is_deliverable());
+        assert!(!row(&[(Email, "jan@example")]).address_is_deliverable());
+        assert!(!row(&[(Email, "")]).address_is_deliverable());
+    }
+
+    #[test]
     fn invalid_and_unsubscribed_stop_the_row() {
         let v = judge(&["bbq"], &[(Email, "jan@example")]);
         assert_eq!(rules(&v), [RuleId::InvalidAddress]);

@@ -1119,6 +1119,11 @@ mod tests {
                 ahead.address_hash(),
                 Some(crate::recipients::address_hash(address.trim()))
             );
+            assert_eq!(
+                ahead.address_ok(),
+                Some(is_deliverable(address.trim())),
+                "{address:?}"
+            );
             batched.push((ahead.line(), fields, ahead.is_decoded()));
         }
         assert!(one_by_one == batched, "one by one and in batches differ");

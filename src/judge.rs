@@ -29,6 +29,13 @@ use crate::rules::RuleId;
 pub trait Fields {
     /// The trimmed value of `field`, `""` when absent.
     fn get(&self, field: Field) -> &str;
+
+    /// True when the address (`get(Field::Email)`) [`is_deliverable`].
+    /// A row that has the answer already (a CSV row's reading thread works
+    /// it out) gives it instead.
+    fn address_is_deliverable(&self) -> bool {
+        is_deliverable(self.get(Field::Email))
+    }
 }
 
 impl Fields for crate::recipients::Row<'_> {
@@ -36,6 +43,10 @@ impl Fields for crate::recipients::Row<'_> {
     #[inline(always)]
     fn get(&self, field: Field) -> &str {
         crate::recipients::Row::get(self, field)
+    }
+
+    fn address_is_deliverable(&self) -> bool {
+        crate::recipients::Row::address_is_deliverable(self)
     }
 }
 
@@ -588,7 +599,7 @@ impl<'s> Judge<'s> {
         let email = row.get(Field::Email);
 
         // 1. An address that cannot be delivered: nothing else matters.
-        if !is_deliverable(email) {
+        if !row.address_is_deliverable() {
             if email.is_empty() {
                 verdict.push(RuleId::InvalidAddress, Field::Email, "the address is empty");
             } else {
@@ -1263,6 +1274,34 @@ mod tests {
             ],
         );
         assert_eq!(v.basis, Some(Basis::Consent));
+    }
+
+    #[test]
+    fn the_judge_takes_the_rows_own_deliverable_answer() {
+        // A CSV row's answer comes from the reading thread: the judge must
+        // ask the row rather than work it out again. A row that answers
+        // against its address shows which the judge went by.
+        struct Answered(Table, bool);
+        impl Fields for Answered {
+            fn get(&self, field: Field) -> &str {
+                self.0.get(field)
+            }
+            fn address_is_deliverable(&self) -> bool {
+                self.1
+            }
+        }
+        let suppression = Suppression::default();
+        let campaign = campaign(&["bbq"]);
+        let judge = Judge::new(&campaign, &suppression);
+        let fields = [(ListSource, "purchased"), (Purchased, "bbq")];
+        let good = judge.judge(&Answered(row(&fields), true), None);
+        assert!(!rules(&good).contains(&RuleId::InvalidAddress));
+        let bad = judge.judge(&Answered(row(&fields), false), None);
+        assert_eq!(rules(&bad), [RuleId::InvalidAddress]);
+        // The default answer is the address's own.
+        assert!(row(&[]).address_is_deliverable());
+        assert!(!row(&[(Email, "jan@example")]).address_is_deliverable());
+        assert!(!row(&[(Email, "")]).address_is_deliverable());
     }
 
     #[test]

@@ -13,6 +13,7 @@ use csv_core::ReadRecordResult;
 use encoding_rs::{CoderResult, WINDOWS_1252};
 
 use super::InputError;
+use super::address::is_deliverable;
 
 /// How much of the file is read up front to check and sniff it.
 const PREFIX_LEN: u64 = 16 * 1024;
@@ -226,13 +227,15 @@ impl Records {
                 fields: fields as u32,
                 decoded: false,
                 address_hash: None,
+                address_ok: None,
             }));
         }
     }
 
     /// Hands the rest of the file to a thread that reads ahead of the
     /// caller (see [`ReadAhead`]), and also hashes the address in
-    /// `email_column` of each record there. The current record is not
+    /// `email_column` of each record there and checks that it
+    /// [`is_deliverable`]. The current record is not
     /// carried over.
     pub(super) fn read_ahead(self, email_column: Option<usize>) -> ReadAhead {
         ReadAhead::spawn(self, email_column)
@@ -430,6 +433,8 @@ struct RecordSpan {
     decoded: bool,
     /// The [`super::address_hash`] of the address column (`None`: none).
     address_hash: Option<u64>,
+    /// Whether that address [`is_deliverable`] (`None`: not worked out).
+    address_ok: Option<bool>,
 }
 
 impl Batch {
@@ -454,7 +459,7 @@ impl Batch {
 
     /// Makes the batch's text from `raw`, the records' bytes as parsed (the
     /// records' spans and ends point into it), and hashes the address in
-    /// `email_column` of each record. A record's text is its bytes when
+    /// `email_column` of each record and checks that it is deliverable. A record's text is its bytes when
     /// every field is UTF-8, else they are decoded from Windows-1252.
     /// `input_utf8` says the input they were parsed from was valid UTF-8.
     fn take_text(&mut self, raw: &[u8], input_utf8: bool, email_column: Option<usize>) {
@@ -476,7 +481,14 @@ impl Batch {
             for i in 0..self.records.len() {
                 let span = self.records[i];
                 let address = self.span_record(&span).get(column).unwrap_or("");
-                self.records[i].address_hash = Some(super::address_hash(super::trim(address)));
+                // Trimmed as `Row::get` trims it: the judge's address.
+                let address = super::trim(address);
+                let hash = super::address_hash(address);
+                // Here rather than in the judge: this thread has the
+                // address in hand and less to do than the judging one.
+                let ok = is_deliverable(address);
+                self.records[i].address_hash = Some(hash);
+                self.records[i].address_ok = Some(ok);
             }
         }
     }
@@ -684,6 +696,13 @@ impl ReadAhead {
     /// The address hash of the current record (see [`Records::read_ahead`]).
     pub(super) fn address_hash(&self) -> Option<u64> {
         self.batch.records.get(self.position)?.address_hash
+    }
+
+    /// Whether the address of the current record [`is_deliverable`], as
+    /// worked out on the reading thread; `None` when it was not (no
+    /// address column).
+    pub(super) fn address_ok(&self) -> Option<bool> {
+        self.batch.records.get(self.position)?.address_ok
     }
 
     /// The address hashes of the records already read after the current
@@ -1099,6 +1118,11 @@ mod tests {
             assert_eq!(
                 ahead.address_hash(),
                 Some(crate::recipients::address_hash(address.trim()))
+            );
+            assert_eq!(
+                ahead.address_ok(),
+                Some(is_deliverable(address.trim())),
+                "{address:?}"
             );
             batched.push((ahead.line(), fields, ahead.is_decoded()));
         }

@@ -423,6 +423,18 @@ impl<'r> Row<'r> {
             .unwrap_or_else(|| super::address_hash(self.get(Field::Email)))
     }
 
+    /// True when the row's address ([`Row::get`] of [`Field::Email`])
+    /// [`super::address::is_deliverable`]: worked out on the reading thread
+    /// (which has the time), or here when it was not.
+    pub fn address_is_deliverable(&self) -> bool {
+        // The reading thread works it out for the column `Row::get` reads
+        // the address from, trimmed the same way (see `RecipientReader::open`).
+        self.reader
+            .records
+            .address_ok()
+            .unwrap_or_else(|| super::address::is_deliverable(self.get(Field::Email)))
+    }
+
     /// The address hashes of the rows after this one that are already read,
     /// in order: some or none of the rest, for a caller that prepares for
     /// them (the lint fetches their address book slots ahead).
@@ -1011,6 +1023,97 @@ mod tests {
                     assert_eq!(row.var_at(*var, name), row.var(name), "{file}: {name}");
                 }
             }
+        }
+    }
+
+    /// For every row of `reader`: the reading thread worked out whether
+    /// the address is deliverable (`expect_precomputed`), and its answer is
+    /// `is_deliverable` of the address the judge reads. Returns how many
+    /// rows had a deliverable address and how many had not.
+    fn assert_precomputed_deliverable(
+        reader: &mut RecipientReader,
+        expect_precomputed: bool,
+    ) -> (usize, usize) {
+        let (mut yes, mut no) = (0, 0);
+        while let Some(row) = reader.next_row().unwrap() {
+            let email = row.get(Field::Email);
+            let expected = crate::recipients::address::is_deliverable(email);
+            assert_eq!(
+                row.reader.records.address_ok(),
+                expect_precomputed.then_some(expected),
+                "line {} {email:?}",
+                row.line()
+            );
+            assert_eq!(
+                row.address_is_deliverable(),
+                expected,
+                "line {} {email:?}",
+                row.line()
+            );
+            if expected {
+                yes += 1;
+            } else {
+                no += 1;
+            }
+        }
+        (yes, no)
+    }
+
+    #[test]
+    fn the_reading_threads_deliverable_answer_is_the_judges() {
+        // Addresses valid, invalid, padded with spaces, tabs and no-break
+        // spaces, empty, missing, quoted (with a delimiter and a quote
+        // inside), in Windows-1252 rows, and in the second column; repeated
+        // so that they fall in several batches and at their edges.
+        let edge_rows: &[&[u8]] = &[
+            b"x,jan@example.nl,a\n",
+            b"x,  piet@example.nl  ,a\n",
+            b"x,\tkees@example.nl\t,a\n",
+            b"x,\xc2\xa0anna@example.nl\xc2\xa0,a\n",
+            b"x,,a\n",
+            b"x,   ,a\n",
+            b"x\n",
+            b"x,not an address,a\n",
+            b"x,jan@example.nl.,a\n",
+            b"x,jan@@example.nl,a\n",
+            b"x,\"quoted@example.nl\",a\n",
+            b"x,\" spaced@example.nl \",a\n",
+            b"x,\"\"\"jan,piet\"\"@example.nl\",a\n",
+            b"x,\"a,b@example.nl\",a\n",
+            b"x,jos\xe9@example.nl,a\n",
+            b"x,\xa0ren\xe9@example.nl\xa0,a\n",
+            b"x,zo\xc3\xab@example.nl,a\n",
+            b"x,jan@exampl\xe9.nl,Ren\xe9\n",
+            b"x,JAN@Example.NL,a\n",
+        ];
+        let mut text = b"name,email,note\n".to_vec();
+        let mut rows = 0;
+        while rows < 3000 {
+            for row in edge_rows {
+                text.extend_from_slice(row);
+                rows += 1;
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, &text);
+        let mut reader = open(&path);
+        assert!(reader.first_non_utf8_line().is_none());
+        let (yes, no) = assert_precomputed_deliverable(&mut reader, true);
+        assert_eq!(yes + no, rows);
+        // Both answers turn up, so the comparison means something.
+        assert!(yes > 0 && no > 0, "{yes} deliverable, {no} not");
+        assert!(reader.first_non_utf8_line().is_some());
+
+        // The exports the presets read, whose address is a column as well.
+        for name in [
+            "dutch-excel.csv",
+            "listmonk.csv",
+            "mailchimp.csv",
+            "windows-1252.csv",
+        ] {
+            let mut reader = open(&data(name));
+            let (yes, no) = assert_precomputed_deliverable(&mut reader, true);
+            assert!(yes + no > 0, "{name}");
         }
     }
 

@@ -3,7 +3,7 @@
 #
 #   benches/lint.sh                 # 1M and 10M rows
 #   benches/lint.sh 100000 1000000  # other sizes
-#   RUNS=5 benches/lint.sh          # more runs per measurement (default 3;
+#   RUNS=9 benches/lint.sh          # more runs per measurement (default 5;
 #                                   # at least 7 for the smaller sizes)
 #
 # Builds the release binaries once, generates each list once (deterministic,
@@ -19,7 +19,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 SEED=${SEED:-5}
 if [ $# -gt 0 ]; then SIZES=("$@"); else SIZES=(1000000 10000000); fi
 

@@ -540,14 +540,17 @@ mod tests {
         rows
     }
 
+    /// The test exports of tests/data, one per preset and encoding.
+    const EXPORTS: [&str; 4] = [
+        "dutch-excel.csv",
+        "listmonk.csv",
+        "mailchimp.csv",
+        "windows-1252.csv",
+    ];
+
     #[test]
     fn row_get_reads_what_the_field_mapping_says() {
-        for name in [
-            "dutch-excel.csv",
-            "listmonk.csv",
-            "mailchimp.csv",
-            "windows-1252.csv",
-        ] {
+        for name in EXPORTS {
             let mut reader = open(&data(name));
             assert!(assert_get_agrees_with_field(&mut reader) > 0, "{name}");
         }
@@ -1105,12 +1108,7 @@ mod tests {
         assert!(reader.first_non_utf8_line().is_some());
 
         // The exports the presets read, whose address is a column as well.
-        for name in [
-            "dutch-excel.csv",
-            "listmonk.csv",
-            "mailchimp.csv",
-            "windows-1252.csv",
-        ] {
+        for name in EXPORTS {
             let mut reader = open(&data(name));
             let (yes, no) = assert_precomputed_deliverable(&mut reader, true);
             assert!(yes + no > 0, "{name}");

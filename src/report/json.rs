@@ -146,16 +146,18 @@ impl Emitter for JsonEmitter {
 /// summary there can be, so that the head has one length whatever the
 /// counts.
 fn summary_width() -> usize {
-    let most = Summary {
-        recipients: u64::MAX,
-        sendable: u64::MAX,
-        blocked: u64::MAX,
-        errors: u64::MAX,
-        warnings: u64::MAX,
-        infos: u64::MAX,
-    };
-    summary_json(&most).len() + 1
+    summary_json(&LONGEST_SUMMARY).len() + 1
 }
+
+/// The summary with the most digits there can be.
+const LONGEST_SUMMARY: Summary = Summary {
+    recipients: u64::MAX,
+    sendable: u64::MAX,
+    blocked: u64::MAX,
+    errors: u64::MAX,
+    warnings: u64::MAX,
+    infos: u64::MAX,
+};
 
 fn summary_json(summary: &Summary) -> Vec<u8> {
     serde_json::to_vec(summary).unwrap_or_default()
@@ -323,17 +325,9 @@ mod tests {
     #[test]
     fn the_head_has_one_length_whatever_the_summary() {
         let small = Summary::default();
-        let most = Summary {
-            recipients: u64::MAX,
-            sendable: u64::MAX,
-            blocked: u64::MAX,
-            errors: u64::MAX,
-            warnings: u64::MAX,
-            infos: u64::MAX,
-        };
         let room = head(None);
         assert!(room.starts_with(b"{\n  \"mailgate\": "));
-        for summary in [small, most] {
+        for summary in [small, LONGEST_SUMMARY] {
             let head = head(Some(&summary));
             assert_eq!(head.len(), room.len());
             // The summary, then only spaces up to the diagnostics.

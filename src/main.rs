@@ -294,11 +294,9 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
     for line in &summary.not_built {
         eprintln!("mailgate: {line}");
     }
-    if summary.not_built.len() as u64 >= mailgate::send::NOT_BUILT_SHOWN as u64 {
-        eprintln!(
-            "mailgate: (only the first {} of these are shown)",
-            summary.not_built.len()
-        );
+    let unshown = summary.not_built_total - summary.not_built.len() as u64;
+    if unshown > 0 {
+        eprintln!("mailgate: … and {unshown} more not sent for the same kind of reason");
     }
     match args.format {
         SendFormat::Json => {
@@ -332,7 +330,7 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
         }
     }
     let interrupted = STOP.load(Ordering::SeqCst);
-    let unbuilt = !summary.not_built.is_empty();
+    let unbuilt = summary.not_built_total > 0;
     if interrupted || unbuilt || (!summary.complete() && options.dry_run.is_none()) {
         let mut hint = format!("mailgate send {}", args.campaign.display());
         if options.skip_blocked {

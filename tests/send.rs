@@ -532,6 +532,31 @@ fn html_values_are_escaped_and_line_breaks_never_become_headers() {
 }
 
 #[test]
+fn many_unbuildable_recipients_are_counted_not_all_listed() {
+    let campaign = Campaign::new(None, 0, 0);
+    let mut csv = String::from("email,first_name,customer,purchased\n");
+    for i in 1..=25 {
+        csv.push_str(&format!(
+            "r{i}@example.nl,\"Naam\nBcc: x@example.nl\",yes,bbq\n"
+        ));
+    }
+    csv.push_str("ok@example.nl,Anna,yes,bbq\n");
+    std::fs::write(campaign.dir.path().join("recipients.csv"), csv).unwrap();
+    let out = campaign.dir.path().join("out");
+    let output = campaign.send(&["--dry-run", out.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert_eq!(err.matches(": not sent: ").count(), 20, "{err}");
+    assert!(err.contains("… and 5 more not sent"), "{err}");
+    let s = summary(&output);
+    assert_eq!(
+        (s["sent"].as_u64(), s["failed"].as_u64()),
+        (Some(1), Some(25)),
+        "{s}"
+    );
+}
+
+#[test]
 fn a_value_that_would_inject_a_header_fails_that_recipient_only() {
     // Against the relay: the others are delivered, the one is recorded as
     // failed in the journal (never attempted), and a rerun sends nothing.

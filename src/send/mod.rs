@@ -114,6 +114,9 @@ pub struct SendSummary {
     /// They count as `failed`; not part of SPEC's JSON.
     #[serde(skip)]
     pub not_built: Vec<String>,
+    /// How many recipients of this run could not be built, all told.
+    #[serde(skip)]
+    pub not_built_total: u64,
 }
 
 /// How many unbuildable recipients [`SendSummary::not_built`] names.
@@ -443,6 +446,7 @@ fn produce(
                     journal.record_failed(address, &why)?;
                 }
                 counters.failed.fetch_add(1, Ordering::SeqCst);
+                summary.not_built_total += 1;
                 if summary.not_built.len() < NOT_BUILT_SHOWN {
                     summary.not_built.push(format!(
                         "{}:{}: {address}: {why}",

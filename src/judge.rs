@@ -242,12 +242,16 @@ struct Coverage {
     /// holds few distinct `purchased` or `consent_scope` cells (they are
     /// combinations of a few products), so one lookup of the whole cell
     /// answers most rows without splitting it; at most [`SEEN_CELLS`] are
-    /// kept, so a list of all-different cells costs only that lookup more.
+    /// kept, each at most [`SEEN_CELL_LEN`] long, so a list of
+    /// all-different or huge cells costs only that lookup more (and never
+    /// much memory).
     seen: RefCell<FastHashMap<Box<str>, (u64, bool)>>,
 }
 
 /// How many cells a [`Coverage`] remembers.
 const SEEN_CELLS: usize = 4096;
+/// The longest cell a [`Coverage`] remembers: a handful of product names.
+const SEEN_CELL_LEN: usize = 256;
 
 impl Coverage {
     /// From each promoted product's set of names, in order; `None` for more
@@ -314,7 +318,7 @@ impl Coverage {
         }
         let cover = self.cover_items(cell);
         let mut seen = self.seen.borrow_mut();
-        if seen.len() < SEEN_CELLS {
+        if seen.len() < SEEN_CELLS && cell.len() <= SEEN_CELL_LEN {
             seen.insert(cell.into(), cover);
         }
         cover
@@ -985,6 +989,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn long_cells_are_judged_but_not_remembered() {
+        let suppression = Suppression::default();
+        let campaign = campaign(&["garden-furniture"]);
+        let judge = Judge::new(&campaign, &suppression);
+        let long = format!("{}|garden-furniture", "x".repeat(SEEN_CELL_LEN));
+        for _ in 0..2 {
+            assert!(judge.unrelated_to_purchases(&long).is_none());
+            assert!(judge.unrelated_to_purchases("e-bikes").is_some());
+        }
+        let coverage = judge.similar_coverage.as_ref().expect("one product");
+        let seen = coverage.seen.borrow();
+        assert!(seen.contains_key("e-bikes"));
+        assert_eq!(seen.len(), 1, "only the short cell is kept");
     }
 
     #[test]

@@ -124,6 +124,13 @@ fn strsim_hint(name: &str, names: &[&str]) -> String {
 }
 
 fn lint(args: LintArgs) -> anyhow::Result<Outcome> {
+    // Interrupted (Ctrl-C, SIGTERM), the process ends without unwinding:
+    // the half-written reports, which hold recipients' addresses, are
+    // removed first. The exit code is the shell's for an interrupt.
+    let _ = ctrlc::set_handler(|| {
+        mailgate::output_file::remove_unfinished();
+        std::process::exit(130);
+    });
     let overrides = Overrides {
         recipients: args.recipients,
         draft: args.draft,

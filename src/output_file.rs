@@ -6,13 +6,35 @@
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// A file being written, that appears at its path only on [`persist`].
 ///
 /// [`persist`]: OutputFile::persist
 pub struct OutputFile {
-    temp: tempfile::NamedTempFile,
+    /// `None` once persisted.
+    temp: Option<tempfile::NamedTempFile>,
     path: PathBuf,
+}
+
+/// The temporary names of the outputs being written. A run that is
+/// interrupted (Ctrl-C, SIGTERM) does not unwind, so their `Drop` never
+/// runs: the binary's signal handler calls [`remove_unfinished`] instead,
+/// as half a report holds recipients' addresses and must not be left behind.
+static UNFINISHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes every output still being written (for a signal handler, just
+/// before the process exits).
+pub fn remove_unfinished() {
+    let mut unfinished = UNFINISHED.lock().unwrap_or_else(|e| e.into_inner());
+    for path in unfinished.drain(..) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+fn forget(temp: &Path) {
+    let mut unfinished = UNFINISHED.lock().unwrap_or_else(|e| e.into_inner());
+    unfinished.retain(|p| p != temp);
 }
 
 impl OutputFile {
@@ -35,29 +57,53 @@ impl OutputFile {
         let temp = builder
             .tempfile_in(dir)
             .map_err(|e| named(path, "cannot create", e))?;
+        UNFINISHED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(temp.path().to_path_buf());
         Ok(OutputFile {
-            temp,
+            temp: Some(temp),
             path: path.to_path_buf(),
         })
     }
 
     /// The file being written.
     pub fn file(&self) -> &File {
-        self.temp.as_file()
+        self.temp().as_file()
     }
 
     /// The file being written, to write to.
     pub fn file_mut(&mut self) -> &mut File {
-        self.temp.as_file_mut()
+        self.temp
+            .as_mut()
+            .expect("an OutputFile is written only before it is persisted")
+            .as_file_mut()
     }
 
     /// Renames the finished file into place (replacing what was there).
-    pub fn persist(self) -> io::Result<()> {
-        let path = self.path;
-        self.temp
-            .persist(&path)
-            .map_err(|e| named(&path, "cannot write", e.error))?;
+    pub fn persist(mut self) -> io::Result<()> {
+        let temp = self.temp.take().expect("an OutputFile is persisted once");
+        let temp_path = temp.path().to_path_buf();
+        let persisted = temp.persist(&self.path);
+        forget(&temp_path);
+        persisted.map_err(|e| named(&self.path, "cannot write", e.error))?;
         Ok(())
+    }
+
+    fn temp(&self) -> &tempfile::NamedTempFile {
+        self.temp
+            .as_ref()
+            .expect("an OutputFile is written only before it is persisted")
+    }
+}
+
+impl Drop for OutputFile {
+    /// Not persisted: the temporary file deletes itself; it is no longer
+    /// anyone's to remove.
+    fn drop(&mut self) {
+        if let Some(temp) = &self.temp {
+            forget(temp.path());
+        }
     }
 }
 
@@ -109,6 +155,25 @@ mod tests {
             std::fs::metadata(&plain).unwrap().permissions().mode() & 0o777
         };
         assert_eq!(mode, same_as_a_new_file);
+    }
+
+    #[test]
+    fn only_outputs_being_written_are_listed_for_removal() {
+        // (Calling `remove_unfinished` here would remove the outputs of
+        // tests running beside this one: tests/bad_input.rs interrupts a
+        // real run instead.)
+        let listed = |path: &Path| UNFINISHED.lock().unwrap().iter().any(|p| p == path);
+        let dir = tempfile::tempdir().unwrap();
+        let done = OutputFile::create(&dir.path().join("done.json")).unwrap();
+        let done_temp = done.temp().path().to_path_buf();
+        assert!(listed(&done_temp));
+        done.persist().unwrap();
+        assert!(!listed(&done_temp));
+        let dropped = OutputFile::create(&dir.path().join("dropped.json")).unwrap();
+        let dropped_temp = dropped.temp().path().to_path_buf();
+        assert!(listed(&dropped_temp));
+        drop(dropped);
+        assert!(!listed(&dropped_temp));
     }
 
     #[test]

@@ -223,3 +223,80 @@ fn report_and_sendable_outputs() {
         "email,first_name,consent_at,consent_source\njan@example.nl,Jan,2026-01-01,form\n"
     );
 }
+
+/// `mailgate lint` reading a list from a FIFO that the test keeps open, so
+/// that it is in the middle of the list when `signal` arrives: the report
+/// being written must be gone afterwards, and the exit code is 130.
+#[cfg(unix)]
+fn interrupted_lint_leaves_no_partial_report(signal: &str) {
+    use std::io::Write;
+    use std::process::{Command as Process, Stdio};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.eml"), DRAFT).unwrap();
+    let fifo = dir.path().join("r.csv");
+    let made = Process::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let mut child = Process::new(assert_cmd::cargo::cargo_bin("mailgate"))
+        .current_dir(dir.path())
+        .args(["lint", "--recipients", "r.csv", "--draft", "d.eml"])
+        .args(["--format", "json", "--output", "report.json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mailgate starts");
+    // More than the 16 KiB mailgate reads up front to sniff the file, and
+    // the FIFO stays open: mailgate then waits for the rest.
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    writer.write_all(b"email,first_name\n").unwrap();
+    for i in 0..2_000 {
+        writeln!(writer, "person{i}@example.nl,Jan").unwrap();
+    }
+    writer.flush().unwrap();
+    let names = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let started = Instant::now();
+    while names().len() < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no report started: {:?}",
+            names()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = Process::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    drop(writer);
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert_eq!(
+        names(),
+        ["d.eml", "r.csv"],
+        "the partial report is left behind"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_lint_leaves_no_partial_report() {
+    interrupted_lint_leaves_no_partial_report("-INT");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_during_a_lint_leaves_no_partial_report() {
+    interrupted_lint_leaves_no_partial_report("-TERM");
+}

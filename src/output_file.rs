@@ -12,9 +12,21 @@ use std::sync::Mutex;
 ///
 /// [`persist`]: OutputFile::persist
 pub struct OutputFile {
-    /// `None` once persisted.
-    temp: Option<tempfile::NamedTempFile>,
+    temp: tempfile::NamedTempFile,
     path: PathBuf,
+    /// Listed among the [`UNFINISHED`] while it lives (declared after
+    /// `temp`, so that it is forgotten once the file is gone).
+    _listed: Listed,
+}
+
+/// A temporary name in [`UNFINISHED`], taken off the list when dropped.
+struct Listed(PathBuf);
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        let mut unfinished = UNFINISHED.lock().unwrap_or_else(|e| e.into_inner());
+        unfinished.retain(|p| *p != self.0);
+    }
 }
 
 /// The temporary names of the outputs being written. A run that is
@@ -30,11 +42,6 @@ pub fn remove_unfinished() {
     for path in unfinished.drain(..) {
         let _ = std::fs::remove_file(path);
     }
-}
-
-fn forget(temp: &Path) {
-    let mut unfinished = UNFINISHED.lock().unwrap_or_else(|e| e.into_inner());
-    unfinished.retain(|p| p != temp);
 }
 
 impl OutputFile {
@@ -61,49 +68,34 @@ impl OutputFile {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(temp.path().to_path_buf());
+        let listed = Listed(temp.path().to_path_buf());
         Ok(OutputFile {
-            temp: Some(temp),
+            temp,
             path: path.to_path_buf(),
+            _listed: listed,
         })
     }
 
     /// The file being written.
     pub fn file(&self) -> &File {
-        self.temp().as_file()
+        self.temp.as_file()
     }
 
     /// The file being written, to write to.
     pub fn file_mut(&mut self) -> &mut File {
-        self.temp
-            .as_mut()
-            .expect("an OutputFile is written only before it is persisted")
-            .as_file_mut()
+        self.temp.as_file_mut()
     }
 
     /// Renames the finished file into place (replacing what was there).
-    pub fn persist(mut self) -> io::Result<()> {
-        let temp = self.temp.take().expect("an OutputFile is persisted once");
-        let temp_path = temp.path().to_path_buf();
-        let persisted = temp.persist(&self.path);
-        forget(&temp_path);
-        persisted.map_err(|e| named(&self.path, "cannot write", e.error))?;
+    pub fn persist(self) -> io::Result<()> {
+        let OutputFile {
+            temp,
+            path,
+            _listed,
+        } = self;
+        temp.persist(&path)
+            .map_err(|e| named(&path, "cannot write", e.error))?;
         Ok(())
-    }
-
-    fn temp(&self) -> &tempfile::NamedTempFile {
-        self.temp
-            .as_ref()
-            .expect("an OutputFile is written only before it is persisted")
-    }
-}
-
-impl Drop for OutputFile {
-    /// Not persisted: the temporary file deletes itself; it is no longer
-    /// anyone's to remove.
-    fn drop(&mut self) {
-        if let Some(temp) = &self.temp {
-            forget(temp.path());
-        }
     }
 }
 
@@ -165,12 +157,12 @@ mod tests {
         let listed = |path: &Path| UNFINISHED.lock().unwrap().iter().any(|p| p == path);
         let dir = tempfile::tempdir().unwrap();
         let done = OutputFile::create(&dir.path().join("done.json")).unwrap();
-        let done_temp = done.temp().path().to_path_buf();
+        let done_temp = done.temp.path().to_path_buf();
         assert!(listed(&done_temp));
         done.persist().unwrap();
         assert!(!listed(&done_temp));
         let dropped = OutputFile::create(&dir.path().join("dropped.json")).unwrap();
-        let dropped_temp = dropped.temp().path().to_path_buf();
+        let dropped_temp = dropped.temp.path().to_path_buf();
         assert!(listed(&dropped_temp));
         drop(dropped);
         assert!(!listed(&dropped_temp));

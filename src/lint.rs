@@ -217,10 +217,10 @@ pub fn lint_with_addresses(
         recipients += 1;
         let key = row.address_hash();
         if warmed == 0 {
-            // Fetch the address book slots of all the rows read ahead at
+            // Fetch the address book slots of the next rows read ahead at
             // once: their cache misses overlap instead of stalling the loop
             // one row at a time.
-            warmed = book.warm(row.hashes_ahead());
+            warmed = book.warm(row.hashes_ahead().take(WARM_AHEAD));
         } else {
             warmed -= 1;
         }
@@ -351,6 +351,13 @@ pub struct Outputs {
 
 /// Rows read before the address book is sized from their average length.
 const RESERVE_SAMPLE_ROWS: u64 = 1024;
+
+/// Rows whose address book slots are fetched in one go. Enough for their
+/// cache misses to overlap, few enough that the slots are still in the
+/// cache when their rows come: with the whole batch of 1,024 fetched at
+/// once, the row thread took ~6 % more CPU at 10M rows, with 16 ~10 % more
+/// (perf samples of the row thread, three runs each, interleaved).
+const WARM_AHEAD: usize = 64;
 
 /// Where a row's findings point: the recipient, the file and the line.
 struct RowAt<'a> {

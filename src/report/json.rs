@@ -14,8 +14,8 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use super::write_behind::WriteBehind;
 use super::{Emitter, Summary, VERSION};
-use crate::diagnostic::{Diagnostic, Scope, Severity};
-use crate::rules::{RULES, RuleId};
+use crate::diagnostic::Diagnostic;
+use crate::rules::RULES;
 
 /// Streams diagnostics as JSON.
 pub struct JsonEmitter {
@@ -188,15 +188,32 @@ fn tail(count: u64) -> &'static [u8] {
 /// Writes diagnostics as SPEC §4 spells them: the same bytes serde_json
 /// writes for the struct of the eight keys, without serialiser machinery
 /// per field — this runs for millions of rows. What repeats from one
-/// diagnostic to the next (rule, severity and scope; the file) is
-/// formatted once and copied after.
+/// diagnostic to the next is formatted once and copied after: by rule,
+/// severity and scope, everything up to the recipient (most rules give
+/// every row the same message), and the field with the closing brace;
+/// and the file.
 #[derive(Default)]
 struct DiagnosticWriter {
-    /// `{"rule":…,"severity":…,"scope":…,"message":` by rule, severity
-    /// and scope, made on first use.
-    prefixes: Vec<Option<Box<[u8]>>>,
+    /// By rule, severity and scope, made on first use.
+    kinds: Vec<Option<KindParts>>,
     /// The last file written and its `,"file":…,"line":` part.
     file: Option<(String, Vec<u8>)>,
+}
+
+/// The JSON of one rule, severity and scope, and what its last diagnostic
+/// was written with.
+struct KindParts {
+    /// `{"rule":…,"severity":…,"scope":…,"message":`.
+    prefix: Box<[u8]>,
+    /// The last diagnostic's message.
+    message: String,
+    /// `prefix`, `message` and `,"recipient":` — made once the same message
+    /// comes a second time in a row (empty until then): rules whose
+    /// message holds a date or a value differ from row to row.
+    head: Vec<u8>,
+    /// The last diagnostic's field, and `,"field":…}` for it.
+    field: Option<String>,
+    tail: Vec<u8>,
 }
 
 const SEVERITIES: usize = 3;
@@ -204,9 +221,29 @@ const SCOPES: usize = 4;
 
 impl DiagnosticWriter {
     fn write(&mut self, out: &mut Vec<u8>, d: &Diagnostic) {
-        out.extend_from_slice(self.prefix(d.rule, d.severity, d.scope));
-        write_str(out, d.message);
-        out.extend_from_slice(b",\"recipient\":");
+        if self.kinds.is_empty() {
+            self.kinds = (0..RULES.len() * SEVERITIES * SCOPES)
+                .map(|_| None)
+                .collect();
+        }
+        let index =
+            (d.rule as usize * SEVERITIES + d.severity as usize) * SCOPES + d.scope as usize;
+        let parts = self.kinds[index].get_or_insert_with(|| KindParts::new(d));
+        if parts.message == d.message {
+            if parts.head.is_empty() {
+                parts.head.extend_from_slice(&parts.prefix);
+                write_str(&mut parts.head, d.message);
+                parts.head.extend_from_slice(b",\"recipient\":");
+            }
+            out.extend_from_slice(&parts.head);
+        } else {
+            parts.message.clear();
+            parts.message.push_str(d.message);
+            parts.head.clear();
+            out.extend_from_slice(&parts.prefix);
+            write_str(out, d.message);
+            out.extend_from_slice(b",\"recipient\":");
+        }
         write_opt_str(out, d.recipient);
         match (&self.file, d.file) {
             (Some((file, json)), Some(this)) if file == this => out.extend_from_slice(json),
@@ -219,29 +256,37 @@ impl DiagnosticWriter {
             }
         }
         match d.line {
-            Some(line) => write_u64(out, line),
+            Some(line) => out.extend_from_slice(itoa::Buffer::new().format(line).as_bytes()),
             None => out.extend_from_slice(b"null"),
         }
-        out.extend_from_slice(b",\"field\":");
-        write_opt_str(out, d.field);
-        out.push(b'}');
-    }
-
-    fn prefix(&mut self, rule: RuleId, severity: Severity, scope: Scope) -> &[u8] {
-        if self.prefixes.is_empty() {
-            self.prefixes = vec![None; RULES.len() * SEVERITIES * SCOPES];
+        if parts.field.as_deref() != d.field || parts.tail.is_empty() {
+            parts.field = d.field.map(str::to_owned);
+            parts.tail.clear();
+            parts.tail.extend_from_slice(b",\"field\":");
+            write_opt_str(&mut parts.tail, d.field);
+            parts.tail.push(b'}');
         }
-        let index = (rule as usize * SEVERITIES + severity as usize) * SCOPES + scope as usize;
-        self.prefixes[index].get_or_insert_with(|| {
-            format!(
-                "{{\"rule\":\"{}\",\"severity\":\"{}\",\"scope\":\"{}\",\"message\":",
-                rule.name(),
-                severity.as_str(),
-                scope.as_str()
-            )
-            .into_bytes()
-            .into_boxed_slice()
-        })
+        out.extend_from_slice(&parts.tail);
+    }
+}
+
+impl KindParts {
+    /// The parts of `d`'s rule, severity and scope, before any diagnostic
+    /// of theirs is written.
+    fn new(d: &Diagnostic) -> Self {
+        let prefix = format!(
+            "{{\"rule\":\"{}\",\"severity\":\"{}\",\"scope\":\"{}\",\"message\":",
+            d.rule.name(),
+            d.severity.as_str(),
+            d.scope.as_str()
+        );
+        KindParts {
+            prefix: prefix.into_bytes().into_boxed_slice(),
+            message: String::new(),
+            head: Vec::new(),
+            field: None,
+            tail: Vec::new(),
+        }
     }
 }
 
@@ -250,22 +295,6 @@ fn write_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
         Some(s) => write_str(out, s),
         None => out.extend_from_slice(b"null"),
     }
-}
-
-/// A number in decimal, without the formatting machinery (which costs more
-/// than all the rest of a diagnostic).
-fn write_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[start..]);
 }
 
 /// A JSON string. Text without a quote, backslash or control character (as
@@ -284,8 +313,9 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// True when `bytes` hold a quote, a backslash or a control character
-/// (below U+0020): what JSON escapes. Eight bytes at a time — this looks at
-/// every message, address and field of every diagnostic.
+/// (below U+0020): what JSON escapes. Eight bytes at a time, the last
+/// eight (or the few there are, padded) as one more word rather than byte
+/// by byte — this looks at every address of every diagnostic.
 fn needs_escape(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -293,14 +323,30 @@ fn needs_escape(bytes: &[u8]) -> bool {
     // bytes of 0x80 and above never count): the classic bit trick, exact
     // as to whether any byte is.
     let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS;
+    let special = |w: u64| {
+        below(w, 0x20)
+            | below(w ^ (ONES * u64::from(b'"')), 1)
+            | below(w ^ (ONES * u64::from(b'\\')), 1)
+    };
     let (words, rest) = bytes.as_chunks::<8>();
     let mut found = 0;
     for word in words {
-        let w = u64::from_le_bytes(*word);
-        found |= below(w, 0x20) | below(w ^ (ONES * u64::from(b'"')), 1);
-        found |= below(w ^ (ONES * u64::from(b'\\')), 1);
+        found |= special(u64::from_le_bytes(*word));
     }
-    found != 0 || rest.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    if !rest.is_empty() {
+        // The last eight bytes overlap words already seen; with fewer than
+        // eight in all, spaces (which need no escape) make up the word.
+        let last = match bytes.last_chunk::<8>() {
+            Some(last) => *last,
+            None => {
+                let mut padded = [b' '; 8];
+                padded[..rest.len()].copy_from_slice(rest);
+                padded
+            }
+        };
+        found |= special(u64::from_le_bytes(last));
+    }
+    found != 0
 }
 
 #[cfg(test)]
@@ -308,6 +354,8 @@ mod tests {
     use serde::Serialize;
 
     use super::*;
+    use crate::diagnostic::{Scope, Severity};
+    use crate::rules::RuleId;
 
     /// What the emitter used to serialise with serde_json.
     #[derive(Serialize)]
@@ -354,15 +402,6 @@ mod tests {
                     assert_eq!(needs_escape(&text), simple(&text), "{text:?}");
                 }
             }
-        }
-    }
-
-    #[test]
-    fn numbers_in_decimal() {
-        for n in [0, 7, 10, 99, 1_000_003, u64::MAX] {
-            let mut out = Vec::new();
-            write_u64(&mut out, n);
-            assert_eq!(out, n.to_string().as_bytes());
         }
     }
 

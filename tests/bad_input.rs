@@ -141,7 +141,7 @@ fn a_bad_row_is_a_diagnostic_not_the_end_of_the_run() {
 #[test]
 fn a_failed_run_leaves_no_half_written_report() {
     let dir = case(b"email,first_name\njan@example.nl,Jan\n\"piet@example.nl,Piet\n");
-    assert_no_report_after_failure(&dir);
+    assert_no_report_after_failure(&dir, &["r.csv:"]);
 }
 
 #[test]
@@ -155,10 +155,112 @@ fn a_failure_after_megabytes_of_streamed_report_leaves_nothing_either() {
     }
     csv.extend_from_slice(b"\"piet@example.nl,Piet\n");
     let dir = case(&csv);
-    assert_no_report_after_failure(&dir);
+    assert_no_report_after_failure(&dir, &["r.csv:"]);
 }
 
-fn assert_no_report_after_failure(dir: &tempfile::TempDir) {
+/// How the message about a quote that is never closed begins.
+const NEVER_CLOSED: &str = "a quoted field opened on this line is never closed";
+
+#[test]
+fn a_quote_opened_at_the_end_of_the_last_line_is_never_closed() {
+    // The opening quote is the last thing in the file but the line end:
+    // its field holds just that line end.
+    let dir = case(b"email,first_name\njan@example.nl,Jan\nx@example.nl,\"\n");
+    assert_no_report_after_failure(&dir, &["r.csv:3:", NEVER_CLOSED]);
+}
+
+#[test]
+fn a_quote_opened_at_the_end_of_a_semicolon_list_is_never_closed() {
+    let dir = case(b"email;first_name\r\njan@example.nl;Jan\r\nx@example.nl;\"\r\n");
+    assert_no_report_after_failure(&dir, &["r.csv:3:", NEVER_CLOSED]);
+}
+
+#[test]
+fn a_quote_opened_as_the_last_byte_is_never_closed() {
+    let dir = case(b"email,first_name\njan@example.nl,Jan\nx@example.nl,\"");
+    assert_no_report_after_failure(&dir, &["r.csv:3:", NEVER_CLOSED]);
+}
+
+#[test]
+fn a_quote_opened_before_the_last_lines_is_never_closed() {
+    // The lines after it are swallowed into its field; the last one ends
+    // in a doubled quote, which is a `"` in the value, not its end.
+    let dir = case(
+        b"email,first_name\njan@example.nl,Jan\nx@example.nl,\"Piet\n\
+          kees@example.nl,Kees\nklaas@example.nl,\"\"\n",
+    );
+    assert_no_report_after_failure(&dir, &["r.csv:3:", NEVER_CLOSED]);
+}
+
+/// Lints the list in `dir` with a consent column, so that its rows are
+/// sendable, and returns the cleaned list (`--sendable-out`).
+fn sendable_list(dir: &tempfile::TempDir) -> String {
+    let output = lint(
+        dir.path(),
+        &[
+            "--recipients",
+            "r.csv",
+            "--draft",
+            "d.eml",
+            "--product",
+            "bbq",
+            "--sendable-out",
+            "clean.csv",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    std::fs::read_to_string(dir.path().join("clean.csv")).unwrap()
+}
+
+const CONSENT_HEADER: &str = "email,consent_at,consent_source,first_name\n";
+
+#[test]
+fn a_closed_quote_as_the_last_thing_in_the_file_lints() {
+    for end in ["", "\n"] {
+        let csv = format!(
+            "{CONSENT_HEADER}jan@example.nl,2026-01-01,form,Jan\n\
+             piet@example.nl,2026-01-01,form,\"Piet\"{end}"
+        );
+        let clean = sendable_list(&case(csv.as_bytes()));
+        assert!(
+            clean.ends_with("piet@example.nl,2026-01-01,form,Piet\n"),
+            "{clean}"
+        );
+    }
+}
+
+#[test]
+fn a_closed_quote_ending_in_a_doubled_quote_lints() {
+    for end in ["", "\n"] {
+        let csv = format!(
+            "{CONSENT_HEADER}jan@example.nl,2026-01-01,form,Jan\n\
+             piet@example.nl,2026-01-01,form,\"he said \"\"hi\"\"\"{end}"
+        );
+        let clean = sendable_list(&case(csv.as_bytes()));
+        assert!(
+            clean.ends_with("piet@example.nl,2026-01-01,form,\"he said \"\"hi\"\"\"\n"),
+            "{clean}"
+        );
+    }
+}
+
+#[test]
+fn a_multi_line_quote_closed_on_the_last_line_lints() {
+    for end in ["", "\n", "\r\n"] {
+        let csv = format!(
+            "{CONSENT_HEADER}jan@example.nl,2026-01-01,form,Jan\n\
+             piet@example.nl,2026-01-01,form,\"Piet\nde Vries\"{end}"
+        );
+        let clean = sendable_list(&case(csv.as_bytes()));
+        assert!(
+            clean.ends_with("piet@example.nl,2026-01-01,form,\"Piet\nde Vries\"\n"),
+            "{clean}"
+        );
+    }
+}
+
+fn assert_no_report_after_failure(dir: &tempfile::TempDir, needles: &[&str]) {
     let output = lint(
         dir.path(),
         &[
@@ -174,7 +276,7 @@ fn assert_no_report_after_failure(dir: &tempfile::TempDir) {
             "why.csv",
         ],
     );
-    assert_tool_error(&output, &["r.csv:"]);
+    assert_tool_error(&output, needles);
     assert!(!dir.path().join("report.json").exists());
     assert!(!dir.path().join("why.csv").exists());
     assert_eq!(file_names(dir.path()), ["d.eml", "r.csv"], "left behind");

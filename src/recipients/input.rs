@@ -60,10 +60,16 @@ struct Parser {
     /// What of `buffer` is read and not yet parsed: `buffer[parsed..filled]`.
     parsed: usize,
     filled: usize,
-    /// Bytes handed to the parser so far (csv's `position().byte()`).
-    consumed: u64,
     /// The parser found the end of the input, or reading failed.
     done: bool,
+    /// The input has ended and the parser was handed the line break that
+    /// [`Parser::read_record`] ends it with.
+    line_break_added: bool,
+    /// That line break went into a quoted field (see
+    /// [`line_break_in_quotes`]): the record that the end of the input
+    /// completes ends in a quoted field that was never closed (and the line
+    /// break is the last byte of that field's text).
+    ended_in_quotes: bool,
     /// `buffer[..filled]` is valid UTF-8 on its own (no character cut off
     /// at either end).
     chunk_utf8: bool,
@@ -94,8 +100,9 @@ impl Records {
                 buffer: vec![0; READ_BUFFER].into_boxed_slice(),
                 parsed: 0,
                 filled: 0,
-                consumed: 0,
                 done: false,
+                line_break_added: false,
+                ended_in_quotes: false,
                 chunk_utf8: true,
                 input_utf8: true,
             },
@@ -201,7 +208,7 @@ impl Records {
             };
             let text = &self.raw[raw_start..raw_start + len];
             let field_ends = &ends[first_end..first_end + fields];
-            let unclosed = self.parser.runs_to_end_in_quotes(text, field_ends);
+            let unclosed = self.parser.ended_in_quotes;
             let line = self.parser.start_line(text, unclosed, line_before);
             self.parser
                 .check_record(&self.path, text, field_ends, line, unclosed)?;
@@ -253,6 +260,15 @@ impl Parser {
     /// lengths from `raw_start`) onto `ends` at `first_end`, growing either
     /// when the parser fills it. Returns the record's length and number of
     /// fields; `Ok(None)` at the end of the input.
+    ///
+    /// When the input has ended, the parser is handed a line break before
+    /// it is told so (with an empty input), as if the file ended with one:
+    /// that ends the last record just as the end of the input would, or is
+    /// a blank line, unless the record is in a quoted field that was never
+    /// closed; then the line break goes into the field, and
+    /// [`Parser::ended_in_quotes`] says so. (A copy of the parser cannot be
+    /// asked instead: csv_core 0.1.13's `Reader::clone` leaves most of its
+    /// tables behind, and the copy misreads everything.)
     fn read_record(
         &mut self,
         raw: &mut Vec<u8>,
@@ -266,14 +282,15 @@ impl Parser {
         let (mut len, mut fields) = (0, 0);
         loop {
             // Read on only when everything read is parsed, as csv's
-            // `BufReader` does: the record checks look at how far the
-            // stream has got, so it must not run ahead differently.
+            // `BufReader` does.
+            let mut at_end = false;
             if self.parsed == self.filled {
                 self.parsed = 0;
                 self.filled = 0;
                 match self.stream.read(&mut self.buffer) {
                     Ok(n) => {
                         self.filled = n;
+                        at_end = n == 0;
                         self.chunk_utf8 = simdutf8::basic::from_utf8(&self.buffer[..n]).is_ok();
                         self.input_utf8 &= self.chunk_utf8;
                     }
@@ -289,15 +306,25 @@ impl Parser {
             if ends.len() <= first_end + fields {
                 ends.resize(ends.len() + ENDS_ROOM.max(ends.len()), 0);
             }
+            let add_line_break = at_end && !self.line_break_added;
+            let input = if add_line_break {
+                &b"\n"[..]
+            } else {
+                &self.buffer[self.parsed..self.filled]
+            };
             // The ends csv_core writes count from where this record's
             // output began, across calls.
             let (result, read, written, ended) = self.core.read_record(
-                &self.buffer[self.parsed..self.filled],
+                input,
                 &mut raw[raw_start + len..],
                 &mut ends[first_end + fields..],
             );
-            self.parsed += read;
-            self.consumed += read as u64;
+            if add_line_break {
+                self.line_break_added = read == 1;
+                self.ended_in_quotes = line_break_in_quotes(&result, written);
+            } else {
+                self.parsed += read;
+            }
             len += written;
             fields += ended;
             match result {
@@ -317,11 +344,12 @@ impl Parser {
     /// the line the parser was on before it. The parser counts every `\n`
     /// it passes (line endings are normalised to `\n`, see [`LineEnds`]):
     /// the blank lines it skipped before the record, those inside it, and
-    /// its terminator. The last record may have none; one `unclosed` has
-    /// none (its last `\n` is inside the open quote).
+    /// its terminator. Every record has one (the last one perhaps the line
+    /// break [`Parser::read_record`] adds), except one `unclosed`: its last
+    /// `\n` is inside the open quote.
     fn start_line(&self, text: &[u8], unclosed: bool, line_before: u64) -> u64 {
         let end_line = self.core.line();
-        let terminated = !self.at_end_of_file() || (!unclosed && self.stream.last == b'\n');
+        let terminated = !unclosed;
         // Nearly every record is one line, and then one `\n` was passed:
         // no need to look for others.
         if terminated && end_line == line_before + 1 {
@@ -331,23 +359,6 @@ impl Parser {
         end_line
             .saturating_sub(inside + u64::from(terminated))
             .max(1)
-    }
-
-    /// True when the record just parsed ran to the very end of the input.
-    fn at_end_of_file(&self) -> bool {
-        self.stream.eof && self.consumed == self.stream.total
-    }
-
-    /// True when the record just parsed (`text`, its fields ending at
-    /// `ends`) is a quoted field that was never closed: it swallows the rest
-    /// of the file into the last field of one record. Only a quoted field
-    /// can hold a line break, so a last field with one that reaches the end
-    /// of the file must have been quoted — and a closed quote would be the
-    /// last thing in the file.
-    fn runs_to_end_in_quotes(&self, text: &[u8], ends: &[usize]) -> bool {
-        self.at_end_of_file()
-            && last_field(text, ends).contains(&b'\n')
-            && self.stream.last_significant != b'"'
     }
 
     /// Refuses binary data and a quote that was never closed, in the record
@@ -383,6 +394,24 @@ impl Parser {
         }
         Ok(())
     }
+}
+
+/// True when the line break [`Parser::read_record`] hands the parser at
+/// the end of the input went into a quoted field that was never closed,
+/// given what the parser made of it: `result`, having `written` bytes.
+///
+/// By csv_core's states, with mailgate's settings (`"` quotes, doubled to
+/// escape one, no escape byte, no comments, and `\n` the only line break
+/// that reaches it): in a quoted field, the line break is part of the field
+/// (written, and the record goes on: `InputEmpty`). After a quoted field's
+/// closing `"` (the input ended there, so no second `"` makes it a doubled
+/// one), with or without text after it, in an unquoted field, and at the
+/// start of a field, it ends the record (`Record`), with the same field
+/// ends as the end of the input would. At the start of a record (after a
+/// last line break, or blank lines) it is one more blank line, skipped
+/// (`InputEmpty`, nothing written).
+fn line_break_in_quotes(result: &ReadRecordResult, written: usize) -> bool {
+    matches!(result, ReadRecordResult::InputEmpty) && written > 0
 }
 
 /// The last field of `text`, whose fields end at `ends`.
@@ -923,15 +952,11 @@ pub(super) fn sniff_delimiter(prefix: &[u8]) -> u8 {
 
 /// Normalises line endings to `\n` (`\r\n` and a lone `\r`, as old Mac
 /// Excel writes, both become one `\n`), so that counting `\n` gives the
-/// physical line; and notes what the record checks need to know about the
-/// stream: how much was read, whether it ended, its last bytes, any NUL.
+/// physical line; and notes whether the stream held a NUL byte, which the
+/// record checks look for.
 struct LineEnds<R> {
     inner: R,
     after_cr: bool,
-    eof: bool,
-    total: u64,
-    last: u8,
-    last_significant: u8,
     saw_nul: bool,
 }
 
@@ -940,10 +965,6 @@ impl<R> LineEnds<R> {
         LineEnds {
             inner,
             after_cr: false,
-            eof: false,
-            total: 0,
-            last: 0,
-            last_significant: 0,
             saw_nul: false,
         }
     }
@@ -957,18 +978,11 @@ impl<R: Read> Read for LineEnds<R> {
         loop {
             let n = self.inner.read(buf)?;
             if n == 0 {
-                self.eof = true;
                 return Ok(0);
             }
             // The common case: nothing to normalise and no NUL, so the chunk
-            // passes as it is and only its end needs looking at.
+            // passes as it is.
             if !self.after_cr && memchr::memchr2(b'\r', 0, &buf[..n]).is_none() {
-                let chunk = &buf[..n];
-                if let Some(&byte) = chunk.iter().rev().find(|b| !b.is_ascii_whitespace()) {
-                    self.last_significant = byte;
-                }
-                self.total += n as u64;
-                self.last = chunk[n - 1];
                 return Ok(n);
             }
             let mut out = 0;
@@ -981,17 +995,12 @@ impl<R: Read> Read for LineEnds<R> {
                 self.after_cr = byte == b'\r';
                 let byte = if byte == b'\r' { b'\n' } else { byte };
                 self.saw_nul |= byte == 0;
-                if !byte.is_ascii_whitespace() {
-                    self.last_significant = byte;
-                }
                 buf[out] = byte;
                 out += 1;
             }
             // A read that was only the `\n` of a `\r\n` split across reads
             // yields nothing; 0 would mean end of file, so read on.
             if out > 0 {
-                self.total += out as u64;
-                self.last = buf[out - 1];
                 return Ok(out);
             }
         }
@@ -1052,13 +1061,10 @@ mod tests {
         let mut stream = LineEnds::new(Trickle(b"a\r\nb\rc\n\"d\"  \r\n"));
         stream.read_to_end(&mut out).unwrap();
         assert_eq!(out, b"a\nb\nc\n\"d\"  \n");
-        assert_eq!(stream.total, out.len() as u64);
-        assert_eq!(stream.last_significant, b'"');
-        assert!(stream.eof);
     }
 
     #[test]
-    fn line_ends_passes_clean_chunks_through_and_notes_their_end() {
+    fn line_ends_passes_clean_chunks_through_and_notes_a_nul() {
         // Chunks of several bytes: clean ones take the fast path, one that
         // follows a chunk ending in `\r` does not.
         struct Chunks<'a>(Vec<&'a [u8]>);
@@ -1082,16 +1088,12 @@ mod tests {
         let mut out = Vec::new();
         stream.read_to_end(&mut out).unwrap();
         assert_eq!(out, b"a,b\n\"c\"  \nd\ne,f\n  ");
-        assert_eq!(stream.total, out.len() as u64);
-        assert_eq!(stream.last, b' ');
-        assert_eq!(stream.last_significant, b'f');
         assert!(!stream.saw_nul);
 
         let mut stream = LineEnds::new(Chunks(vec![b"a\n\"b\"\n", b"c\0d\n"]));
         let mut out = Vec::new();
         stream.read_to_end(&mut out).unwrap();
         assert!(stream.saw_nul);
-        assert_eq!(stream.last_significant, b'd');
     }
 
     /// Every record of `bytes` as a file: its line, fields and whether it
@@ -1195,6 +1197,114 @@ mod tests {
         assert_eq!(records[1], (2, strings(&["a@x.nl", "xÃ", "©y"]), true));
         assert_eq!(records[2], (3, strings(&["b@x.nl", "Ã"]), true));
         assert_eq!(records[3], (4, strings(&["©@x.nl", "ZoÃ«"]), true));
+    }
+
+    /// Whether the line break added at the end of `input` goes into a
+    /// quoted field (by [`line_break_in_quotes`]), for a parser with
+    /// `delimiter` that has parsed all of `input`, record after record.
+    fn in_quotes_after(input: &[u8], delimiter: u8) -> bool {
+        let mut core = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        let mut rest = input;
+        while !rest.is_empty() {
+            let (_, read, ..) = core.read_record(rest, &mut [0; 64], &mut [0; 64]);
+            rest = &rest[read..];
+        }
+        let (result, read, written, _) = core.read_record(b"\n", &mut [0; 64], &mut [0; 64]);
+        assert_eq!(read, 1);
+        line_break_in_quotes(&result, written)
+    }
+
+    #[test]
+    fn the_line_break_at_the_end_tells_in_quotes_in_every_state() {
+        let outside: &[&[u8]] = &[
+            b"",
+            b"a,b\n",
+            b"a,b\n\n\n",
+            b"a,",
+            b"a,b",
+            b"a,b\"c",
+            b"a,\"b\"",
+            b"a,\"\"",
+            b"a,\"b\"c",
+            b"a,\"b\"c\"",
+            b"a,\"he said \"\"hi\"\"\"",
+            b"a,\"two\nlines\"",
+            b"a,\"b\n\"\"\"",
+            b"a,\"b\"\n",
+        ];
+        for input in outside {
+            let text = String::from_utf8_lossy(input);
+            assert!(!in_quotes_after(input, b','), "{text:?}");
+        }
+        let inside: &[&[u8]] = &[
+            b"\"",
+            b"a,\"",
+            b"a,\"\n",
+            b"a,\"b",
+            b"a,\"b\"\"",
+            b"a,\"\"\"",
+            b"a,\"b\nc,d\n",
+            b"a,\"b\"\"\n",
+            b"a,b\n\"",
+        ];
+        for input in inside {
+            let text = String::from_utf8_lossy(input);
+            assert!(in_quotes_after(input, b','), "{text:?}");
+        }
+        assert!(in_quotes_after(b"a;\"b,c", b';'));
+        assert!(!in_quotes_after(b"a;\"b;c\"", b';'));
+        assert!(in_quotes_after(b"a\t\"\n", b'\t'));
+        assert!(!in_quotes_after(b"a\t\"\"\t", b'\t'));
+    }
+
+    /// The line of the unclosed-quote error reading `bytes` as a file.
+    fn error_line(bytes: &[u8]) -> Option<u64> {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, bytes).unwrap();
+        let mut records = Records::open(file.path(), "test list").unwrap();
+        loop {
+            match records.next() {
+                Ok(true) => {}
+                Ok(false) => panic!("read {:?} to the end", String::from_utf8_lossy(bytes)),
+                Err(err) => {
+                    assert!(err.message.contains("never closed"), "{}", err.message);
+                    return err.line;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_quote_left_open_at_the_end_of_the_file_is_refused() {
+        assert_eq!(error_line(b"email\nx@x.nl,\"\n"), Some(2));
+        assert_eq!(error_line(b"email\nx@x.nl,\""), Some(2));
+        assert_eq!(error_line(b"email\r\nx@x.nl,\"\r\n"), Some(2));
+        assert_eq!(error_line(b"email\nx@x.nl,\"\n\n\n"), Some(2));
+        assert_eq!(error_line(b"email\n\"\n"), Some(2));
+        assert_eq!(error_line(b"email\nx@x.nl,\"a\nb\n\"\"\n"), Some(2));
+        assert_eq!(
+            error_line(b"email\nx@x.nl,\"1\n2\",\"open\nmore\n"),
+            Some(3)
+        );
+        assert_eq!(error_line(b"email\n\nx@x.nl,\"a\"\"\n"), Some(3));
+    }
+
+    #[test]
+    fn a_quote_closed_at_the_end_of_the_file_reads() {
+        let records = read_all(b"email,note\na@x.nl,\"b\"\n");
+        assert_eq!(records[1], (2, strings(&["a@x.nl", "b"]), false));
+        let records = read_all(b"email,note\na@x.nl,\"b\"");
+        assert_eq!(records[1], (2, strings(&["a@x.nl", "b"]), false));
+        let records = read_all(b"email,note\na@x.nl,\"he said \"\"hi\"\"\"");
+        assert_eq!(
+            records[1],
+            (2, strings(&["a@x.nl", "he said \"hi\""]), false)
+        );
+        let records = read_all(b"email,note\na@x.nl,\"a\n\"\"\"\n");
+        assert_eq!(records[1], (2, strings(&["a@x.nl", "a\n\""]), false));
+        let records = read_all(b"email,note\na@x.nl,\"two\r\nlines\"\r\nb@x.nl,\"\"");
+        assert_eq!(records[1], (2, strings(&["a@x.nl", "two\nlines"]), false));
+        assert_eq!(records[2], (4, strings(&["b@x.nl", ""]), false));
     }
 
     #[test]

@@ -939,6 +939,52 @@ mod tests {
     }
 
     #[test]
+    fn a_quote_opened_at_the_very_end_is_never_closed() {
+        // The opening quote is the last thing in the file but its line end.
+        let err = row_error(b"email,name\na@x.nl,A\nx@example.nl,\"\n");
+        assert_eq!(err.line, Some(3));
+        assert!(err.message.contains("never closed"), "{}", err.message);
+        // ... or the very last thing, or `;`-delimited.
+        let err = row_error(b"email,name\na@x.nl,A\nx@example.nl,\"");
+        assert_eq!(err.line, Some(3));
+        let err = row_error(b"email;name\na@x.nl;A\nx@example.nl;\"\r\n");
+        assert_eq!(err.line, Some(3));
+        // A doubled quote inside the open field is not its closing quote.
+        let err = row_error(b"email,name\na@x.nl,\"A\nb@x.nl,B\"\"\n");
+        assert_eq!(err.line, Some(2));
+        // In the header, as its only line.
+        let err = open_error(b"email,\"\n");
+        assert_eq!(err.line, Some(1));
+        assert!(err.message.contains("never closed"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_closed_quote_at_the_very_end_is_fine() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, note) in [
+            (&b"email,note\na@x.nl,\"b\""[..], "b"),
+            (b"email,note\na@x.nl,\"b\"\n", "b"),
+            (
+                b"email,note\na@x.nl,\"he said \"\"hi\"\"\"",
+                "he said \"hi\"",
+            ),
+            (
+                b"email,note\na@x.nl,\"he said \"\"hi\"\"\"\n",
+                "he said \"hi\"",
+            ),
+            (b"email,note\na@x.nl,\"line\n\"\"\"\n", "line\n\""),
+            (b"email,note\na@x.nl,\"\"", ""),
+        ] {
+            let path = write(&dir, text);
+            let mut reader = open(&path);
+            let row = reader.next_row().unwrap().unwrap();
+            assert_eq!(row.var("note"), Some(note));
+            assert_eq!(row.line(), 2);
+            assert!(reader.next_row().unwrap().is_none());
+        }
+    }
+
+    #[test]
     fn a_closed_multi_line_field_at_the_end_is_fine() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, b"email,note\na@x.nl,\"two\nlines\"\r\n\r\n");

@@ -15,7 +15,9 @@
 #   (c) mailgate lint --format json --output FILE
 # Each figure is the median wall time of RUNS runs (at least 7 for the
 # sizes below the largest, whose short runs are noisier); peak RSS is the largest
-# seen in any run. Prints a table and whether each target of issue 5 holds.
+# seen in any run. Beside the ratio of the medians, the median of each
+# round's own ratio (with the lowest and highest): a target counts as met
+# only when both are. Prints a table and whether each target of issue 5 holds.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -55,7 +57,7 @@ thousands() { printf '%.0f' "$1" | rev | sed 's/[0-9]\{3\}/&,/g; s/,$//' | rev; 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 maximum() { printf '%s\n' "$@" | sort -g | tail -n 1; }
 
-declare -A TIME RSS CPU
+declare -A TIME RSS CPU RATIO RANGE
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 report_rows=()
 for n in "${SIZES[@]}"; do
@@ -73,7 +75,7 @@ for n in "${SIZES[@]}"; do
     # Warm the page cache so that the first measured run is not the one
     # that reads from disk.
     "$FLOOR" "$csv" >/dev/null
-    declare -a ta=() tb=() tc=() ma=() mb=() mc=() ca=() cb=() cc=()
+    declare -a ta=() tb=() tc=() ma=() mb=() mc=() ca=() cb=() cc=() rb=() rc=()
     # A run of a smaller list lasts a fraction of a second, so a moment of
     # other work on the machine moves it by a larger share: more runs.
     runs=$RUNS
@@ -90,6 +92,12 @@ for n in "${SIZES[@]}"; do
         rm -f "$json"
         run_once s "$MAILGATE" lint "$dir/campaign.toml" --format json --output "$json"
         read -r w k c <<<"$s"; tc+=("$w"); mc+=("$k"); cc+=("$c")
+        # This round's ratios: the three runs of a round follow each other
+        # within seconds, so a change in the machine's speed between rounds
+        # (seen here: the floor going from 2.3 s to 3.1 s within the hour)
+        # moves both sides of a ratio alike.
+        rb+=("$(echo "${tb[-1]} / ${ta[-1]}" | bc -l)")
+        rc+=("$(echo "${tc[-1]} / ${ta[-1]}" | bc -l)")
     done
     diagnostics=$(grep -c '"rule"' "$json" || true)
     rm -f "$json"
@@ -100,6 +108,10 @@ for n in "${SIZES[@]}"; do
         CPU[$n,$m]=$(median "${cpus[@]}")
         unset -n times rss cpus
     done
+    RATIO[$n,b]=$(median "${rb[@]}")
+    RATIO[$n,c]=$(median "${rc[@]}")
+    RANGE[$n,b]="$(printf '%.2f' "$(printf '%s\n' "${rb[@]}" | sort -g | head -n 1)")–$(printf '%.2f' "$(maximum "${rb[@]}")")"
+    RANGE[$n,c]="$(printf '%.2f' "$(printf '%s\n' "${rc[@]}" | sort -g | head -n 1)")–$(printf '%.2f' "$(maximum "${rc[@]}")")"
     report_rows+=("$n $bytes $diagnostics")
 done
 
@@ -110,18 +122,22 @@ echo
 echo "mailgate lint benchmark — $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), median of $RUNS runs (of at least 7 below the largest size), $(date -u +%Y-%m-%d)"
 echo "load average before/after: $load_before / $load_after (other work on the machine makes the figures noisy)"
 echo
-printf '| %-10s | %-16s | %8s | %8s | %12s | %8s | %12s | %9s |\n' rows measurement "wall s" "cpu s" "rows/s" "MB/s" "peak RSS MB" "÷ floor"
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------ ------------------ ---------: ---------: -------------: ---------: -------------: ----------:
+printf '| %-10s | %-16s | %8s | %8s | %12s | %8s | %12s | %9s | %-22s |\n' rows measurement "wall s" "cpu s" "rows/s" "MB/s" "peak RSS MB" "÷ floor" "÷ floor, by round"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------ ------------------ ---------: ---------: -------------: ---------: -------------: ----------: ------------------------:
 for entry in "${report_rows[@]}"; do
     read -r n bytes diagnostics <<<"$entry"
     for m in a b c; do
         t=${TIME[$n,$m]}
-        printf '| %-10s | %-16s | %8.2f | %8.2f | %12s | %8.0f | %12.0f | %9s |\n' \
+        by_round=—
+        if [ "$m" != a ]; then
+            by_round=$(printf '%.2f× (%s)' "${RATIO[$n,$m]}" "${RANGE[$n,$m]}")
+        fi
+        printf '| %-10s | %-16s | %8.2f | %8.2f | %12s | %8.0f | %12.0f | %9s | %-22s |\n' \
             "$(thousands "$n")" "$(label $m)" "$t" "${CPU[$n,$m]}" \
             "$(thousands "$(echo "$n / $t" | bc -l)")" \
             "$(echo "$bytes / 1000000 / $t" | bc -l)" \
             "$(echo "${RSS[$n,$m]} / 1024" | bc -l)" \
-            "$(printf '%.2f×' "$(echo "$t / ${TIME[$n,a]}" | bc -l)")"
+            "$(printf '%.2f×' "$(echo "$t / ${TIME[$n,a]}" | bc -l)")" "$by_round"
     done
 done
 echo
@@ -139,7 +155,8 @@ echo
 echo "targets of issue 5 at $(thousands "$largest") rows:"
 for m in b c; do
     ratio=$(echo "${TIME[$largest,$m]} / ${TIME[$largest,a]}" | bc -l)
-    printf '  %-16s time ≤ 2× floor:   %5.2f×        %s\n' "$(label $m)" "$ratio" "$(verdict "$ratio <= 2")"
+    printf '  %-16s time ≤ 2× floor:   %5.2f× (median of the rounds: %.2f×, %s)  %s\n' "$(label $m)" "$ratio" \
+        "${RATIO[$largest,$m]}" "${RANGE[$largest,$m]}" "$(verdict "$ratio <= 2 && ${RATIO[$largest,$m]} <= 2")"
 done
 for m in b c; do
     mb=$(echo "${RSS[$largest,$m]} / 1024" | bc -l)

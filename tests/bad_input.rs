@@ -159,6 +159,43 @@ fn a_failure_after_megabytes_of_streamed_report_leaves_nothing_either() {
 }
 
 /// How the message about a quote that is never closed begins.
+#[test]
+fn a_value_past_the_last_header_stops_the_lint_at_its_line() {
+    // `de Vries, Piet` unquoted: the consent date lands under
+    // consent_source and the source past the header. Judged as it stands,
+    // the row's values would be under the wrong headers.
+    let dir = case(
+        b"email;last_name;consent_at;consent_source\n\
+          jan@example.nl;Jansen;2026-01-01;form\n\
+          piet@example.nl;de Vries; Piet;2026-01-01;form\n",
+    );
+    assert_no_report_after_failure(
+        &dir,
+        &["r.csv:3:", "5 values but the header names 4 columns", "`;`"],
+    );
+}
+
+#[test]
+fn empty_values_past_the_last_header_are_read_as_nothing() {
+    // Some exports end every row with a delimiter or two.
+    let dir = case(b"email,first_name\njan@example.nl,Jan,,\npiet@example.nl,Piet, ,\n");
+    let mut args = FLAGS.to_vec();
+    args.extend(["--format", "json"]);
+    let output = lint(dir.path(), &args);
+    // Judged as usual: two non-customers without consent.
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["summary"]["recipients"], 2);
+    let rules: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["scope"] == "recipient")
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["no-consent", "no-consent"], "{report}");
+}
+
 const NEVER_CLOSED: &str = "a quoted field opened on this line is never closed";
 
 #[test]

@@ -744,6 +744,11 @@ impl ReadAhead {
             .filter_map(|span| span.address_hash)
     }
 
+    /// Number of fields in the current record.
+    pub(super) fn len(&self) -> usize {
+        self.record().map_or(0, |r| r.ends.len())
+    }
+
     /// Field `index` of the current record, `""` when the record is shorter.
     pub(super) fn get(&self, index: usize) -> &str {
         self.record().and_then(|r| r.get(index)).unwrap_or("")

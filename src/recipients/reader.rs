@@ -29,6 +29,8 @@ const NO_COLUMN: usize = usize::MAX;
 
 /// Reads a recipient CSV row by row (SPEC §1.2).
 pub struct RecipientReader {
+    /// Number of columns the header names.
+    header_fields: usize,
     /// The data rows, parsed on a second thread (see [`ReadAhead`]).
     records: ReadAhead,
     columns: ColumnMap,
@@ -115,6 +117,7 @@ impl RecipientReader {
             vars.entry(column.var.clone()).or_insert(var);
         }
         Ok(RecipientReader {
+            header_fields: headers.len(),
             records: records.read_ahead(match base[Field::Email.index()] {
                 Value::Column(i) => Some(i),
                 _ => None,
@@ -179,6 +182,9 @@ impl RecipientReader {
         if !self.records.next()? {
             return Ok(None);
         }
+        if self.records.len() > self.header_fields {
+            self.check_extra_values()?;
+        }
         if self.preset != Preset::Plain {
             self.resolve_presets();
         }
@@ -209,6 +215,37 @@ impl RecipientReader {
 
     fn cell(&self, column: Option<usize>) -> &str {
         column.map_or("", |i| super::trim(self.records.get(i)))
+    }
+
+    /// Refuses a row with a value beyond the header's last column: its
+    /// values are not where the header says (most often a value holding
+    /// the delimiter without quotes, which splits it in two and moves every
+    /// value after it one column on), so no verdict about it could be
+    /// trusted. Empty values past the end, as some exports write, are fine.
+    fn check_extra_values(&self) -> Result<(), InputError> {
+        let fields = self.records.len();
+        let Some(extra) =
+            (self.header_fields..fields).find(|&i| !super::trim(self.records.get(i)).is_empty())
+        else {
+            return Ok(());
+        };
+        let delimiter = char::from(self.records.delimiter());
+        let value: String = super::trim(self.records.get(extra))
+            .chars()
+            .take(40)
+            .collect();
+        Err(InputError::new(
+            self.records.path(),
+            Some(self.records.line()),
+            format!(
+                "this row has {fields} values but the header names {} columns (value {} is \
+                 `{value}`), so its values are not under their headers; a value that holds \
+                 the delimiter `{delimiter}` must be in double quotes (\"de Vries{delimiter} \
+                 Jan\"): fix the row, or export the list again",
+                self.header_fields,
+                extra + 1,
+            ),
+        ))
     }
 
     fn resolve_presets(&mut self) {
@@ -562,7 +599,7 @@ mod tests {
             b"Mail,klant,extra,purchased, consent_at \n\
               jan@example.nl , ja ,x, bbq|e-bikes ,2026-01-01\n\
               piet@example.nl\n\
-              kees@example.nl,nee,,,, 5\n\
+              kees@example.nl,nee,,,,, \n\
               \"anna@example.nl\",\" \",\"\",\"\xc2\xa0Zo\xc3\xab\",\t2026-02-30\t\n",
         );
         let mut reader =
@@ -718,12 +755,9 @@ mod tests {
     }
 
     #[test]
-    fn short_and_long_rows_are_not_errors() {
+    fn short_rows_and_empty_values_past_the_header_are_not_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write(
-            &dir,
-            b"email,first name,last name\na@x.nl\nb@x.nl,B,C,extra,more\n",
-        );
+        let path = write(&dir, b"email,first name,last name\na@x.nl\nb@x.nl,B,C,, \n");
         let mut reader = open(&path);
         let row = reader.next_row().unwrap().unwrap();
         assert_eq!(row.get(Field::LastName), "");
@@ -731,8 +765,27 @@ mod tests {
         assert_eq!(row.values().count(), 1);
         let row = reader.next_row().unwrap().unwrap();
         assert_eq!(row.get(Field::LastName), "C");
-        assert_eq!(row.value(4), "more");
         assert_eq!(row.values().collect::<Vec<_>>().len(), 5);
+        assert!(reader.next_row().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_value_past_the_header_is_refused_at_its_line() {
+        // An unquoted comma splits a name in two: every value after it sits
+        // one column on, under the wrong header.
+        let err = row_error(
+            b"email,last name,consent_at,consent_source\n\
+              a@x.nl,Jansen,2026-01-01,form\n\
+              b@x.nl,de Vries, Piet,2026-01-01,form\n",
+        );
+        assert_eq!(err.line, Some(3));
+        let message = err.to_string();
+        assert!(
+            message.contains("5 values but the header names 4 columns"),
+            "{message}"
+        );
+        assert!(message.contains("value 5 is `form`"), "{message}");
+        assert!(message.contains("double quotes"), "{message}");
     }
 
     #[test]

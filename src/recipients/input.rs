@@ -80,6 +80,11 @@ struct Parser {
     /// Where in `buffer` the next `"` at or after `parsed` is (`filled`
     /// when there is none), once looked for in this buffer.
     next_quote: Option<usize>,
+    /// `buffer[..filled]` is valid UTF-8 on its own (no character cut off
+    /// at either end).
+    chunk_utf8: bool,
+    /// Every chunk read since [`Parser::start_batch`] was valid UTF-8.
+    input_utf8: bool,
 }
 
 impl Records {
@@ -117,6 +122,8 @@ impl Records {
                 delimiter,
                 plain_lines: 0,
                 next_quote: None,
+                chunk_utf8: true,
+                input_utf8: true,
             },
             raw: Vec::new(),
             current: Batch::default(),
@@ -168,6 +175,7 @@ impl Records {
     /// came first; `email_column` says which field's address to hash.
     fn fill(&mut self, batch: &mut Batch, limit: usize, email_column: Option<usize>) {
         batch.clear();
+        self.parser.start_batch();
         let mut raw_len = 0;
         let mut ends_len = 0;
         let end = loop {
@@ -186,7 +194,7 @@ impl Records {
                 Err(err) => break Some(Err(err)),
             }
         };
-        batch.take_text(&self.raw[..raw_len], email_column);
+        batch.take_text(&self.raw[..raw_len], self.parser.input_utf8, email_column);
         batch.end = end;
     }
 
@@ -264,6 +272,12 @@ impl Records {
 }
 
 impl Parser {
+    /// Starts noting whether the input that the records of a batch are
+    /// parsed from is valid UTF-8 (they may begin in the chunk at hand).
+    fn start_batch(&mut self) {
+        self.input_utf8 = self.chunk_utf8;
+    }
+
     /// Parses one record onto `raw` at `raw_start` and its field ends (as
     /// lengths from `raw_start`) onto `ends` at `first_end`, growing either
     /// when the parser fills it. Returns the record's length and number of
@@ -303,6 +317,8 @@ impl Parser {
                     Ok(n) => {
                         self.filled = n;
                         at_end = n == 0;
+                        self.chunk_utf8 = simdutf8::basic::from_utf8(&self.buffer[..n]).is_ok();
+                        self.input_utf8 &= self.chunk_utf8;
                     }
                     Err(err) => {
                         self.done = true;
@@ -612,16 +628,18 @@ impl Batch {
     /// records' spans and ends point into it), and hashes the address in
     /// `email_column` of each record and checks that it is deliverable. A record's text is its bytes when
     /// every field is UTF-8, else they are decoded from Windows-1252.
-    fn take_text(&mut self, raw: &[u8], email_column: Option<usize>) {
+    /// `input_utf8` says the input they were parsed from was valid UTF-8.
+    fn take_text(&mut self, raw: &[u8], input_utf8: bool, email_column: Option<usize>) {
         // Usually the whole batch is UTF-8 and no field end splits a
         // character, which is exactly when every field is (what a check
         // field by field would ask): then it is one check and one copy,
-        // and every offset stays as it is. (Whether the input itself was
-        // UTF-8 says nothing more: its non-ASCII bytes are all in the
-        // batch, and only ASCII bytes between fields are left out.)
+        // and every offset stays as it is. When the input was UTF-8, no
+        // field end can split a character: the parser only leaves out
+        // ASCII bytes (delimiters, quotes, line ends), and a field ends
+        // where it left one out or where the input ends.
         let whole = simdutf8::basic::from_utf8(raw)
             .ok()
-            .filter(|_| splits_no_character(raw, &self.ends, &self.records));
+            .filter(|_| input_utf8 || splits_no_character(raw, &self.ends, &self.records));
         match whole {
             Some(text) => self.text.push_str(text),
             None => self.decode_records(raw),

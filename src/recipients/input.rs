@@ -890,7 +890,10 @@ impl ReadAhead {
 
     /// Number of fields in the current record.
     pub(super) fn len(&self) -> usize {
-        self.record().map_or(0, |r| r.ends.len())
+        self.batch
+            .records
+            .get(self.position)
+            .map_or(0, |span| span.fields as usize)
     }
 
     /// Field `index` of the current record, `""` when the record is shorter.

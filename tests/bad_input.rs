@@ -158,7 +158,6 @@ fn a_failure_after_megabytes_of_streamed_report_leaves_nothing_either() {
     assert_no_report_after_failure(&dir, &["r.csv:"]);
 }
 
-/// How the message about a quote that is never closed begins.
 #[test]
 fn a_value_past_the_last_header_stops_the_lint_at_its_line() {
     // `de Vries, Piet` unquoted: the consent date lands under
@@ -196,6 +195,7 @@ fn empty_values_past_the_last_header_are_read_as_nothing() {
     assert_eq!(rules, ["no-consent", "no-consent"], "{report}");
 }
 
+/// How the message about a quote that is never closed begins.
 const NEVER_CLOSED: &str = "a quoted field opened on this line is never closed";
 
 #[test]

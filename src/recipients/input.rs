@@ -80,6 +80,11 @@ struct Parser {
     /// Where in `buffer` the next `"` at or after `parsed` is (`filled`
     /// when there is none), once looked for in this buffer.
     next_quote: Option<usize>,
+    /// The parser has been given input. Until then every line goes to it:
+    /// csv_core drops a UTF-8 BOM from the start of the first input it is
+    /// given (the file's own BOM is gone by then), and that must be the
+    /// start of the file, not a later line that happens to begin with one.
+    parser_used: bool,
     /// `buffer[..filled]` is valid UTF-8 on its own (no character cut off
     /// at either end).
     chunk_utf8: bool,
@@ -122,6 +127,7 @@ impl Records {
                 delimiter,
                 plain_lines: 0,
                 next_quote: None,
+                parser_used: false,
                 chunk_utf8: true,
                 input_utf8: true,
             },
@@ -326,7 +332,7 @@ impl Parser {
                     }
                 }
             }
-            if !started && !at_end {
+            if !started && !at_end && self.parser_used {
                 if let Some((len, fields)) = self.read_plain_line(raw, raw_start, ends, first_end) {
                     return Ok(Some((len, fields, true)));
                 }
@@ -337,6 +343,7 @@ impl Parser {
                 }
             }
             started = true;
+            self.parser_used = true;
             if raw.len() <= raw_start + len {
                 raw.resize(raw.len() + RAW_ROOM.max(raw.len()), 0);
             }
@@ -1342,22 +1349,125 @@ mod tests {
         records
     }
 
+    /// Where a quoted field opened that `normalised` (line endings made
+    /// `\n`) ends inside, if it does: the line it opened on. Written from
+    /// RFC 4180 with csv's leniencies (a quote inside an unquoted field is
+    /// text; text may follow a closing quote), apart from the reader.
+    fn open_quote_at_end(normalised: &[u8], delimiter: u8) -> Option<u64> {
+        #[derive(PartialEq)]
+        enum State {
+            FieldStart,
+            Unquoted,
+            Quoted,
+            QuoteInQuoted,
+        }
+        let (mut state, mut line, mut opened) = (State::FieldStart, 1, 0);
+        for &b in normalised {
+            let ends_field = b == delimiter || b == b'\n';
+            state = match state {
+                State::FieldStart if b == b'"' => {
+                    opened = line;
+                    State::Quoted
+                }
+                State::FieldStart | State::Unquoted | State::QuoteInQuoted if ends_field => {
+                    State::FieldStart
+                }
+                State::Quoted if b == b'"' => State::QuoteInQuoted,
+                State::Quoted => State::Quoted,
+                State::QuoteInQuoted if b == b'"' => State::Quoted,
+                _ => State::Unquoted,
+            };
+            line += u64::from(b == b'\n');
+        }
+        (state == State::Quoted).then_some(opened)
+    }
+
+    /// Reads one random list as the reader and as csv do, and checks that
+    /// they agree, or that the reader's error is the right one. Returns
+    /// whether the list was read (not refused).
+    fn check_against_csv(bytes: &[u8], buffer: usize) -> bool {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, bytes).unwrap();
+        let Ok(records) = Records::open(file.path(), "test list") else {
+            // Refused as binary from its first bytes.
+            return false;
+        };
+        let delimiter = records.delimiter;
+        let mut normalised = Vec::new();
+        let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+        LineEnds::new(body).read_to_end(&mut normalised).unwrap();
+        let show = || format!("{:?} (buffer {buffer})", String::from_utf8_lossy(bytes));
+        match read_all_with_buffer(bytes, buffer) {
+            Ok(ours) => {
+                assert_eq!(
+                    open_quote_at_end(&normalised, delimiter),
+                    None,
+                    "{}",
+                    show()
+                );
+                assert!(!normalised.contains(&0), "a NUL read: {}", show());
+                let theirs = read_as_csv_does(body, delimiter);
+                assert_eq!(ours, theirs, "{}", show());
+                true
+            }
+            Err(err) if err.message.contains("never closed") => {
+                let opened = open_quote_at_end(&normalised, delimiter);
+                assert_eq!(err.line, opened, "{}", show());
+                false
+            }
+            Err(err) if err.message.contains("NUL") => {
+                assert!(normalised.contains(&0), "{}", show());
+                false
+            }
+            Err(err) => panic!("{err}: {}", show()),
+        }
+    }
+
+    #[test]
+    fn a_bom_at_the_start_of_a_later_line_is_text() {
+        // The parser drops a BOM from the first input it is given; given
+        // this line first (the lines before it have no quote), it dropped
+        // this one, and the quote after it then opened a quoted field: the
+        // address read as a deliverable one.
+        let records = read_all(
+            "email,first_name\na@example.nl,A\n\u{feff}\"jan@example.nl\",Jan\n".as_bytes(),
+        );
+        assert_eq!(records[2].1, ["\u{feff}\"jan@example.nl\"", "Jan"]);
+    }
+
     #[test]
     fn reads_every_record_as_csv_does() {
         // Random lists from the bytes that matter to the reading (quotes,
-        // both delimiters, line endings, blanks, text that is UTF-8 and text
-        // that is not), read through buffers from a few bytes up, so that
-        // lines, fields and characters cross reads: the quick way through
-        // lines without a quote and the parser for the others must give what
-        // csv gives, record by record and line by line.
+        // the three delimiters, line endings, blanks, a BOM in the middle,
+        // text that is UTF-8, text that is not and characters cut in two),
+        // after headers that make each delimiter the sniffed one, read
+        // through buffers from one byte up, so that lines, fields and
+        // characters cross reads: the quick way through lines without a
+        // quote and the parser for the others must give what csv gives,
+        // record by record and line by line; and a list refused must be
+        // one that ends in an open quote (refused at the line it opened on)
+        // or holds a NUL.
+        const HEADERS: &[&[u8]] = &[
+            b"email,name\n",
+            b"email;name\n",
+            b"email\tname\n",
+            b"email\n",
+            b"\xef\xbb\xbfemail;name\r\n",
+            b"\"email\";\"name\"\n",
+            b"email,name",
+        ];
         const PIECES: &[&[u8]] = &[
             b"a",
             b"jan@x.nl",
             b"Zo\xc3\xab",
             b"\xe9",
+            b"\xc3",
+            b"\xab",
             b",",
             b",",
             b";",
+            b";",
+            b"\t",
             b"\"",
             b"\"\"",
             b"\n",
@@ -1365,35 +1475,64 @@ mod tests {
             b"\r\n",
             b"\r",
             b" ",
-            b"\t",
             b"\n\n",
+            b"\xef\xbb\xbf",
+            b"\x0c",
         ];
         let mut rng = fastrand::Rng::with_seed(0x6373_765f_7265_6164);
         let mut compared = 0;
         for _ in 0..6_000 {
-            let pieces = rng.usize(1..60);
-            let mut bytes: Vec<u8> = b"email,name\n".to_vec();
-            for _ in 0..pieces {
+            let mut bytes = HEADERS[rng.usize(..HEADERS.len())].to_vec();
+            for _ in 0..rng.usize(1..60) {
                 bytes.extend_from_slice(PIECES[rng.usize(..PIECES.len())]);
             }
-            let buffer = [1, 2, 3, 5, 8, 13, 64, READ_BUFFER][rng.usize(..8)];
-            let Ok(ours) = read_all_with_buffer(&bytes, buffer) else {
-                // A quote never closed: refused, as the tests above check.
-                continue;
-            };
-            let mut file = tempfile::NamedTempFile::new().unwrap();
-            std::io::Write::write_all(&mut file, &bytes).unwrap();
-            let delimiter = Records::open(file.path(), "test list").unwrap().delimiter;
-            let theirs = read_as_csv_does(&bytes, delimiter);
-            assert_eq!(
-                ours,
-                theirs,
-                "{:?} (buffer {buffer})",
-                String::from_utf8_lossy(&bytes)
-            );
-            compared += 1;
+            let buffer = [1, 2, 3, 5, 8, 13, 17, 64, READ_BUFFER][rng.usize(..9)];
+            compared += usize::from(check_against_csv(&bytes, buffer));
         }
-        assert!(compared > 3_000, "{compared}");
+        assert!(compared > 2_000, "{compared}");
+    }
+
+    #[test]
+    fn reads_lists_past_the_sniffed_prefix_as_csv_does() {
+        // The same past the first 16 KiB (read apart, to sniff the
+        // delimiter), with NUL bytes among the pieces.
+        const PIECES: &[&[u8]] = &[
+            b"a",
+            b"jan@x.nl",
+            b"\xe9",
+            b",",
+            b";",
+            b"\t",
+            b"\"",
+            b"\"\"",
+            b"\n",
+            b"\r\n",
+            b"\r",
+            b" ",
+            b"\0",
+            b"\xc3\xab",
+        ];
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut compared = 0;
+        for _ in 0..200 {
+            let delimiter = [b',', b';', b'\t'][rng.usize(..3)];
+            let mut bytes = format!("email{}name\n", char::from(delimiter)).into_bytes();
+            let length = rng.usize(PREFIX_LEN as usize - 200..PREFIX_LEN as usize + 200);
+            for i in 0.. {
+                if bytes.len() >= length {
+                    break;
+                }
+                bytes.extend_from_slice(
+                    format!("p{i}@x.nl{}Naam\n", char::from(delimiter)).as_bytes(),
+                );
+            }
+            for _ in 0..rng.usize(1..40) {
+                bytes.extend_from_slice(PIECES[rng.usize(..PIECES.len())]);
+            }
+            let buffer = [1, 7, 64, 100, READ_BUFFER][rng.usize(..5)];
+            compared += usize::from(check_against_csv(&bytes, buffer));
+        }
+        assert!(compared > 50, "{compared}");
     }
 
     #[test]

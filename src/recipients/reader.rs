@@ -230,9 +230,11 @@ impl RecipientReader {
             return Ok(());
         };
         let delimiter = char::from(self.records.delimiter());
+        // What the error shows of the value: a line's worth, on one line.
         let value: String = super::trim(self.records.get(extra))
             .chars()
             .take(40)
+            .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
         Err(InputError::new(
             self.records.path(),

@@ -252,49 +252,36 @@ fn sendable_list(dir: &tempfile::TempDir) -> String {
 
 const CONSENT_HEADER: &str = "email,consent_at,consent_source,first_name\n";
 
-#[test]
-fn a_closed_quote_as_the_last_thing_in_the_file_lints() {
-    for end in ["", "\n"] {
+/// Lints a list whose last row ends in `last` (a quoted value), followed by
+/// each of `ends`, and checks that the row comes out in the cleaned list as
+/// `cleaned`.
+fn assert_last_row_lints(last: &str, ends: &[&str], cleaned: &str) {
+    for end in ends {
         let csv = format!(
             "{CONSENT_HEADER}jan@example.nl,2026-01-01,form,Jan\n\
-             piet@example.nl,2026-01-01,form,\"Piet\"{end}"
+             piet@example.nl,2026-01-01,form,{last}{end}"
         );
         let clean = sendable_list(&case(csv.as_bytes()));
-        assert!(
-            clean.ends_with("piet@example.nl,2026-01-01,form,Piet\n"),
-            "{clean}"
-        );
+        let row = format!("piet@example.nl,2026-01-01,form,{cleaned}\n");
+        assert!(clean.ends_with(&row), "{end:?}: {clean}");
     }
+}
+
+#[test]
+fn a_closed_quote_as_the_last_thing_in_the_file_lints() {
+    assert_last_row_lints("\"Piet\"", &["", "\n"], "Piet");
 }
 
 #[test]
 fn a_closed_quote_ending_in_a_doubled_quote_lints() {
-    for end in ["", "\n"] {
-        let csv = format!(
-            "{CONSENT_HEADER}jan@example.nl,2026-01-01,form,Jan\n\
-             piet@example.nl,2026-01-01,form,\"he said \"\"hi\"\"\"{end}"
-        );
-        let clean = sendable_list(&case(csv.as_bytes()));
-        assert!(
-            clean.ends_with("piet@example.nl,2026-01-01,form,\"he said \"\"hi\"\"\"\n"),
-            "{clean}"
-        );
-    }
+    let quoted = "\"he said \"\"hi\"\"\"";
+    assert_last_row_lints(quoted, &["", "\n"], quoted);
 }
 
 #[test]
 fn a_multi_line_quote_closed_on_the_last_line_lints() {
-    for end in ["", "\n", "\r\n"] {
-        let csv = format!(
-            "{CONSENT_HEADER}jan@example.nl,2026-01-01,form,Jan\n\
-             piet@example.nl,2026-01-01,form,\"Piet\nde Vries\"{end}"
-        );
-        let clean = sendable_list(&case(csv.as_bytes()));
-        assert!(
-            clean.ends_with("piet@example.nl,2026-01-01,form,\"Piet\nde Vries\"\n"),
-            "{clean}"
-        );
-    }
+    let quoted = "\"Piet\nde Vries\"";
+    assert_last_row_lints(quoted, &["", "\n", "\r\n"], quoted);
 }
 
 fn assert_no_report_after_failure(dir: &tempfile::TempDir, needles: &[&str]) {

@@ -81,7 +81,8 @@ pub enum SendFormat {
 pub struct SendArgs {
     /// The campaign file (campaign.toml).
     pub campaign: PathBuf,
-    /// Write every message to DIR/NNNNNN.eml instead of sending.
+    /// Write every message to DIR/NNNNNN.eml instead of sending (DIR new or
+    /// empty, or an earlier dry run of this campaign, which is replaced).
     #[arg(long, value_name = "DIR")]
     pub dry_run: Option<PathBuf>,
     /// Send only to the sendable recipients when some are blocked.

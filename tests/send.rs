@@ -429,10 +429,7 @@ fn dry_run_writes_messages_python_reads_back() {
     let out = campaign.dir.path().join("out");
     let output = campaign.send(&["--dry-run", out.to_str().unwrap(), "--skip-blocked"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut files = dry_run_messages(&out);
     files.sort();
     let names: Vec<String> = files
         .iter()
@@ -480,6 +477,48 @@ print(json.dumps(out))
     }
 }
 
+/// The messages of a dry run (its directory also holds a marker file).
+fn dry_run_messages(dir: &std::path::Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect()
+}
+
+#[test]
+fn dry_run_into_a_directory_of_an_earlier_longer_run_left_stale_messages() {
+    let campaign = Campaign::new(None, 3, 0);
+    let out = campaign.dir.path().join("out");
+    let output = campaign.send(&["--dry-run", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(dry_run_messages(&out).len(), 3);
+    // The list shrinks to one: the same campaign's earlier run is replaced.
+    std::fs::write(
+        campaign.dir.path().join("recipients.csv"),
+        "email,first_name,customer,purchased\na@example.nl,Anna,yes,bbq\n",
+    )
+    .unwrap();
+    let output = campaign.send(&["--dry-run", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let messages = dry_run_messages(&out);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let text = std::fs::read_to_string(&messages[0]).unwrap();
+    assert!(text.contains("To: a@example.nl"), "{text}");
+
+    // A directory holding anything else is refused, and left as it was.
+    let dir = campaign.dir.path();
+    let output = campaign.send(&["--dry-run", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("is not empty"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!dir.join("000001.eml").exists());
+    assert!(dir.join("recipients.csv").exists() && dir.join("draft.eml").exists());
+}
+
 #[test]
 fn html_values_are_escaped_and_line_breaks_never_become_headers() {
     let campaign = Campaign::new(None, 0, 0);
@@ -520,9 +559,9 @@ fn html_values_are_escaped_and_line_breaks_never_become_headers() {
         "{}",
         stderr(&output)
     );
-    let mut written: Vec<String> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+    let mut written: Vec<String> = dry_run_messages(&out)
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
     written.sort();
     assert_eq!(written.len(), 2);

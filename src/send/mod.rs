@@ -9,6 +9,7 @@
 //! (one fsync for the batch), then run the transactions and record the
 //! outcomes, which ride along with the next commit.
 
+mod dry_run;
 pub mod journal;
 pub mod message;
 mod rate;
@@ -279,12 +280,7 @@ pub fn run(
     // Where messages go: a directory, or the relay with a journal.
     let (sink, state) = match &options.dry_run {
         Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                SendError::Setup(format!(
-                    "cannot create the dry-run directory {}: {e}",
-                    dir.display()
-                ))
-            })?;
+            dry_run::prepare(dir, campaign.path.as_deref()).map_err(SendError::Setup)?;
             (Sink::Directory(dir.clone()), None)
         }
         None => {

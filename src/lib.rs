@@ -22,6 +22,7 @@ pub mod address_book;
 pub mod campaign;
 pub mod diagnostic;
 pub mod draft;
+pub mod escape;
 pub mod hash;
 pub mod init;
 pub mod judge;

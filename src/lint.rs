@@ -10,6 +10,7 @@ use crate::campaign::Campaign;
 use crate::diagnostic::{Diagnostic, Finding, Severity};
 use crate::draft::templates::BUILTIN_VARIABLES;
 use crate::draft::{Draft, DraftError, Templates};
+use crate::escape;
 use crate::judge::{Basis, Judge, Verdict};
 use crate::output_file::OutputFile;
 use crate::recipients::suppression::Suppression;
@@ -495,13 +496,15 @@ fn write_outputs(
             .map_err(csv_error)?;
     }
     if let Some(out) = &mut sendable {
-        let headers: Vec<&str> = rows
+        let headers = rows
             .columns
             .columns
             .iter()
-            .map(|c| c.header.as_str())
-            .collect();
-        out.writer.write_record(&headers).map_err(csv_error)?;
+            .map(|c| escape::spreadsheet_cell(&c.header))
+            .collect::<Vec<_>>();
+        out.writer
+            .write_record(headers.iter().map(|h| h.as_bytes()))
+            .map_err(csv_error)?;
     }
     let mut verdict = Verdict::default();
     let mut findings = Vec::new();
@@ -521,8 +524,15 @@ fn write_outputs(
             let basis = verdict.basis.map_or("none", Basis::as_str);
             let line = row.line().to_string();
             let ok_text = if ok { "yes" } else { "no" };
+            let rules = fired.join(" ");
+            let cells = [email, &line, basis, ok_text, &rules];
             out.writer
-                .write_record([email, &line, basis, ok_text, &fired.join(" ")])
+                .write_record(
+                    cells
+                        .map(escape::spreadsheet_cell)
+                        .iter()
+                        .map(|c| c.as_bytes()),
+                )
                 .map_err(csv_error)?;
         }
         // A sendable address is written once, from its first row.
@@ -530,8 +540,12 @@ fn write_outputs(
             && ok
             && first == Some(row.line())
         {
-            let values = (0..rows.columns.columns.len()).map(|i| row.value(i));
-            out.writer.write_record(values).map_err(csv_error)?;
+            let values = (0..rows.columns.columns.len())
+                .map(|i| escape::spreadsheet_cell(row.value(i)))
+                .collect::<Vec<_>>();
+            out.writer
+                .write_record(values.iter().map(|v| v.as_bytes()))
+                .map_err(csv_error)?;
         }
     }
     for out in [report, sendable].into_iter().flatten() {

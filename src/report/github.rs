@@ -8,6 +8,7 @@ use std::io::{self, Write};
 
 use super::{Emitter, Summary};
 use crate::diagnostic::{Diagnostic, Scope, Severity};
+use crate::escape;
 use crate::rules::RuleId;
 
 /// Recipient annotations written per rule before the rest are only counted.
@@ -25,9 +26,12 @@ impl GithubEmitter {
     }
 }
 
-/// Escapes a workflow command's message.
+/// Escapes a workflow command's message. Control characters are shown
+/// escaped first ([`escape::control_chars`]): a list value with a line
+/// break must not start a workflow command of its own.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    escape::control_chars(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
@@ -115,7 +119,7 @@ mod tests {
 
     #[test]
     fn escaping() {
-        assert_eq!(escape_data("50% off\nnow"), "50%25 off%0Anow");
+        assert_eq!(escape_data("50% off\nnow"), "50%25 off\\nnow");
         assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
     }
 }

@@ -6,6 +6,7 @@
 //! Colour is written as ANSI styles; the caller's `anstream` stream strips
 //! them when stdout is not a terminal or `NO_COLOR` is set.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{self, Write};
 
@@ -14,6 +15,7 @@ use anstyle::{AnsiColor, Effects, Style};
 
 use super::{Emitter, Summary};
 use crate::diagnostic::{Diagnostic, Finding, Scope, Severity};
+use crate::escape;
 use crate::rules::RuleId;
 
 /// Recipient examples kept per rule.
@@ -103,12 +105,30 @@ fn read_head(path: &str, limit: usize) -> Option<Vec<String>> {
             .take(limit)
             .map_while(Result::ok)
             .map(|l| {
-                String::from_utf8_lossy(&l)
-                    .trim_end_matches('\r')
-                    .to_owned()
+                let line = String::from_utf8_lossy(&l);
+                escape::control_chars(line.trim_end_matches('\r')).into_owned()
             })
             .collect(),
     )
+}
+
+/// `finding` with control characters in its texts shown escaped: list
+/// values must not drive the terminal (see [`escape::control_chars`]).
+fn shown(mut finding: Finding) -> Finding {
+    for text in [
+        Some(&mut finding.message),
+        finding.recipient.as_mut(),
+        finding.file.as_mut(),
+        finding.field.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if let Cow::Owned(escaped) = escape::control_chars(text) {
+            *text = escaped;
+        }
+    }
+    finding
 }
 
 impl HumanEmitter {
@@ -172,7 +192,7 @@ impl Emitter for HumanEmitter {
             OTHER_EXAMPLES
         };
         if group.examples.len() < keep {
-            group.examples.push(d.to_finding());
+            group.examples.push(shown(d.to_finding()));
         }
         Ok(())
     }

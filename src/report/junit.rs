@@ -9,6 +9,7 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{Emitter, Summary};
 use crate::diagnostic::{Diagnostic, Scope, Severity};
+use crate::escape;
 use crate::rules::{RULES, RuleId};
 
 const EXAMPLES: usize = 20;
@@ -37,10 +38,13 @@ fn example(d: &Diagnostic) -> String {
     if let Some(line) = f.line {
         at.push_str(&format!(":{line}"));
     }
-    match f.recipient {
+    let text = match f.recipient {
         Some(r) => format!("{at}: {r}: {}", f.message),
         None => format!("{at}: {}", f.message),
-    }
+    };
+    // A list value's control characters are shown escaped: most are not
+    // even allowed in XML, and a CI log prints the text as it is.
+    escape::control_chars(&text).into_owned()
 }
 
 impl Emitter for JunitEmitter {

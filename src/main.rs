@@ -149,6 +149,17 @@ fn lint(args: LintArgs) -> anyhow::Result<Outcome> {
     if args.redact || (ci_format && !args.no_redact) {
         emitter = Box::new(Redact::new(emitter));
     }
+    // Nothing is written over an input, nor two outputs into one file.
+    let named_outputs: Vec<(&str, &std::path::Path)> = [
+        ("--output", args.output.as_deref()),
+        ("--report-out", args.report_out.as_deref()),
+        ("--sendable-out", args.sendable_out.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, path)| Some((flag, path?)))
+    .collect();
+    mailgate::output_file::check_outputs(&campaign.input_files(), &named_outputs)
+        .map_err(anyhow::Error::msg)?;
     let outputs = Outputs {
         report: args.report_out,
         sendable: args.sendable_out,
@@ -162,7 +173,9 @@ fn lint(args: LintArgs) -> anyhow::Result<Outcome> {
         .map(OutputFile::create)
         .transpose()
         .context("cannot write the report")?;
-    if let Some(report) = &report {
+    // Streamed straight into a regular file; a device or FIFO, which
+    // cannot go back to fill in the summary, gets the report at the end.
+    if let Some(report) = report.as_ref().filter(|r| r.is_seekable()) {
         emitter
             .stream_into(report.file())
             .context("cannot write the report")?;
@@ -212,6 +225,14 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
 
     let campaign =
         Campaign::load(Some(&args.campaign), &Overrides::default()).map_err(config_error)?;
+    if let Some(journal) = &args.journal {
+        // The journal is appended to: never one of the inputs.
+        mailgate::output_file::check_outputs(
+            &campaign.input_files(),
+            &[("--journal", journal.as_path())],
+        )
+        .map_err(anyhow::Error::msg)?;
+    }
     let options = SendOptions {
         dry_run: args.dry_run.clone(),
         skip_blocked: args.skip_blocked,

@@ -128,6 +128,21 @@ impl Campaign {
         levels
     }
 
+    /// Every file the run reads, each with what it is to the user (for
+    /// refusing an output that would overwrite one of them).
+    pub fn input_files(&self) -> Vec<(&'static str, &std::path::Path)> {
+        let mut files = Vec::with_capacity(3 + self.suppression.len());
+        if let Some(path) = &self.path {
+            files.push(("the campaign file", path.as_path()));
+        }
+        files.push(("the recipient list", self.recipients.as_path()));
+        files.push(("the draft", self.draft.as_path()));
+        for path in &self.suppression {
+            files.push(("a suppression file", path.as_path()));
+        }
+        files
+    }
+
     /// The file name to show in diagnostics about the campaign file.
     pub fn display_path(&self) -> Option<String> {
         self.path.as_ref().map(|p| p.display().to_string())

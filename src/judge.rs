@@ -457,9 +457,15 @@ impl<'c> Iterator for ListItems<'c> {
 }
 
 /// [`Judge::is_customer`] from the row's `customer`, `purchased` and
-/// `last_purchase_at`.
+/// `last_purchase_at`. A `customer` value that is neither yes nor no
+/// (`maybe`) shows no purchase: the row is judged as a non-customer, and
+/// `unknown-customer-value` says so.
 fn customer(customer: &str, purchased: &str, last_purchase_at: &str) -> bool {
-    parse_yes_no(customer).unwrap_or(!purchased.is_empty() || !last_purchase_at.is_empty())
+    match parse_yes_no(customer) {
+        Some(said) => said,
+        None if trim(customer).is_empty() => !purchased.is_empty() || !last_purchase_at.is_empty(),
+        None => false,
+    }
 }
 
 /// Interprets a yes/no cell; `None` for empty or unrecognised values.

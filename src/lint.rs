@@ -143,7 +143,19 @@ pub fn lint_with_addresses(
     // The list.
     let mut suppression = Suppression::default();
     for path in &campaign.suppression {
-        suppression.load(path)?;
+        let loaded = suppression.load(path)?;
+        let file = display(path);
+        for line in loaded.unreadable {
+            sink.report(
+                Finding::new(
+                    RuleId::UnreadableSuppressionLine,
+                    "this line of the suppression list holds no e-mail address, so the \
+                     person it means stays sendable; write their address on it",
+                )
+                .file(&file)
+                .line(line),
+            )?;
+        }
     }
     let mut reader = RecipientReader::open(&campaign.recipients, &campaign.columns)?;
     let list_file = display(&campaign.recipients);
@@ -206,6 +218,7 @@ pub fn lint_with_addresses(
     let mut all_promoted_seen = purchased_promoted.is_empty();
     let mut recipients = 0u64;
     let mut values = rules::list::ValueScan::new(reader.columns());
+    let mut customer_values = rules::list::CustomerValues::default();
     let columns = reader.columns().clone();
     let rows = RowChecker::new(&judge, &templates, &reader, &columns);
     // Reused from row to row.
@@ -249,6 +262,7 @@ pub fn lint_with_addresses(
             all_promoted_seen = purchased_promoted.iter().all(|&seen| seen);
         }
         values.scan(&row);
+        customer_values.scan(&row);
         if error {
             book.block(slot);
         }
@@ -276,6 +290,10 @@ pub fn lint_with_addresses(
         )?;
     }
     for finding in values.finish(&list_file) {
+        sink.report(finding)?;
+    }
+    let customer_header = columns.header_of(Field::Customer).unwrap_or("customer");
+    for finding in customer_values.finish(&list_file, customer_header) {
         sink.report(finding)?;
     }
     if listmonk {

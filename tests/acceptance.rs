@@ -259,7 +259,12 @@ fn check_report_shape<'a>(
                 ));
             }
         }
-        if let (Some("recipient" | "list"), Some(name)) = (scope, recipients_file) {
+        // A suppression list's findings name the suppression file.
+        let about_suppression =
+            d.get("rule").and_then(Value::as_str) == Some("unreadable-suppression-line");
+        if let (Some("recipient" | "list"), Some(name), false) =
+            (scope, recipients_file, about_suppression)
+        {
             let file = d.get("file").and_then(Value::as_str).unwrap_or("");
             if !file.ends_with(name) {
                 problems.push(format!("file should name {name:?}: {what}"));
@@ -368,6 +373,7 @@ cases! {
     consent_scope => "consent-scope",
     customer_column_absent => "customer-column-absent",
     customer_column_values => "customer-column-values",
+    unknown_customer_value => "unknown-customer-value",
     date_formats => "date-formats",
     duplicates => "duplicates",
     empty_merge_field => "empty-merge-field",
@@ -425,6 +431,8 @@ cases! {
     stale_customer_ca => "stale-customer-ca",
     stale_customer_nl => "stale-customer-nl",
     suppression_files => "suppression-files",
+    suppression_forms => "suppression-forms",
+    exit2_suppression_unreadable => "exit2-suppression-unreadable",
     tab_separated => "tab-separated",
     template_error => "template-error",
     unknown_merge_field => "unknown-merge-field",

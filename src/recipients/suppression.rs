@@ -44,6 +44,14 @@ impl Hasher for Prehashed {
     }
 }
 
+/// What loading a suppression file found besides its addresses.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Loaded {
+    /// Lines (1-based) that hold no address in any form mailgate reads:
+    /// each is a warning, since the person meant by it stays sendable.
+    pub unreadable: Vec<u64>,
+}
+
 impl Suppression {
     /// Adds every address in the first column of `path`; a first line that is
     /// not an address is a header and is skipped.
@@ -52,15 +60,25 @@ impl Suppression {
     /// … as in a recipient list), that column is read instead of the first:
     /// a Mailchimp or listmonk export works as a suppression file as it is.
     /// The delimiter is sniffed and encodings handled as for the recipient
-    /// list. Cells without an `@` (blank, notes) are skipped. An empty file
-    /// adds nothing.
-    pub fn load(&mut self, path: &Path) -> Result<(), InputError> {
+    /// list. An address is read out of the forms people and tools write
+    /// ([`address_in`]: `Jan <jan@x.nl>`, `<jan@x.nl>`, `mailto:jan@x.nl`,
+    /// `jan@x.nl ; note`); when the column holds none, another cell of the
+    /// line that does is taken. Lines starting with `#` are comments, as in
+    /// Postfix's tables. An empty file adds nothing.
+    ///
+    /// A line with no address at all is returned in [`Loaded::unreadable`].
+    /// When more than half of the lines are such, the file is not what
+    /// mailgate takes it for (another format, the wrong column, a mangled
+    /// export) and loading fails: a suppression list must never fail open,
+    /// leaving the people on it sendable.
+    pub fn load(&mut self, path: &Path) -> Result<Loaded, InputError> {
+        let mut loaded = Loaded::default();
         let mut records = Records::open(path, "suppression list")?;
         if !records.next()? {
-            return Ok(());
+            return Ok(loaded);
         }
         let mut column = 0;
-        if !records.get(0).contains('@') {
+        if record_address(&records, 0).is_none() && !is_comment(&records) {
             let headers: Vec<String> = (0..records.len())
                 .map(|i| records.get(i).trim().to_owned())
                 .collect();
@@ -68,24 +86,52 @@ impl Suppression {
                 column = mapping.plain[Field::Email.index()].unwrap_or(0);
             }
             if !records.next()? {
-                return Ok(());
+                return Ok(loaded);
             }
         }
+        let mut lines = 0u64;
         loop {
-            self.insert(records.get(column));
+            if !is_comment(&records) {
+                lines += 1;
+                match record_address(&records, column) {
+                    Some(address) => self.insert(address),
+                    None => loaded.unreadable.push(records.line()),
+                }
+            }
             if !records.next()? {
-                return Ok(());
+                break;
             }
         }
+        let unreadable = loaded.unreadable.len() as u64;
+        if unreadable * 2 > lines {
+            let shown: Vec<String> = loaded
+                .unreadable
+                .iter()
+                .take(5)
+                .map(u64::to_string)
+                .collect();
+            return Err(InputError::new(
+                path,
+                loaded.unreadable.first().copied(),
+                format!(
+                    "{unreadable} of the {lines} lines of this suppression list hold no \
+                     e-mail address (lines {}{}), so it is not read as one: the people it \
+                     names would stay sendable. Give it one address per line, or a column \
+                     headed `email`",
+                    shown.join(", "),
+                    if unreadable > 5 { ", …" } else { "" }
+                ),
+            ));
+        }
+        Ok(loaded)
     }
 
-    /// Adds one address (any case, surrounding whitespace ignored); a value
-    /// without `@` is not an address and is ignored.
+    /// Adds one address (any case, in any form [`address_in`] reads); a
+    /// value holding no address is ignored.
     pub fn insert(&mut self, address: &str) {
-        let address = address.trim();
-        if !address.contains('@') {
+        let Some(address) = address_in(address) else {
             return;
-        }
+        };
         let key = address_key(address);
         if !self.addresses.contains(key.as_ref()) {
             self.hashes
@@ -119,6 +165,56 @@ impl Suppression {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// True when the current record is a comment line (`# …`).
+fn is_comment(records: &Records) -> bool {
+    records.get(0).trim_start().starts_with('#')
+}
+
+/// The address of the current record: in `column`, else in the first cell
+/// that holds one.
+fn record_address(records: &Records, column: usize) -> Option<&str> {
+    address_in(records.get(column))
+        .or_else(|| (0..records.len()).find_map(|i| address_in(records.get(i))))
+}
+
+/// The address in one suppression-list cell, read out of the forms people
+/// and tools write: a bare address; a name-addr (`Jan <jan@x.nl>`) or an
+/// address in angle brackets; a `mailto:` URI (its `?…` query dropped);
+/// the first of several words, or of fields separated by `;` or `,` that
+/// the file's own delimiter did not split (`jan@x.nl ; note`). `None` when
+/// the cell holds nothing with an `@` between two non-empty parts.
+pub fn address_in(cell: &str) -> Option<&str> {
+    let cell = cell.trim();
+    if super::address::is_deliverable(cell) {
+        return Some(cell);
+    }
+    if let Some(open) = cell.rfind('<') {
+        let inner = &cell[open + 1..];
+        let inner = inner.split('>').next().unwrap_or(inner);
+        return bare(inner);
+    }
+    bare(cell).or_else(|| {
+        cell.split(|c: char| c.is_whitespace() || matches!(c, ';' | ','))
+            .find_map(bare)
+    })
+}
+
+/// `word` as an address: surrounding quotes and brackets and a `mailto:`
+/// scheme removed, then one `@` with something on both sides and no space.
+fn bare(word: &str) -> Option<&str> {
+    let mut word = word
+        .trim()
+        .trim_matches(|c| matches!(c, '"' | '\'' | '<' | '>'));
+    if word.len() >= 7 && word[..7].eq_ignore_ascii_case("mailto:") {
+        word = &word[7..];
+        word = word.split('?').next().unwrap_or(word);
+    }
+    let word = word.trim();
+    let (local, domain) = word.rsplit_once('@')?;
+    let plain = |part: &str| !part.is_empty() && !part.contains(char::is_whitespace);
+    (plain(domain) && (plain(local) || local.starts_with('"'))).then_some(word)
 }
 
 #[cfg(test)]
@@ -196,6 +292,88 @@ mod tests {
         suppression.load(&write(&dir, "d.csv", b"c@x.nl")).unwrap();
         assert_eq!(suppression.len(), 2);
         assert!(suppression.contains("c@x.nl"));
+    }
+
+    #[test]
+    fn name_addr_mailto_and_angle_bracket_lines_were_skipped_silently() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            &dir,
+            "s.csv",
+            b"Jan <u1@example.com>\n\
+              mailto:u2@example.com?subject=unsubscribe\n\
+              <u3@example.com>\n\
+              u4@example.com ; extra\n\
+              \"Piet, de\" <u5@example.com>\n\
+              MAILTO:U6@Example.com\n\
+              u7@example.com\tbounced\n\
+              \"\"\"jan de vries\"\"@example.com\"\n",
+        );
+        let mut suppression = Suppression::default();
+        let loaded = suppression.load(&path).unwrap();
+        assert_eq!(loaded.unreadable, Vec::<u64>::new());
+        for n in 1..=7 {
+            let address = format!("u{n}@example.com");
+            assert!(suppression.contains(&address), "{address}");
+        }
+        assert!(suppression.contains("\"jan de vries\"@example.com"));
+        assert_eq!(suppression.len(), 8);
+    }
+
+    #[test]
+    fn a_line_without_an_address_is_named_and_comments_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            &dir,
+            "s.csv",
+            b"email\n# from the old shop\na@x.nl\nKees de Vries\nb@x.nl\nc@x.nl\n",
+        );
+        let mut suppression = Suppression::default();
+        let loaded = suppression.load(&path).unwrap();
+        assert_eq!(loaded.unreadable, vec![4]);
+        assert_eq!(suppression.len(), 3);
+    }
+
+    #[test]
+    fn a_suppression_file_of_mostly_unreadable_lines_failed_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            &dir,
+            "names.csv",
+            b"naam,datum\nJan,2027-01-01\nPiet,2027-01-02\nkees@x.nl,2027-01-03\n",
+        );
+        let mut suppression = Suppression::default();
+        let err = suppression.load(&path).unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert!(err.message.contains("2 of the 3 lines"), "{}", err.message);
+        assert!(err.message.contains("lines 2, 3"), "{}", err.message);
+    }
+
+    #[test]
+    fn an_address_in_another_column_of_a_headerless_line_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "s.csv", b"Jan,jan@x.nl\nPiet,piet@x.nl\n");
+        let mut suppression = Suppression::default();
+        let loaded = suppression.load(&path).unwrap();
+        assert!(loaded.unreadable.is_empty());
+        assert!(suppression.contains("jan@x.nl") && suppression.contains("piet@x.nl"));
+    }
+
+    #[test]
+    fn cells_without_an_address_are_none() {
+        for cell in [
+            "",
+            "Jan",
+            "@",
+            "a@",
+            "@b",
+            "<>",
+            "mailto:",
+            "Jan <jan>",
+            "a b@ c",
+        ] {
+            assert_eq!(address_in(cell), None, "{cell:?}");
+        }
     }
 
     #[test]

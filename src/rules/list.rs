@@ -10,6 +10,78 @@ use std::collections::BTreeSet;
 use crate::recipients::{ColumnMap, Field, Row};
 use crate::rules::RuleId;
 
+/// `unknown-customer-value`: every `customer` value that is neither yes
+/// nor no, with its count and first line. Unlike the sampled rules it
+/// looks at every row, since each such row changes a verdict.
+#[derive(Debug, Default)]
+pub struct CustomerValues {
+    /// In the order first seen: the value, its count and its first line.
+    unknown: Vec<(String, u64, u64)>,
+    /// Rows with an unknown value beyond the distinct values kept.
+    others: u64,
+}
+
+/// Distinct unknown `customer` values named one by one.
+const CUSTOMER_VALUES_KEPT: usize = 50;
+
+impl CustomerValues {
+    /// Looks at one row's `customer` value.
+    pub fn scan(&mut self, row: &Row<'_>) {
+        let value = row.get(Field::Customer);
+        if value.is_empty() || crate::judge::parse_yes_no(value).is_some() {
+            return;
+        }
+        let value = crate::recipients::trim(value);
+        if let Some(entry) = self
+            .unknown
+            .iter_mut()
+            .find(|(v, ..)| v.eq_ignore_ascii_case(value))
+        {
+            entry.1 += 1;
+        } else if self.unknown.len() < CUSTOMER_VALUES_KEPT {
+            self.unknown.push((value.to_owned(), 1, row.line()));
+        } else {
+            self.others += 1;
+        }
+    }
+
+    /// The findings, after the last row: one per distinct value.
+    pub fn finish(&self, file: &str, header: &str) -> Vec<Finding> {
+        let mut findings: Vec<Finding> = self
+            .unknown
+            .iter()
+            .map(|(value, count, line)| {
+                Finding::new(
+                    RuleId::UnknownCustomerValue,
+                    format!(
+                        "`{header}` value `{value}` ({count} row{}) is neither yes nor no, so \
+                         these rows are judged as non-customers (no soft opt-in); write yes or \
+                         no, or leave the cell empty",
+                        if *count == 1 { "" } else { "s" }
+                    ),
+                )
+                .file(file)
+                .line(*line)
+                .field(header)
+            })
+            .collect();
+        if self.others > 0 {
+            findings.push(
+                Finding::new(
+                    RuleId::UnknownCustomerValue,
+                    format!(
+                        "{} more rows hold other `{header}` values that are neither yes nor no",
+                        self.others
+                    ),
+                )
+                .file(file)
+                .field(header),
+            );
+        }
+        findings
+    }
+}
+
 /// Rows whose values are looked at for list-wide rules.
 pub const SAMPLE_ROWS: u64 = 10_000;
 

@@ -34,6 +34,8 @@ pub enum RuleId {
     NationalId,
     UnusedColumn,
     NonUtf8,
+    UnknownCustomerValue,
+    UnreadableSuppressionLine,
     // Draft rules.
     MissingOptOut,
     HiddenOptOut,
@@ -85,7 +87,7 @@ macro_rules! rule {
 }
 
 /// The registry, indexed by `RuleId as usize`.
-pub static RULES: [RuleInfo; 33] = [
+pub static RULES: [RuleInfo; 35] = [
     rule!(
         NoConsent,
         "no-consent",
@@ -197,6 +199,20 @@ pub static RULES: [RuleInfo; 33] = [
         List,
         Warning,
         "the CSV is not UTF-8 and was read as Windows-1252"
+    ),
+    rule!(
+        UnknownCustomerValue,
+        "unknown-customer-value",
+        List,
+        Warning,
+        "a `customer` value that is not yes/no (such rows are judged as non-customers)"
+    ),
+    rule!(
+        UnreadableSuppressionLine,
+        "unreadable-suppression-line",
+        List,
+        Warning,
+        "a line of a suppression list holds no e-mail address"
     ),
     rule!(
         MissingOptOut,

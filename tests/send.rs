@@ -347,14 +347,14 @@ fn wrong_password_names_the_host_and_keeps_the_journal() {
 }
 
 #[test]
-fn unreachable_host_is_reported_not_a_crash() {
+fn an_unreachable_relay_stops_at_once_with_the_cause_and_nothing_deferred() {
     // A port nothing listens on: take one from the OS, then free it.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let campaign = Campaign::new(None, 2, 0);
+    let campaign = Campaign::new(None, 200, 0);
     let toml = std::fs::read_to_string(campaign.path()).unwrap();
     std::fs::write(
         campaign.path(),
@@ -363,15 +363,29 @@ fn unreachable_host_is_reported_not_a_crash() {
         ),
     )
     .unwrap();
-    let output = campaign.send(&["--yes", "--format", "json"]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let s = summary(&output);
-    assert_eq!(s["deferred"], 2, "{s}");
-    assert!(
-        stderr(&output).contains("resume with"),
-        "{}",
-        stderr(&output)
+    let started = std::time::Instant::now();
+    let output = output_within(
+        campaign
+            .command(&["--yes", "--format", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+        Duration::from_secs(30),
     );
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "not at once: {:?}",
+        started.elapsed()
+    );
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(err.contains("cannot connect"), "{err}");
+    assert!(err.contains("check `host` and `port`"), "the fix: {err}");
+    assert!(!err.contains("deferred"), "{err}");
+    let journal = std::fs::read_to_string(campaign.journal()).unwrap_or_default();
+    assert!(!journal.contains("\"deferred\""), "{journal}");
 }
 
 #[test]
@@ -832,4 +846,195 @@ fn ctrl_c_stops_cleanly_and_the_resume_completes() {
     let counts = server.rcpt_counts();
     assert_eq!(counts.len(), n);
     assert!(counts.values().all(|&c| c == 1), "{counts:?}");
+}
+
+/// Waits for a `send` child for at most `limit`; a run that does not end by
+/// then is killed and the test fails (a hang must fail, not hang the suite).
+fn output_within(mut child: std::process::Child, limit: Duration) -> Output {
+    use std::io::Read;
+    let mut out = child.stdout.take();
+    let mut err = child.stderr.take();
+    let stdout = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(out) = out.as_mut() {
+            let _ = out.read_to_end(&mut buf);
+        }
+        buf
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(err) = err.as_mut() {
+            let _ = err.read_to_end(&mut buf);
+        }
+        buf
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+            panic!("send did not end within {limit:?} (hung); its stderr:\n{err}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// Far more recipients than the queue between the list reader and the
+/// senders holds (connections × 32 = 128 here), so the reader is blocked on
+/// a full queue when the run stops.
+const LONG_QUEUE: usize = 600;
+
+/// Starts a long send, waits until the relay has received something, sends
+/// `signal`, and checks the run stops by itself, exit 1, with the resume
+/// command; then resumes and checks everyone got exactly one message.
+fn a_signal_stops_a_long_send(signal: &str) {
+    // Slow enough that the list reader fills the queue long before the
+    // senders drain it.
+    let server = SmtpServer::start(tls_server().data_delay(Duration::from_millis(50)));
+    let campaign = Campaign::new(Some(&server), LONG_QUEUE, 0);
+    let child = campaign
+        .command(&["--yes", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once sending is under way, give the reader time to fill the queue
+    // (it stops reading at the signal, so only a full queue can block it).
+    let started = std::time::Instant::now();
+    while server.received().len() < 20 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = output_within(child, Duration::from_secs(30));
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("resume with: mailgate send"), "{err}");
+    let s = summary(&output);
+    let stopped_at = server.received().len();
+    assert!(
+        stopped_at < LONG_QUEUE,
+        "the signal came too late to test anything"
+    );
+    assert_eq!(s["sent"].as_u64(), Some(stopped_at as u64), "{s}");
+    assert_eq!(s["unknown"], 0, "{s}");
+
+    let resumed = output_within(
+        campaign
+            .command(&["--yes", "--format", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+        Duration::from_secs(120),
+    );
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let counts = server.rcpt_counts();
+    assert_eq!(counts.len(), LONG_QUEUE);
+    assert!(counts.values().all(|&c| c == 1), "someone was mailed twice");
+}
+
+#[test]
+fn sigint_stops_a_send_with_a_full_queue() {
+    a_signal_stops_a_long_send("INT");
+}
+
+#[test]
+fn sigterm_stops_a_send_with_a_full_queue() {
+    a_signal_stops_a_long_send("TERM");
+}
+
+/// Runs a long send that the relay makes impossible, expecting it to end
+/// by itself with `code`; returns its stderr.
+fn a_fatal_relay_error_ends_a_long_send(
+    server: &SmtpServer,
+    campaign: &Campaign,
+    code: i32,
+    env: &[(&str, &str)],
+) -> String {
+    let mut command = campaign.command(&["--yes"]);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = output_within(
+        command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+        Duration::from_secs(60),
+    );
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(code), "{err}");
+    assert!(
+        err.contains(&format!("127.0.0.1:{}", server.port())),
+        "names the relay: {err}"
+    );
+    assert!(server.received().is_empty());
+    err
+}
+
+#[test]
+fn a_refused_login_ends_a_long_send_at_once_with_the_cause() {
+    let server = SmtpServer::start(tls_server());
+    let campaign = Campaign::new(Some(&server), LONG_QUEUE, 0);
+    let err = a_fatal_relay_error_ends_a_long_send(
+        &server,
+        &campaign,
+        2,
+        &[(PASSWORD_ENV, "wrong-password-123")],
+    );
+    assert!(err.contains("authentication failed (535"), "{err}");
+    assert!(
+        err.contains(PASSWORD_ENV),
+        "says where the password comes from: {err}"
+    );
+    assert!(
+        !err.contains("wrong-password-123"),
+        "the password leaked: {err}"
+    );
+    assert!(!err.contains("deferred"), "nothing is deferred: {err}");
+    // Nothing was attempted, so nothing is deferred or unknown.
+    let journal = std::fs::read_to_string(campaign.journal()).unwrap_or_default();
+    assert!(!journal.contains("\"attempt\""), "{journal}");
+}
+
+#[test]
+fn a_certificate_that_does_not_verify_ends_a_long_send_at_once() {
+    // STARTTLS to a relay whose CA this machine does not trust.
+    let server = SmtpServer::start(tls_server());
+    let campaign = Campaign::new(Some(&server), LONG_QUEUE, 0);
+    let toml = std::fs::read_to_string(campaign.path()).unwrap();
+    let without_ca: String = toml
+        .lines()
+        .filter(|l| !l.starts_with("ca_file"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(campaign.path(), without_ca).unwrap();
+    let err = a_fatal_relay_error_ends_a_long_send(&server, &campaign, 2, &[]);
+    assert!(err.contains("STARTTLS failed"), "{err}");
+    assert!(err.contains("ca_file"), "says what to do: {err}");
+}
+
+#[test]
+fn a_refused_sender_ends_a_long_send() {
+    // The relay is fine at login, then refuses every MAIL FROM: the senders
+    // stop while the list reader waits on a full queue.
+    let server = SmtpServer::start(tls_server().reject_sender());
+    let campaign = Campaign::new(Some(&server), LONG_QUEUE, 0);
+    let err = a_fatal_relay_error_ends_a_long_send(&server, &campaign, 1, &[]);
+    assert!(err.contains("refuses the sender"), "{err}");
 }

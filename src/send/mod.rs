@@ -144,9 +144,13 @@ pub enum SendError {
     Setup(String),
     #[error(transparent)]
     Journal(#[from] JournalError),
-    /// Exit 1: the relay cannot be used (after part of the run, maybe).
+    /// Exit 1: the relay became unusable in the middle of the run.
     #[error("{0}")]
     Transport(#[from] TransportError),
+    /// Exit 2: the relay could not be used at the start (cannot connect,
+    /// TLS fails, login refused); nothing was sent or recorded as deferred.
+    #[error("{0}")]
+    Relay(TransportError),
     #[error("{0}")]
     Io(#[from] io::Error),
 }
@@ -278,6 +282,7 @@ pub fn run(
     };
 
     // Where messages go: a directory, or the relay with a journal.
+    let mut first_session = None;
     let (sink, state) = match &options.dry_run {
         Some(dir) => {
             dry_run::prepare(dir, campaign.path.as_deref()).map_err(SendError::Setup)?;
@@ -306,6 +311,21 @@ pub fn run(
                 &journal_path,
                 JournalHeader::new(&campaign.name, fingerprints),
             )?;
+            // One session first, on this thread: a relay that cannot be
+            // reached or refuses the login stops the run here, before any
+            // message is queued, with the cause. That session is the first
+            // worker's.
+            let first = connector.connect().map_err(|e| {
+                SendError::Relay(match e {
+                    Ok(reason) => TransportError {
+                        host: smtp.host.clone(),
+                        port: smtp.port,
+                        what: reason,
+                    },
+                    Err(fatal) => fatal,
+                })
+            })?;
+            first_session = Some(first);
             let rate = smtp.rate.map(RateLimiter::new);
             (
                 Sink::Relay {
@@ -335,13 +355,19 @@ pub fn run(
             let sink = &sink;
             let failure = &failure;
             let sequence = &sequence;
+            let session = first_session.take();
             scope.spawn(move || {
-                if let Err(e) = sink.work(&receiver, counters, stop, sequence) {
+                if let Err(e) = sink.work(&receiver, counters, stop, sequence, session) {
                     stop.store(true, Ordering::SeqCst);
                     failure.lock().expect("not poisoned").get_or_insert(e);
                 }
             });
         }
+        // Only the workers hold the receiver: when the last of them stops
+        // (Ctrl-C, a fatal relay error), the queue closes and a producer
+        // blocked on a full queue wakes up with an error instead of waiting
+        // forever for room that no one will make.
+        drop(receiver);
         let journal = match &sink {
             Sink::Relay { journal, .. } => Some(journal),
             Sink::Directory(_) => None,
@@ -496,8 +522,8 @@ impl Sink {
         counters: &Counters,
         stop: &AtomicBool,
         sequence: &AtomicU64,
+        mut session: Option<Session>,
     ) -> Result<(), SendError> {
-        let mut session = None;
         loop {
             let batch = take_batch(queue);
             if batch.is_empty() {

@@ -53,6 +53,10 @@ pub struct Connector {
     tls: Tls,
     tls_parameters: Option<TlsParameters>,
     credentials: Option<Credentials>,
+    /// For messages: the login name, where the password comes from, the CA.
+    username: String,
+    password_source: String,
+    ca_file: Option<std::path::PathBuf>,
     hello: ClientId,
 }
 
@@ -121,6 +125,13 @@ impl Connector {
             tls: smtp.tls,
             tls_parameters,
             credentials,
+            username: smtp.username.clone().unwrap_or_default(),
+            password_source: smtp
+                .password_env
+                .as_ref()
+                .map(|var| format!("the environment variable {var} (`password_env`)"))
+                .unwrap_or_default(),
+            ca_file: smtp.ca_file.clone(),
             hello: ClientId::default(),
         })
     }
@@ -135,36 +146,47 @@ impl Connector {
 
     /// Opens a session: connect, TLS as configured, AUTH. Network problems
     /// are `Err(Ok(reason))` (worth retrying); problems no retry can fix
-    /// (TLS refused, bad password) are `Err(Err(TransportError))`.
+    /// (TLS refused, bad password) are `Err(Err(TransportError))`. Every
+    /// reason names the cause and, where there is one, the fix.
     pub fn connect(&self) -> Result<Session, Result<String, TransportError>> {
         let address = (self.host.as_str(), self.port)
             .to_socket_addrs()
-            .map_err(|e| Err(self.fail(format!("cannot resolve the host: {e}"))))?
+            .map_err(|e| {
+                Err(self.fail(format!(
+                    "cannot resolve the host: {e}; check `host` under [smtp]"
+                )))
+            })?
             .next()
-            .ok_or_else(|| Err(self.fail("the host has no address")))?;
+            .ok_or_else(|| Err(self.fail("the host has no address; check `host` under [smtp]")))?;
         let implicit = match self.tls {
             Tls::Tls => self.tls_parameters.as_ref(),
             _ => None,
         };
         let mut connection =
             SmtpConnection::connect(address, Some(COMMAND_TIMEOUT), &self.hello, implicit, None)
-                .map_err(|e| {
-                    if e.is_tls() {
-                        Err(self.fail(format!("TLS failed: {e}")))
-                    } else {
-                        Ok(format!("cannot connect: {e}"))
-                    }
+                .map_err(|e| match tls_failure(&e) {
+                    Some(tls) => Err(self.fail(self.explain_tls(tls, "TLS failed"))),
+                    None if e.is_tls() => Err(self.fail(format!("TLS failed: {e}"))),
+                    None => Ok(format!(
+                        "cannot connect: {}; check `host` and `port` under [smtp] and that the \
+                         relay is running and reachable from this machine",
+                        error_chain(&e)
+                    )),
                 })?;
         if self.tls == Tls::Starttls {
             let parameters = self.tls_parameters.as_ref().expect("built for starttls");
             if !connection.can_starttls() {
                 return Err(Err(self.fail(
-                    "the server does not offer STARTTLS; mailgate will not send in clear text",
+                    "the server does not offer STARTTLS; mailgate will not send in clear text \
+                     (use tls = \"tls\" if the port speaks TLS from the start, usually 465)",
                 )));
             }
             connection
                 .starttls(parameters, &self.hello)
-                .map_err(|e| Err(self.fail(format!("STARTTLS failed: {e}"))))?;
+                .map_err(|e| match tls_failure(&e) {
+                    Some(tls) => Err(self.fail(self.explain_tls(tls, "STARTTLS failed"))),
+                    None => Err(self.fail(format!("STARTTLS failed: {}", error_chain(&e)))),
+                })?;
         }
         // lettre keeps only the EHLO keywords it knows, and PIPELINING is not
         // one of them: ask once more (a repeated EHLO is allowed and changes
@@ -175,25 +197,85 @@ impl Connector {
             Err(e) => return Err(Ok(format!("EHLO failed: {e}"))),
         };
         if let Some(credentials) = &self.credentials {
-            connection
-                .auth(&[Mechanism::Plain, Mechanism::Login], credentials)
-                .map_err(|e| {
-                    // Only the reply is shown: it never contains the password.
-                    let reason = match e.status() {
-                        Some(code) => format!("authentication failed ({code})"),
-                        None => format!("authentication failed: {e}"),
-                    };
-                    if e.is_transient() {
-                        Ok(reason)
-                    } else {
-                        Err(self.fail(reason))
-                    }
-                })?;
+            let mechanisms = [Mechanism::Plain, Mechanism::Login];
+            let info = connection.server_info();
+            if !mechanisms.iter().any(|m| info.supports_auth_mechanism(*m)) {
+                let when = if connection.is_encrypted() || self.tls == Tls::None {
+                    "drop `username` and `password_env` from [smtp] if it needs no login"
+                } else {
+                    "some relays offer AUTH only over TLS: use tls = \"starttls\" or \"tls\"; \
+                     or drop `username` and `password_env` from [smtp] if it needs no login"
+                };
+                return Err(Err(self.fail(format!(
+                    "the relay offers no login mechanism mailgate can use (AUTH PLAIN or \
+                     LOGIN), but [smtp] has a username; {when}"
+                ))));
+            }
+            connection.auth(&mechanisms, credentials).map_err(|e| {
+                // Only the reply is shown: it never contains the password.
+                let reason = match e.status() {
+                    Some(code) => format!(
+                        "authentication failed ({code}): the relay refused the login of `{}`; \
+                         check `username` under [smtp] and the password in {}",
+                        self.username, self.password_source
+                    ),
+                    None => format!("authentication failed: {}", error_chain(&e)),
+                };
+                if e.is_transient() {
+                    Ok(reason)
+                } else {
+                    Err(self.fail(reason))
+                }
+            })?;
         }
         Ok(Session {
             connection,
             pipelining,
         })
+    }
+
+    /// What a TLS failure means for the user, and what to do about it.
+    fn explain_tls(&self, e: &rustls::Error, what: &str) -> String {
+        use rustls::CertificateError as C;
+        let ca = match &self.ca_file {
+            Some(path) => format!("the CA in ca_file {}", path.display()),
+            None => "this machine's trusted CAs".to_owned(),
+        };
+        let fix = match e {
+            rustls::Error::InvalidCertificate(C::UnknownIssuer) => format!(
+                "the relay's certificate is not signed by {ca}; if the relay uses a private CA, \
+                 set `ca_file` under [smtp] to that CA's certificate (PEM)"
+            ),
+            // webpki's CaUsedAsEndEntity, which rustls passes on as `Other`.
+            rustls::Error::InvalidCertificate(C::Other(other))
+                if format!("{other:?}").contains("CaUsedAsEndEntity") =>
+            {
+                "the relay presents a \
+                 CA certificate (a self-signed one made with CA:TRUE) as its own certificate, \
+                 which TLS verification refuses; give the relay a certificate issued by that \
+                 CA and set `ca_file` to the CA, or make its self-signed certificate with \
+                 basicConstraints CA:FALSE (openssl req -x509 … -addext \
+                 basicConstraints=critical,CA:FALSE) and set `ca_file` to it"
+                    .to_owned()
+            }
+            rustls::Error::InvalidCertificate(
+                C::NotValidForName | C::NotValidForNameContext { .. },
+            ) => format!(
+                "the relay's certificate is not valid for `{}`; set `host` under [smtp] to a \
+                 name the certificate names",
+                self.host
+            ),
+            rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+                "the relay's certificate has expired; the relay's operator must renew it".to_owned()
+            }
+            rustls::Error::InvalidMessage(_) if self.tls == Tls::Tls => {
+                "the port does not speak TLS from the start; use tls = \"starttls\" (usually \
+                 port 587) or the relay's implicit-TLS port (usually 465)"
+                    .to_owned()
+            }
+            _ => "check `tls`, `port` and `ca_file` under [smtp]".to_owned(),
+        };
+        format!("{what}: {e}; {fix}")
     }
 
     /// Runs one transaction on an open session. `Err` means the sender was
@@ -318,6 +400,43 @@ fn pipelined(connection: &mut SmtpConnection, commands: &[String]) -> Vec<Result
         replies.push(connection.read_response());
     }
     replies
+}
+
+/// The TLS error behind a failed connect or STARTTLS, if that is what it
+/// was: lettre's rustls stream reports a failed handshake or verification as
+/// an `io::Error` that wraps rustls's own error.
+fn tls_failure(e: &Error) -> Option<&rustls::Error> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(error) = source {
+        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(inner) = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(inner);
+        }
+        source = error.source();
+    }
+    None
+}
+
+/// An error with its causes, `a: b: c` (lettre's Display shows only the
+/// outermost, e.g. "network error").
+fn error_chain(e: &Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(error) = source {
+        let more = error.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = error.source();
+    }
+    text
 }
 
 /// A reply from the server (4xx or 5xx), as opposed to a broken connection,

@@ -7,7 +7,11 @@
 #   - jsonschema (PyPI), which validates `--format sarif` against the SARIF
 #     2.1.0 schema (tests/report_formats.rs, tests/support/validate_json_schema.py);
 #   - the openssl CLI, and with it a throw-away test CA plus a server
-#     certificate for localhost/127.0.0.1 in target/test-certs/.
+#     certificate for localhost/127.0.0.1 in target/test-certs/;
+#   - Debian's chromium (and a font), in which tests/html_report.rs looks at
+#     the demo's HTML report as a person would: screenshot, DOM, no request
+#     leaving the page. Where it cannot be installed, that test says so and
+#     skips; everything else still runs.
 #
 # Idempotent; works as root without sudo (CI), and uses sudo for apt-get only
 # when run as another user. Environment:
@@ -30,6 +34,14 @@ source "$repo_root/scripts/install-lib.sh"
 # --- Python packages: aiosmtpd, jsonschema -----------------------------------
 pip_pin aiosmtpd "$AIOSMTPD_VERSION" aiosmtpd
 pip_pin jsonschema "$JSONSCHEMA_VERSION" jsonschema
+
+# --- Headless Chromium for the HTML report test --------------------------------
+if ! command -v chromium >/dev/null 2>&1; then
+    say "installing chromium (headless browser for tests/html_report.rs)"
+    if ! apt_install chromium fonts-dejavu-core; then
+        say "WARNING: could not install chromium; tests/html_report.rs will skip its browser check"
+    fi
+fi
 
 # --- Test certificates ------------------------------------------------------
 if ! command -v openssl >/dev/null 2>&1; then

@@ -41,6 +41,8 @@ pub enum Format {
     Sarif,
     Github,
     Junit,
+    /// One self-contained page: numbers, a chart, each rule's rows, a preview.
+    Html,
 }
 
 #[derive(Debug, clap::Args)]

@@ -86,6 +86,12 @@ impl<'e> Sink<'e> {
         Ok(Some(severity))
     }
 
+    /// Passes a row's cells to an emitter that shows them (after the row's
+    /// diagnostics; see [`Emitter::wants_cells`]).
+    fn cells(&mut self, line: u64, cells: &[crate::report::Cell<'_>]) -> std::io::Result<()> {
+        self.emitter.cells(line, cells)
+    }
+
     /// The severity of `rule`, counted in the summary; `None` when allowed.
     fn count(&mut self, rule: RuleId) -> Option<Severity> {
         let severity = self.levels.severity(rule)?;
@@ -226,6 +232,16 @@ pub fn lint_with_addresses(
     let mut findings = Vec::new();
     // Rows read ahead whose address book slots are fetched already.
     let mut warmed = 0;
+    // The columns of logical fields, for an emitter that shows the cells
+    // of rows with findings (HTML); asked once, not per row.
+    let shown_fields: Vec<(Field, &str)> = if sink.emitter.wants_cells() {
+        Field::ALL
+            .iter()
+            .filter_map(|&field| columns.header_of(field).map(|header| (field, header)))
+            .collect()
+    } else {
+        Vec::new()
+    };
 
     while let Some(row) = reader.next_row()? {
         recipients += 1;
@@ -254,6 +270,17 @@ pub fn lint_with_addresses(
             };
             for finding in &findings {
                 error |= sink.report_row(&at, finding)? == Some(Severity::Error);
+            }
+            if !shown_fields.is_empty() {
+                let cells: Vec<crate::report::Cell<'_>> = shown_fields
+                    .iter()
+                    .map(|&(field, header)| crate::report::Cell {
+                        field: field.name(),
+                        header,
+                        value: row.get(field),
+                    })
+                    .collect();
+                sink.cells(row.line(), &cells)?;
             }
         }
         relies_on_soft_opt_in |= verdict.soft_opt_in_tried;

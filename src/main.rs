@@ -14,7 +14,8 @@ use mailgate::campaign::{Campaign, Overrides};
 use mailgate::lint::Outputs;
 use mailgate::output_file::OutputFile;
 use mailgate::report::{
-    Emitter, GithubEmitter, HumanEmitter, JsonEmitter, JunitEmitter, Redact, SarifEmitter, Summary,
+    Emitter, GithubEmitter, HtmlEmitter, HumanEmitter, JsonEmitter, JunitEmitter, Redact,
+    SarifEmitter, Summary,
 };
 use mailgate::rules::{RULES, RuleId};
 
@@ -143,6 +144,7 @@ fn lint(args: LintArgs) -> anyhow::Result<Outcome> {
         Format::Sarif => Box::new(SarifEmitter::new().context("cannot create a temporary file")?),
         Format::Github => Box::new(GithubEmitter::new()),
         Format::Junit => Box::new(JunitEmitter::new()),
+        Format::Html => Box::new(HtmlEmitter::new(&campaign)),
     };
     // Reports that go to CI services carry no addresses unless asked (SPEC §4).
     let ci_format = matches!(args.format, Format::Sarif | Format::Github | Format::Junit);
@@ -180,7 +182,15 @@ fn lint(args: LintArgs) -> anyhow::Result<Outcome> {
             .stream_into(report.file())
             .context("cannot write the report")?;
     }
-    let summary = mailgate::lint::lint(&campaign, emitter.as_mut(), &outputs)?;
+    let (summary, addresses) =
+        mailgate::lint::lint_with_addresses(&campaign, emitter.as_mut(), &outputs)?;
+    if emitter.wants_preview() {
+        // A message that cannot be built is told by the draft's findings.
+        if let Ok(Some(preview)) = mailgate::report::preview::first_sendable(&campaign, &addresses)
+        {
+            emitter.preview(preview);
+        }
+    }
     write_report(emitter.as_mut(), &summary, report)?;
     Ok(if summary.errors > 0 {
         Outcome::Violations

@@ -13,7 +13,7 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-const FORMATS: [&str; 5] = ["human", "json", "sarif", "github", "junit"];
+const FORMATS: [&str; 6] = ["human", "json", "sarif", "github", "junit", "html"];
 
 /// `mailgate lint CAMPAIGN --format FORMAT EXTRA…` in `dir`: its stdout.
 fn lint(dir: &Path, campaign: &str, format: &str, extra: &[&str]) -> String {
@@ -117,7 +117,7 @@ fn ci_formats_are_redacted_by_default_and_no_redact_turns_it_off() {
 #[test]
 fn human_json_and_html_keep_addresses_unless_asked() {
     let root = repo_root();
-    for format in ["human", "json"] {
+    for format in ["human", "json", "html"] {
         let report = lint(&root, "fixtures/demo/campaign.toml", format, &[]);
         assert!(
             report.contains("stijn.bosman@example.nl"),

@@ -95,7 +95,7 @@ fn snippet(
 }
 
 /// The first `limit` lines of a text file, or `None` when it cannot be read.
-fn read_head(path: &str, limit: usize) -> Option<Vec<String>> {
+pub(super) fn read_head(path: &str, limit: usize) -> Option<Vec<String>> {
     use std::io::BufRead;
     let file = std::fs::File::open(path).ok()?;
     let reader = std::io::BufReader::new(file);

@@ -6,14 +6,17 @@
 //! into its file (or spills to a temporary one on the way to stdout).
 
 mod github;
+mod html;
 mod human;
 mod json;
 mod junit;
+pub mod preview;
 mod redact;
 pub mod sarif;
 mod write_behind;
 
 pub use github::GithubEmitter;
+pub use html::HtmlEmitter;
 pub use human::HumanEmitter;
 pub use json::JsonEmitter;
 pub use junit::JunitEmitter;
@@ -59,6 +62,8 @@ pub struct Preview {
     /// The recipient's row (its line in the list).
     pub line: u64,
     pub address: String,
+    /// The From header, as `Name <address>`.
+    pub from: String,
     pub subject: String,
     /// The text/plain body, when the draft has one.
     pub text: Option<String>,

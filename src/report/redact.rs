@@ -150,6 +150,7 @@ impl Emitter for Redact {
         self.inner.preview(Preview {
             line: preview.line,
             address: row.clone(),
+            from: preview.from,
             subject: hide(&preview.subject),
             text: preview.text.as_deref().map(hide),
             html: preview.html.as_deref().map(hide),

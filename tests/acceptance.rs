@@ -17,6 +17,9 @@ use assert_cmd::Command;
 use predicates::Predicate;
 use serde_json::{Map, Value};
 
+#[path = "support/report_schema.rs"]
+mod report_schema;
+
 const SUMMARY_KEYS: [&str; 6] = [
     "recipients",
     "sendable",
@@ -82,6 +85,9 @@ fn check_case(expected_path: &Path, cwd: &Path) {
     cmd.arg("lint").args(&args).args(["--format", "json"]);
     cmd.env("NO_COLOR", "1");
     let output = cmd.output().expect("mailgate runs");
+    if output.status.code() != Some(2) {
+        report_schema::assert_valid(&output.stdout);
+    }
 
     let problems = compare(
         &expected,

@@ -6,6 +6,9 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+#[path = "support/report_schema.rs"]
+mod report_schema;
+
 const DRAFT: &str = "From: Shop <news@shop.example>\r\nTo: news@shop.example\r\n\
 Subject: Hallo {{ first_name }}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
 Beste {{ first_name }}, afmelden: {{ unsubscribe_url }}\r\n";
@@ -115,6 +118,7 @@ fn a_bad_row_is_a_diagnostic_not_the_end_of_the_run() {
         ],
     );
     assert_eq!(output.status.code(), Some(1));
+    report_schema::assert_valid(&output.stdout);
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["summary"]["recipients"], 4);
     assert_eq!(json["summary"]["sendable"], 1, "{json}");
@@ -183,6 +187,7 @@ fn empty_values_past_the_last_header_are_read_as_nothing() {
     let output = lint(dir.path(), &args);
     // Judged as usual: two non-customers without consent.
     assert_eq!(output.status.code(), Some(1), "{output:?}");
+    report_schema::assert_valid(&output.stdout);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["summary"]["recipients"], 2);
     let rules: Vec<&str> = report["diagnostics"]

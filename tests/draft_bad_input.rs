@@ -14,6 +14,9 @@ use base64::Engine;
 use serde_json::Value;
 use tempfile::TempDir;
 
+#[path = "support/report_schema.rs"]
+mod report_schema;
+
 const CAMPAIGN: &str = r#"[campaign]
 name = "Voorjaarsactie 2027"
 draft = "draft.eml"
@@ -106,6 +109,7 @@ fn linted_with_errors(output: &Output) -> Vec<Value> {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{}", context(output));
     assert_eq!(output.status.code(), Some(1), "{}", context(output));
+    report_schema::assert_valid(&output.stdout);
     let report: Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", context(output)));
     report["diagnostics"]
@@ -159,6 +163,7 @@ fn the_base_draft_is_clean() {
     let dir = campaign_with_draft(draft(HEADERS, PLAIN, HTML).as_bytes());
     let output = lint(dir.path());
     assert_eq!(output.status.code(), Some(0), "{}", context(&output));
+    report_schema::assert_valid(&output.stdout);
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(report["diagnostics"], Value::Array(Vec::new()));
 }

@@ -19,6 +19,9 @@ use assert_cmd::Command;
 use scraper::{Html, Selector};
 use serde_json::Value;
 
+#[path = "support/report_schema.rs"]
+mod report_schema;
+
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -320,11 +323,9 @@ fn the_demo_report_as_a_person_sees_it_in_chromium() {
     };
     let root = repo_root();
     let html = lint(&root, &["fixtures/demo/campaign.toml", "--format", "html"]);
-    let json: Value = serde_json::from_str(&lint(
-        &root,
-        &["fixtures/demo/campaign.toml", "--format", "json"],
-    ))
-    .expect("the JSON report");
+    let json = lint(&root, &["fixtures/demo/campaign.toml", "--format", "json"]);
+    report_schema::assert_valid(json.as_bytes());
+    let json: Value = serde_json::from_str(&json).expect("the JSON report");
     let dir = tempfile::tempdir().expect("a temporary directory");
     let page = dir.path().join("demo-report.html");
     std::fs::write(&page, &html).expect("write the page");

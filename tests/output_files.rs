@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+#[path = "support/report_schema.rs"]
+mod report_schema;
+
 /// The demo campaign, copied into a temporary directory.
 fn demo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -202,7 +205,9 @@ fn output_to_a_fifo_replaced_the_fifo() {
         ],
     );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let report: serde_json::Value = serde_json::from_str(&reader.join().unwrap()).unwrap();
+    let text = reader.join().unwrap();
+    report_schema::assert_valid(text.as_bytes());
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(report["summary"]["recipients"], 50, "{report}");
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
 }

@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 
+#[path = "support/report_schema.rs"]
+mod report_schema;
+
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -26,6 +29,9 @@ fn lint(dir: &Path, campaign: &str, format: &str, extra: &[&str]) -> String {
         .timeout(Duration::from_secs(60))
         .output()
         .expect("mailgate runs");
+    if format == "json" {
+        report_schema::assert_valid(&output.stdout);
+    }
     let stdout = String::from_utf8(output.stdout).expect("UTF-8 output");
     assert!(
         matches!(output.status.code(), Some(0 | 1)),

@@ -14,6 +14,9 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 use serde_json::Value;
 
+#[path = "support/report_schema.rs"]
+mod report_schema;
+
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -41,7 +44,9 @@ fn demo(format: &str) -> String {
 
 /// (rule, severity, line) of every diagnostic in the JSON report, counted.
 fn demo_diagnostics() -> BTreeMap<(String, String, Option<u64>), usize> {
-    let report: Value = serde_json::from_str(&demo("json")).expect("JSON");
+    let json = demo("json");
+    report_schema::assert_valid(json.as_bytes());
+    let report: Value = serde_json::from_str(&json).expect("JSON");
     let mut counts = BTreeMap::new();
     for d in report["diagnostics"].as_array().expect("diagnostics") {
         let key = (
@@ -397,6 +402,8 @@ fn json_both_ways(dir: &std::path::Path, args: &[&str]) -> (Vec<u8>, Vec<u8>) {
         "--output writes nothing to stdout"
     );
     let file = std::fs::read(dir.join("report.json")).expect("the report file");
+    report_schema::assert_valid(&file);
+    report_schema::assert_valid(&to_stdout.stdout);
     (to_stdout.stdout, file)
 }
 
@@ -455,4 +462,50 @@ fn json_of_a_clean_lint_to_a_file_is_the_same_bytes_as_to_stdout() {
     let report: Value = serde_json::from_slice(&file).expect("valid JSON");
     assert_eq!(report["summary"]["errors"], 0);
     assert_eq!(report["diagnostics"], serde_json::json!([]));
+}
+
+// ------------------------------------------------------------------ JSON schema
+
+#[test]
+fn the_report_schema_rejects_what_is_not_a_report() {
+    // So that every test's check against docs/report.schema.json means
+    // something: each change below breaks SPEC §4's format.
+    let report: Value = serde_json::from_str(&demo("json")).expect("JSON");
+    let mut cases: Vec<(&str, Value, &str)> = Vec::new();
+    let mut no_summary = report.clone();
+    no_summary.as_object_mut().unwrap().remove("summary");
+    cases.push(("no summary", no_summary, "/"));
+    let mut negative = report.clone();
+    negative["summary"]["blocked"] = Value::from(-1);
+    cases.push(("a negative count", negative, "/summary/blocked"));
+    let mut severity = report.clone();
+    severity["diagnostics"][0]["severity"] = Value::from("fatal");
+    cases.push(("severity fatal", severity, "/diagnostics/0/severity"));
+    let mut missing_key = report.clone();
+    missing_key["diagnostics"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("field");
+    cases.push(("a diagnostic without field", missing_key, "/diagnostics/0"));
+    let mut extra = report.clone();
+    extra["diagnostics"][0]["extra"] = Value::from(1);
+    cases.push(("an unknown key", extra, "/diagnostics/0"));
+    let recipient_at = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|d| d["scope"] == "recipient")
+        .expect("a recipient diagnostic");
+    let mut no_line = report.clone();
+    no_line["diagnostics"][recipient_at]["line"] = Value::Null;
+    let pointer = format!("/diagnostics/{recipient_at}/line");
+    cases.push(("a recipient diagnostic without line", no_line, &pointer));
+    for (what, document, pointer) in cases {
+        let violations = report_schema::violations(document.to_string().as_bytes());
+        assert!(
+            violations.iter().any(|v| v.starts_with(pointer)),
+            "{what} should be rejected at {pointer}: {violations:?}"
+        );
+    }
+    assert!(report_schema::violations(report.to_string().as_bytes()).is_empty());
 }

@@ -425,6 +425,8 @@ cases! {
     no_reply_sender => "no-reply-sender",
     no_reply_sender_reply_to => "no-reply-sender-reply-to",
     opt_out_dutch_wording => "opt-out-dutch-wording",
+    damaged_encoding => "damaged-encoding",
+    quoted_printable_intact => "quoted-printable-intact",
     opt_out_missing_text_part => "opt-out-missing-text-part",
     password_in_config => "password-in-config",
     personal_data_attachment => "personal-data-attachment",

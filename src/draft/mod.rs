@@ -3,6 +3,7 @@
 //! templates compiled from its subject and bodies.
 
 mod addresses;
+mod lenient;
 pub mod opt_out;
 mod parse;
 pub mod templates;
@@ -49,6 +50,20 @@ pub struct BodyPart {
     pub text: String,
     /// 1-based line in the file where the part's body starts.
     pub line: u64,
+    /// Set when the part's transfer encoding was damaged and the text was
+    /// decoded leniently, as mail clients do (`damaged-encoding`).
+    pub damaged: Option<DamagedEncoding>,
+}
+
+/// Where and how a body part's transfer encoding is damaged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DamagedEncoding {
+    /// `quoted-printable` or `base64`.
+    pub encoding: String,
+    /// 1-based line in the file of the first damage.
+    pub line: u64,
+    /// What is wrong there (`a "=" not followed by two hex digits`).
+    pub what: &'static str,
 }
 
 /// An attachment (any part that is not one of the message's bodies).

@@ -14,7 +14,9 @@ use std::path::Path;
 use mail_parser::parsers::MessageStream;
 use mail_parser::{HeaderName, HeaderValue, MessageParser, MessagePart, MimeHeaders, PartType};
 
-use super::{Attachment, BodyPart, Draft, DraftError, HeaderLine, PartKind};
+use super::{
+    Attachment, BodyPart, DamagedEncoding, Draft, DraftError, HeaderLine, PartKind, lenient,
+};
 
 impl Draft {
     /// Reads and parses the draft at `path`. A file that is missing,
@@ -90,20 +92,77 @@ impl Draft {
         // mail-parser's offsets are relative to the slice it was given.
         let at = |offset: u32| start + offset as usize;
 
+        // A body whose transfer encoding is damaged is demoted by
+        // mail-parser (to an attachment, or a text part holding the encoded
+        // bytes), or decoded with bytes lost; every encoded body part is
+        // therefore checked here, and a damaged one decoded leniently, as
+        // mail clients do.
+        let encoded_body =
+            |part: &MessagePart<'_>| is_declared_body(part) && has_transfer_encoding(part);
         let mut body_ids: Vec<u32> = message
             .text_body
             .iter()
             .chain(&message.html_body)
             .copied()
+            .chain((0..message.parts.len() as u32).filter(|&id| {
+                message
+                    .parts
+                    .get(id as usize)
+                    .is_some_and(|p| p.is_encoding_problem && encoded_body(p))
+            }))
             .collect();
         body_ids.sort_unstable();
         body_ids.dedup();
 
         let mut parts = Vec::new();
+        let mut repaired = Vec::new();
         for id in body_ids {
             let Some(part) = message.parts.get(id as usize) else {
                 continue;
             };
+            if encoded_body(part) {
+                let body_start = at(part.offset_body);
+                let body = raw.get(body_start..at(part.offset_end)).unwrap_or_default();
+                let encoding = transfer_encoding(part)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase();
+                let decoded = if encoding == "base64" {
+                    lenient::base64(body)
+                } else {
+                    Ok(lenient::quoted_printable(body))
+                };
+                let Ok((bytes, damage)) = decoded else {
+                    return Err(fail(
+                        Some(lines.line_of(body_start)),
+                        format!(
+                            "the {} body is declared as base64 but is not base64; save the \
+                             draft again from your mail client",
+                            content_type(part),
+                        ),
+                    ));
+                };
+                if damage.is_some() || part.is_encoding_problem {
+                    let kind = if content_type(part) == "text/html" {
+                        PartKind::Html
+                    } else {
+                        PartKind::Plain
+                    };
+                    repaired.push(id);
+                    parts.push(BodyPart {
+                        kind,
+                        text: decode_charset(part, &bytes).replace("\r\n", "\n"),
+                        line: lines.line_of(body_start),
+                        damaged: Some(DamagedEncoding {
+                            encoding,
+                            line: lines
+                                .line_of(body_start + damage.as_ref().map_or(0, |d| d.offset)),
+                            what: damage.map_or("the encoding could not be read", |d| d.what),
+                        }),
+                    });
+                    continue;
+                }
+            }
             let (kind, text) = match &part.body {
                 PartType::Text(text) => (PartKind::Plain, text),
                 PartType::Html(text) => (PartKind::Html, text),
@@ -115,27 +174,14 @@ impl Draft {
                 // CRLF on the wire anyway.
                 text: text.replace("\r\n", "\n"),
                 line: lines.line_of(at(part.offset_body)),
+                damaged: None,
             });
-        }
-
-        // A body whose transfer encoding is broken is demoted to an
-        // attachment by mail-parser; say so instead of "no body".
-        for part in &message.parts {
-            if part.is_encoding_problem && is_declared_body(part) && has_transfer_encoding(part) {
-                return Err(fail(
-                    Some(lines.line_of(at(part.offset_body))),
-                    format!(
-                        "the {} body is not valid {}; save the draft again from your mail client",
-                        content_type(part),
-                        transfer_encoding(part).unwrap_or_default(),
-                    ),
-                ));
-            }
         }
 
         let attachments: Vec<Attachment> = message
             .attachments
             .iter()
+            .filter(|id| !repaired.contains(id))
             .filter_map(|&id| message.parts.get(id as usize))
             .filter_map(|part| {
                 let data = match &part.body {
@@ -476,6 +522,19 @@ fn decode_header_value(raw: &[u8]) -> String {
     }
 }
 
+/// The part's bytes as text in its declared charset (UTF-8 when it names
+/// none or one mail-parser does not know; invalid bytes replaced).
+fn decode_charset(part: &MessagePart<'_>, bytes: &[u8]) -> String {
+    let charset = part
+        .content_type()
+        .and_then(|ct| ct.attribute("charset"))
+        .unwrap_or("utf-8");
+    match mail_parser::decoders::charsets::map::charset_decoder(charset.as_bytes()) {
+        Some(decoder) => decoder(bytes),
+        None => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
 /// `type/subtype` in lower case; text/plain when the part declares none
 /// (RFC 2045 §5.2).
 fn content_type(part: &MessagePart<'_>) -> String {
@@ -789,15 +848,72 @@ mod tests {
     }
 
     #[test]
-    fn broken_base64_body_is_reported_at_its_line() {
+    fn text_declared_base64_that_is_no_base64_is_reported_at_its_line() {
         let e = parse_error(
             b"Subject: x\nContent-Type: multipart/alternative; boundary=\"b\"\n\n--b\n\
               Content-Type: text/html\nContent-Transfer-Encoding: base64\n\n<p>hi!!</p>\n--b--\n",
         );
         assert_eq!(e.line, Some(8));
         assert!(
-            e.message.contains("text/html body is not valid base64"),
+            e.message
+                .contains("text/html body is declared as base64 but is not base64"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn stray_equals_signs_in_quoted_printable_stay_literals() {
+        // `==` made mail-parser give up on the part (exit 2 before).
+        let d = draft(
+            "Subject: x\nContent-Type: text/html; charset=utf-8\n\
+             Content-Transfer-Encoding: quoted-printable\n\n<p>Caf=C3=A9: korting ==> 20%</p>\n\
+             <p><a href=3D\"{{ unsubscribe_url }}\">Afmelden</a></p>\n",
+        );
+        assert_eq!(d.parts.len(), 1);
+        assert_eq!(d.parts[0].kind, PartKind::Html);
+        assert!(
+            d.parts[0].text.contains("Café: korting ==> 20%"),
+            "{}",
+            d.parts[0].text
+        );
+        let damage = d.parts[0].damaged.as_ref().expect("damage noted");
+        assert_eq!(damage.encoding, "quoted-printable");
+        assert_eq!(damage.line, 5);
+        assert!(d.attachments.is_empty(), "not demoted to an attachment");
+    }
+
+    #[test]
+    fn a_cut_base64_line_and_a_stray_equals_sign_are_read_as_clients_read_them() {
+        let d = load("apple_damaged_encoding.eml");
+        assert_eq!(
+            kinds_and_lines(&d),
+            [(PartKind::Plain, 17), (PartKind::Html, 33)]
+        );
+        assert!(
+            d.parts[0]
+                .text
+                .contains("25% korting = op tuinmeubelen en parasols.")
+        );
+        assert_eq!(d.parts[0].damaged.as_ref().map(|x| x.line), Some(19));
+        // The cut line loses a few characters; the lines after it decode.
+        let html = &d.parts[1].text;
+        assert!(
+            html.contains("<a href=\"https://delinde.example/nieuwsbrief/afmelden\">Afmelden</a>"),
+            "{html}"
+        );
+        assert_eq!(d.parts[1].damaged.as_ref().map(|x| x.line), Some(35));
+        // Intact encodings are not noted.
+        assert!(
+            load("thunderbird_alternative.eml")
+                .parts
+                .iter()
+                .all(|p| p.damaged.is_none())
+        );
+        assert!(
+            load("apple_latin1_base64.eml")
+                .parts
+                .iter()
+                .all(|p| p.damaged.is_none())
         );
     }
 

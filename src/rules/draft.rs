@@ -46,6 +46,27 @@ pub fn check(draft: &Draft, campaign: &Campaign) -> Vec<Finding> {
         }
     }
 
+    // damaged-encoding: read as a mail client reads it, but say so.
+    for part in &draft.parts {
+        if let Some(damage) = &part.damaged {
+            out.push(
+                at(
+                    RuleId::DamagedEncoding,
+                    format!(
+                        "the {} part's {} is damaged ({}); it was decoded as mail clients \
+                         decode it. Save the draft again from your mail client to be sure it \
+                         reads as intended",
+                        part.kind.mime(),
+                        damage.encoding,
+                        damage.what
+                    ),
+                )
+                .line(damage.line)
+                .field(part.kind.mime()),
+            );
+        }
+    }
+
     check_hidden_opt_out(draft, &file, &mut out);
     check_list_unsubscribe(draft, campaign, &file, &mut out);
     check_recipients_shown(draft, &file, &mut out);

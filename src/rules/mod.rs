@@ -50,6 +50,7 @@ pub enum RuleId {
     PersonalDataAttachment,
     UnknownMergeField,
     TemplateError,
+    DamagedEncoding,
     // Campaign rules.
     MissingProduct,
     UnknownProduct,
@@ -87,7 +88,7 @@ macro_rules! rule {
 }
 
 /// The registry, indexed by `RuleId as usize`.
-pub static RULES: [RuleInfo; 35] = [
+pub static RULES: [RuleInfo; 36] = [
     rule!(
         NoConsent,
         "no-consent",
@@ -304,6 +305,13 @@ pub static RULES: [RuleInfo; 35] = [
         Draft,
         Error,
         "a template does not parse"
+    ),
+    rule!(
+        DamagedEncoding,
+        "damaged-encoding",
+        Draft,
+        Warning,
+        "a body part's quoted-printable or base64 is damaged and was decoded leniently"
     ),
     rule!(
         MissingProduct,

@@ -1,55 +1,8 @@
 //! The one diagnostic type that every check produces and every output format
 //! renders (SPEC §4).
 
-use std::fmt;
-
+pub use crate::levels::{Scope, Severity};
 use crate::rules::RuleId;
-
-/// How serious a diagnostic is, after the rule's level has been applied.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    /// The name used in JSON and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What a diagnostic is about (SPEC §4 `scope`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Scope {
-    Campaign,
-    Draft,
-    List,
-    Recipient,
-}
-
-impl Scope {
-    /// The name used in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Recipient => "recipient",
-            Scope::List => "list",
-            Scope::Draft => "draft",
-            Scope::Campaign => "campaign",
-        }
-    }
-}
 
 /// A finding as a check reports it, before levels are applied. The rule's
 /// scope comes from the registry; the severity from the [`crate::rules::Levels`].

@@ -19,6 +19,7 @@ use jiff::{ToSpan, Unit};
 
 use crate::campaign::Campaign;
 use crate::hash::{FastHashMap, FastHashSet};
+use crate::normalise::same_product;
 use crate::recipients::address::is_deliverable;
 use crate::recipients::suppression::Suppression;
 use crate::recipients::{Field, address_hash, parse_date, trim};
@@ -352,7 +353,7 @@ impl Coverage {
 }
 
 fn normalise(name: &str) -> String {
-    name.trim().to_lowercase()
+    crate::normalise::product_key(name)
 }
 
 /// Calls `f` with [`normalise`]`(name)`, lower-casing a short ASCII name
@@ -818,7 +819,7 @@ impl<'s> Judge<'s> {
         let purchased = row.get(Field::Purchased);
         for item in list_items(purchased) {
             for (product, seen) in self.promoted.iter().zip(seen.iter_mut()) {
-                *seen |= product.name.trim().eq_ignore_ascii_case(item);
+                *seen |= same_product(&product.name, item);
             }
         }
     }

@@ -8,16 +8,16 @@ use std::path::Path;
 pub use crate::address_book::AddressBook;
 use crate::campaign::Campaign;
 use crate::diagnostic::{Diagnostic, Finding, Severity};
-use crate::draft::templates::BUILTIN_VARIABLES;
+use crate::draft::templates::{BUILTIN_VARIABLES, UnsubscribeTemplate};
 use crate::draft::{Draft, DraftError, Templates};
 use crate::escape;
 use crate::judge::{Basis, Judge, Verdict};
 use crate::output_file::OutputFile;
+pub use crate::paths::display;
 use crate::recipients::suppression::Suppression;
 use crate::recipients::{ColumnMap, Field, InputError, RecipientReader, Row, VarRef};
 use crate::report::{Emitter, Summary};
 use crate::rules::{self, Levels, RuleId};
-use crate::send::message::UnsubscribeTemplate;
 
 /// Why a lint could not be carried out (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -624,14 +624,4 @@ impl CsvOut {
             .map_err(|e| LintError::Output(e.into_error()))?;
         Ok(self.file.persist()?)
     }
-}
-
-/// A path as the user would recognise it in a message.
-pub fn display(path: &Path) -> String {
-    let cwd = std::env::current_dir().ok();
-    cwd.as_deref()
-        .and_then(|cwd| path.strip_prefix(cwd).ok())
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }

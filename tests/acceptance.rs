@@ -446,6 +446,7 @@ cases! {
     unknown_merge_field => "unknown-merge-field",
     unknown_product => "unknown-product",
     unknown_product_grouped => "unknown-product-grouped",
+    unknown_product_accents => "unknown-product-accents",
     unknown_product_typo => "unknown-product-typo",
     unsubscribed_column => "unsubscribed-column",
     windows_1252 => "windows-1252",

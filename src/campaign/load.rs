@@ -15,6 +15,7 @@ use toml::de::{DeTable, DeValue};
 use super::{Campaign, ConfigFinding, Jurisdiction, Overrides, ProductGroup, Rate, Smtp, Tls};
 use crate::recipients::Field;
 use crate::rules::{Level, RuleId};
+use crate::suggest::suggest;
 
 /// One problem in the campaign file or the command-line settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -193,16 +194,6 @@ impl Reader<'_> {
             }
         }
     }
-}
-
-/// The closest known name, if it is close enough to be a typo.
-pub(crate) fn suggest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
-    known
-        .iter()
-        .map(|k| (strsim::damerau_levenshtein(name, k), *k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
 }
 
 /// Raw settings read from the file, before overrides and defaults.

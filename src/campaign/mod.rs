@@ -3,37 +3,17 @@
 
 mod load;
 
-pub(crate) use load::suggest;
 pub use load::{ConfigError, ConfigErrors};
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use jiff::civil::Date;
 
+pub use crate::levels::Jurisdiction;
+use crate::levels::Level;
 use crate::recipients::Field;
-use crate::rules::{Level, Levels};
-
-/// Whose law the mailing is judged by.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Jurisdiction {
-    #[default]
-    Nl,
-    Eu,
-    Us,
-    Ca,
-}
-
-impl Jurisdiction {
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "nl" => Some(Jurisdiction::Nl),
-            "eu" => Some(Jurisdiction::Eu),
-            "us" => Some(Jurisdiction::Us),
-            "ca" => Some(Jurisdiction::Ca),
-            _ => None,
-        }
-    }
-}
+use crate::rules::Levels;
 
 /// How the SMTP connection is secured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -147,6 +127,13 @@ impl Campaign {
     pub fn display_path(&self) -> Option<String> {
         self.path.as_ref().map(|p| p.display().to_string())
     }
+}
+
+/// True for `localhost` and loopback IP addresses.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Command-line settings that override the campaign file.

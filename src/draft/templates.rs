@@ -492,6 +492,40 @@ fn find_identifier(expr: &str, name: &str) -> Option<usize> {
     None
 }
 
+/// The unsubscribe URL template of the campaign, compiled once.
+pub struct UnsubscribeTemplate {
+    env: minijinja::Environment<'static>,
+    variables: Vec<String>,
+}
+
+impl UnsubscribeTemplate {
+    /// Compiles `unsubscribe_url`; the error is minijinja's message.
+    pub fn compile(source: &str) -> Result<Self, String> {
+        let mut env = environment();
+        env.add_template_owned("unsubscribe_url", source.to_owned())
+            .map_err(|e| e.to_string())?;
+        let variables = env
+            .get_template("unsubscribe_url")
+            .map_err(|e| e.to_string())?
+            .undeclared_variables(false)
+            .into_iter()
+            .collect();
+        Ok(UnsubscribeTemplate { env, variables })
+    }
+
+    /// The variables the template reads.
+    pub fn variables(&self) -> &[String] {
+        &self.variables
+    }
+
+    pub fn render(&self, context: &minijinja::Value) -> Result<String, String> {
+        self.env
+            .get_template("unsubscribe_url")
+            .and_then(|t| t.render(context))
+            .map_err(|e| e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;

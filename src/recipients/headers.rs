@@ -138,18 +138,10 @@ const ALIASES: &[(&str, Field)] = &[
     ("afgemeld", Field::UnsubscribedAt),
 ];
 
-/// The characters a header is compared by: lower-case, without spaces,
-/// `-` and `_` (and other whitespace, and a stray BOM).
-fn normalized(text: &str) -> impl Iterator<Item = char> + '_ {
-    text.chars()
-        .filter(|&c| !matches!(c, '-' | '_' | '\u{FEFF}') && !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-}
-
 /// True when two header names match (SPEC §1.2: case-insensitively,
 /// ignoring spaces, `-` and `_`).
 pub(super) fn normalized_eq(a: &str, b: &str) -> bool {
-    normalized(a).eq(normalized(b))
+    crate::normalise::same_header(a, b)
 }
 
 /// The field a header names by alias or by the field's own name.
@@ -409,13 +401,12 @@ pub(super) fn snake_case(header: &str, index: usize) -> String {
             out.push(c);
         }
     };
-    for c in header.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            push(c);
-        } else if let Some(ascii) = unaccent(c) {
-            ascii.chars().for_each(&mut push);
-        } else {
-            push('_');
+    let mut folded = String::with_capacity(4);
+    for c in header.chars() {
+        folded.clear();
+        crate::normalise::push_folded(c, &mut folded);
+        for c in folded.chars() {
+            push(if c.is_ascii_alphanumeric() { c } else { '_' });
         }
     }
     while out.ends_with('_') {
@@ -428,22 +419,6 @@ pub(super) fn snake_case(header: &str, index: usize) -> String {
     } else {
         out
     }
-}
-
-fn unaccent(c: char) -> Option<&'static str> {
-    Some(match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => "a",
-        'æ' => "ae",
-        'ç' => "c",
-        'è' | 'é' | 'ê' | 'ë' => "e",
-        'ì' | 'í' | 'î' | 'ï' => "i",
-        'ñ' => "n",
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => "o",
-        'ù' | 'ú' | 'û' | 'ü' => "u",
-        'ý' | 'ÿ' => "y",
-        'ß' => "ss",
-        _ => return None,
-    })
 }
 
 /// `"A", "B", "C"` — at most 20, then a count of the rest.

@@ -110,36 +110,7 @@ impl InputError {
     }
 }
 
-/// `str::trim`, with a quick answer for the usual cell, which neither
-/// starts nor ends with white space (cells are trimmed on every read).
-///
-/// Inlined, so the usual cell (or an empty one) costs a test or two at the
-/// caller; anything else (white space or a non-ASCII byte at either end)
-/// goes to [`trim_slow`].
-#[inline]
-pub fn trim(value: &str) -> &str {
-    // Visible ASCII (`!` to DEL): never white space, and never part of a
-    // multi-byte character. One subtraction and compare per byte.
-    let visible = |b: u8| b.wrapping_sub(b'!') <= 0x7f - b'!';
-    match value.as_bytes() {
-        [] => value,
-        [first, .., last] | [first @ last] if visible(*first) && visible(*last) => value,
-        _ => trim_slow(value),
-    }
-}
-
-/// [`trim`] for a value that is empty or has something other than visible
-/// ASCII at an end.
-#[cold]
-#[inline(never)]
-fn trim_slow(value: &str) -> &str {
-    let space = |c: Option<char>| c.is_some_and(char::is_whitespace);
-    if space(value.chars().next()) || space(value.chars().next_back()) {
-        value.trim()
-    } else {
-        value
-    }
-}
+pub use crate::normalise::trim;
 
 /// A 64-bit hash of an address's [`address_key`] (xxh3): how the address
 /// book and the suppression list know an address, computed once per row.

@@ -1,18 +1,11 @@
 //! Campaign rules: `password-in-config`, `insecure-transport`,
 //! `missing-product`, `unknown-product`.
 
-use std::net::IpAddr;
-
+pub use crate::campaign::is_loopback;
 use crate::campaign::{Campaign, Tls};
 use crate::diagnostic::Finding;
+use crate::normalise::same_product;
 use crate::rules::RuleId;
-
-/// True for `localhost` and loopback IP addresses.
-pub fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
 
 /// The rules that need only the campaign file.
 pub fn check_config(campaign: &Campaign) -> Vec<Finding> {
@@ -75,11 +68,10 @@ pub fn check_products(
         return findings;
     }
     for (product, &seen) in campaign.products.iter().zip(purchased) {
-        let grouped = campaign.product_groups.iter().any(|g| {
-            g.products
-                .iter()
-                .any(|p| p.trim().eq_ignore_ascii_case(product.trim()))
-        });
+        let grouped = campaign
+            .product_groups
+            .iter()
+            .any(|g| g.products.iter().any(|p| same_product(p, product)));
         if !grouped && !seen {
             findings.push(locate(
                 Finding::new(

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use crate::campaign::{Campaign, Jurisdiction};
 use crate::diagnostic::Finding;
 use crate::draft::{Draft, PartKind, TemplateSource, Templates, opt_out, visibility};
-use crate::lint::display;
+use crate::paths::display;
 use crate::recipients::address::is_deliverable;
 use crate::rules::RuleId;
 
@@ -587,7 +587,7 @@ pub fn unknown_merge_fields(
 /// "did you mean" for an unknown variable, or what to do.
 pub fn unknown_hint(variable: &str, known: &BTreeSet<String>) -> String {
     let candidates: Vec<&str> = known.iter().map(String::as_str).collect();
-    crate::campaign::suggest(variable, &candidates)
+    crate::suggest::suggest(variable, &candidates)
         .map(|s| format!("; did you mean `{s}`?"))
         .unwrap_or_else(|| "; add the column to the CSV or fix the template".to_owned())
 }

@@ -226,7 +226,7 @@ fn header_words(header: &str) -> impl Iterator<Item = String> + '_ {
             words.push(std::mem::take(&mut word));
         }
         if c.is_alphanumeric() {
-            word.extend(c.to_lowercase());
+            crate::normalise::push_folded(c, &mut word);
         }
         previous_lower = c.is_lowercase();
     }
@@ -237,11 +237,7 @@ fn header_words(header: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 fn normalise_header(header: &str) -> String {
-    header
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    crate::normalise::header_letters(header)
 }
 
 /// Headers that a preset reads although they map to no logical field.

@@ -9,8 +9,8 @@ pub mod list;
 
 use std::fmt;
 
-use crate::campaign::Jurisdiction;
-use crate::diagnostic::{Scope, Severity};
+pub use crate::levels::Level;
+use crate::levels::{Jurisdiction, Scope, Severity};
 
 /// Every rule mailgate knows. The order is the order of SPEC §3 and of
 /// `mailgate rules`.
@@ -364,14 +364,6 @@ impl fmt::Display for RuleId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
-}
-
-/// The level a user can give a rule in `[rules]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
-    Allow,
-    Warn,
-    Deny,
 }
 
 /// The effective severity of every rule: the default, changed by the

@@ -12,6 +12,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::campaign::Campaign;
+pub use crate::draft::templates::UnsubscribeTemplate;
 use crate::draft::{Draft, PartKind, TemplateSource, Templates};
 
 /// Headers the builder sets itself, or that must not travel from the draft
@@ -59,40 +60,6 @@ pub enum BuildError {
     HeaderInjection(&'static str),
     #[error("cannot build the message: {0}")]
     Message(String),
-}
-
-/// The unsubscribe URL template of the campaign, compiled once.
-pub struct UnsubscribeTemplate {
-    env: minijinja::Environment<'static>,
-    variables: Vec<String>,
-}
-
-impl UnsubscribeTemplate {
-    /// Compiles `unsubscribe_url`; the error is minijinja's message.
-    pub fn compile(source: &str) -> Result<Self, String> {
-        let mut env = crate::draft::templates::environment();
-        env.add_template_owned("unsubscribe_url", source.to_owned())
-            .map_err(|e| e.to_string())?;
-        let variables = env
-            .get_template("unsubscribe_url")
-            .map_err(|e| e.to_string())?
-            .undeclared_variables(false)
-            .into_iter()
-            .collect();
-        Ok(UnsubscribeTemplate { env, variables })
-    }
-
-    /// The variables the template reads.
-    pub fn variables(&self) -> &[String] {
-        &self.variables
-    }
-
-    pub fn render(&self, context: &minijinja::Value) -> Result<String, String> {
-        self.env
-            .get_template("unsubscribe_url")
-            .and_then(|t| t.render(context))
-            .map_err(|e| e.to_string())
-    }
 }
 
 /// Builds the messages of one campaign.

@@ -26,10 +26,11 @@ use lettre::address::Envelope;
 use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::address_book::AddressBook;
 use crate::campaign::Campaign;
 use crate::diagnostic::{Diagnostic, Scope, Severity};
 use crate::draft::{Draft, Templates};
-use crate::lint::{AddressBook, LintError, Outputs};
+use crate::lint::{LintError, Outputs};
 use crate::recipients::{Field, RecipientReader, address_key};
 use crate::report::{Emitter, Summary};
 use journal::{Fingerprints, Journal, JournalError, JournalHeader, Status};
@@ -472,7 +473,7 @@ fn produce(
                 if summary.not_built.len() < NOT_BUILT_SHOWN {
                     summary.not_built.push(format!(
                         "{}:{}: {address}: {why}",
-                        crate::lint::display(&campaign.recipients),
+                        crate::paths::display(&campaign.recipients),
                         row.line()
                     ));
                 }
@@ -481,7 +482,7 @@ fn produce(
             Err(e) => {
                 return Err(SendError::Refused(format!(
                     "{}:{}: {address}: {e}",
-                    crate::lint::display(&campaign.recipients),
+                    crate::paths::display(&campaign.recipients),
                     row.line()
                 )));
             }

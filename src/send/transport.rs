@@ -19,8 +19,7 @@ use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
 
-use crate::campaign::{Smtp, Tls};
-use crate::rules::campaign::is_loopback;
+use crate::campaign::{Smtp, Tls, is_loopback};
 
 /// How long one SMTP command may take before the session counts as dropped.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);

@@ -416,64 +416,13 @@ pub(crate) fn for_each_clause(text: &str, mut f: impl FnMut(&[Token])) {
     }
 }
 
-/// Folds one character for matching: lower case, accents and other
-/// diacritics removed (`é` → `e`, `ł` → `l`, `ß` → `ss`, Greek tonos
-/// dropped, `ς` → `σ`), apostrophes dropped by the caller as separators.
-///
-/// TODO(arch normalisation module): this is the one place to switch to the
-/// shared folding once it lands.
+/// Folds one character for matching: [`crate::normalise::push_folded`]
+/// (lower case, accents and other diacritics removed: `é` → `e`, `ł` → `l`,
+/// `ß` → `ss`, Greek tonos dropped, `ς` → `σ`); apostrophes are dropped by
+/// the caller as separators.
 pub(crate) fn fold_char(c: char, out: &mut String) {
-    for lower in c.to_lowercase() {
-        match lower {
-            // Combining marks (Turkish `İ` lowers to `i` + U+0307).
-            '\u{300}'..='\u{36f}' => {}
-            _ if lower.is_ascii() => out.push(lower),
-            _ => match FOLDS.iter().find(|(_, from)| from.contains(lower)) {
-                Some((to, _)) => out.push_str(to),
-                None => out.push(lower),
-            },
-        }
-    }
+    crate::normalise::push_folded(c, out);
 }
-
-/// Letters with diacritics and what they fold to.
-const FOLDS: &[(&str, &str)] = &[
-    ("a", "àáâãäåāăąǎ"),
-    ("ae", "æ"),
-    ("c", "çćĉċč"),
-    ("d", "ďđð"),
-    ("e", "èéêëēĕėęě"),
-    ("g", "ĝğġģ"),
-    ("h", "ĥħ"),
-    ("i", "ìíîïĩīĭįı"),
-    ("j", "ĵ"),
-    ("k", "ķ"),
-    ("l", "ĺļľŀł"),
-    ("n", "ñńņňŉ"),
-    ("o", "òóôõöøōŏőǒ"),
-    ("oe", "œ"),
-    ("r", "ŕŗř"),
-    ("s", "śŝşšș"),
-    ("ss", "ß"),
-    ("t", "ţťŧț"),
-    ("th", "þ"),
-    ("u", "ùúûüũūŭůűųǔ"),
-    ("w", "ŵ"),
-    ("y", "ýÿŷ"),
-    ("z", "źżž"),
-    // Greek: tonos and dialytika, final sigma.
-    ("α", "ά"),
-    ("ε", "έ"),
-    ("η", "ή"),
-    ("ι", "ίϊΐ"),
-    ("ο", "ό"),
-    ("υ", "ύϋΰ"),
-    ("ω", "ώ"),
-    ("σ", "ς"),
-    // Cyrillic: й and ё as their base letters (often written without).
-    ("и", "й"),
-    ("е", "ё"),
-];
 
 #[cfg(test)]
 mod tests {

@@ -165,7 +165,7 @@ impl AddressBook {
         self.find(key).map(|i| self.slots.state(i).first_line())
     }
 
-    /// True when every row holding the address is free of errors.
+    /// True when no row holding the address is blocked.
     pub fn is_sendable(&self, key: u64) -> bool {
         self.find(key)
             .is_some_and(|i| !self.slots.state(i).blocked())

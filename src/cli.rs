@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Parser, Subcommand, ValueEnum};
 
 /// mailgate: lint a mailing against e-mail law before it is sent.
 #[derive(Debug, Parser)]
@@ -47,7 +47,7 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct LintArgs {
-    /// The campaign file (campaign.toml). Optional when --recipients and --draft are given.
+    /// The campaign file [default: ./campaign.toml; none when --recipients and --draft are both given].
     pub campaign: Option<PathBuf>,
     /// The recipient CSV (overrides the campaign file).
     #[arg(long, value_name = "FILE")]
@@ -76,6 +76,15 @@ pub struct LintArgs {
     /// Keep addresses in sarif, github and junit reports.
     #[arg(long, overrides_with = "redact")]
     pub no_redact: bool,
+    /// Do not report RULE in this run (repeatable; over the file's [rules]; never changes who is sendable).
+    #[arg(short = 'A', long = "allow", value_name = "RULE", action = ArgAction::Append)]
+    pub allow: Vec<String>,
+    /// Report RULE as a warning in this run (repeatable; over the file's [rules]).
+    #[arg(short = 'W', long = "warn", value_name = "RULE", action = ArgAction::Append)]
+    pub warn: Vec<String>,
+    /// Report RULE as an error in this run (repeatable; over the file's [rules]).
+    #[arg(short = 'D', long = "deny", value_name = "RULE", action = ArgAction::Append)]
+    pub deny: Vec<String>,
 }
 
 /// Output formats of `send`.
@@ -87,8 +96,8 @@ pub enum SendFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct SendArgs {
-    /// The campaign file (campaign.toml).
-    pub campaign: PathBuf,
+    /// The campaign file [default: ./campaign.toml].
+    pub campaign: Option<PathBuf>,
     /// Write every message to DIR/NNNNNN.eml instead of sending (DIR new or
     /// empty, or an earlier dry run of this campaign, which is replaced).
     #[arg(long, value_name = "DIR")]

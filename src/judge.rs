@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use jiff::civil::Date;
 use jiff::{ToSpan, Unit};
 
-use crate::campaign::Campaign;
+use crate::campaign::{Campaign, Jurisdiction};
 use crate::hash::{FastHashMap, FastHashSet};
 use crate::normalise::same_product;
 use crate::recipients::address::is_deliverable;
@@ -127,6 +127,14 @@ fn keep_spare(spare: &mut Vec<String>, message: Cow<'_, str>) {
 }
 
 impl<'j> Verdict<'j> {
+    /// Whether the row is blocked (SPEC §2): stopped at step 1 or 2, or
+    /// left without a basis. The judgement alone decides this; report
+    /// levels never do.
+    #[inline]
+    pub fn blocked(&self) -> bool {
+        self.basis.is_none()
+    }
+
     fn push(&mut self, rule: RuleId, field: Field, message: impl Into<Cow<'j, str>>) {
         self.reasons.push(Reason {
             rule,
@@ -218,6 +226,13 @@ pub struct Judge<'s> {
     stale_consent_before: Option<Date>,
     /// The end of the `stale-customer` message.
     stale_purchase_suffix: String,
+    /// Whether a stale purchase ends soft opt-in (`ca`: CASL's implied
+    /// consent lapses after two years) rather than only being reported.
+    stale_purchase_blocks: bool,
+    /// Whether soft opt-in asks that the promoted products be similar to a
+    /// purchase (not under `us`: CAN-SPAM is an opt-out regime, and an
+    /// existing customer needs neither consent nor similarity).
+    similarity_required: bool,
     /// `similar` and `scope_names` of all promoted products at once (when
     /// there are at most 64).
     similar_coverage: Option<Coverage>,
@@ -569,6 +584,8 @@ impl<'s> Judge<'s> {
             consent_max_age_months,
             stale_purchase_before: months_before(campaign.today, campaign.soft_opt_in_months),
             stale_purchase_suffix: format!(", older than {} months", campaign.soft_opt_in_months),
+            stale_purchase_blocks: campaign.jurisdiction == Jurisdiction::Ca,
+            similarity_required: campaign.jurisdiction != Jurisdiction::Us,
             stale_consent_before: if consent_max_age_months > 0 {
                 months_before(campaign.today, consent_max_age_months)
             } else {
@@ -681,35 +698,47 @@ impl<'s> Judge<'s> {
         let customer = customer(row.get(Field::Customer), purchased, last);
         let purchased_list = is_purchased_source(row.get(Field::ListSource));
         verdict.soft_opt_in_tried = customer && !purchased_list;
-        let unrelated = if customer && !purchased_list {
+        let unrelated = if customer && !purchased_list && self.similarity_required {
             self.unrelated_to_purchases(purchased)
         } else {
             None
         };
         if customer && !purchased_list && unrelated.is_none() {
-            verdict.basis = Some(Basis::SoftOptIn);
-            if !last.is_empty() {
+            // The purchase's age decides whether soft opt-in holds: an
+            // unreadable date cannot show it, and under CASL an implied
+            // consent older than two years has expired.
+            let holds = if last.is_empty() {
+                true
+            } else {
                 match parse_date(last) {
-                    None => verdict.push_pieces(
-                        RuleId::InvalidDate,
-                        Field::LastPurchaseAt,
-                        [
-                            "last purchase date `",
-                            last,
-                            "` is not a date (use YYYY-MM-DD)",
-                        ],
-                    ),
+                    None => {
+                        verdict.push_pieces(
+                            RuleId::InvalidDate,
+                            Field::LastPurchaseAt,
+                            [
+                                "last purchase date `",
+                                last,
+                                "` is not a date (use YYYY-MM-DD), so the purchase's age \
+                                 cannot be shown",
+                            ],
+                        );
+                        false
+                    }
                     Some(date) if self.stale_purchase_before.is_some_and(|limit| date < limit) => {
                         let mut text = verdict.message_buffer();
                         text.push_str("soft opt-in rests on a purchase of ");
                         push_iso_date(&mut text, date);
                         text.push_str(&self.stale_purchase_suffix);
                         verdict.push(RuleId::StaleCustomer, Field::LastPurchaseAt, text);
+                        !self.stale_purchase_blocks
                     }
-                    Some(_) => {}
+                    Some(_) => true,
                 }
+            };
+            if holds {
+                verdict.basis = Some(Basis::SoftOptIn);
+                return;
             }
-            return;
         }
 
         // 5. No basis: every reason that applies.
@@ -763,7 +792,9 @@ impl<'s> Judge<'s> {
                     "customer without consent and no purchase recorded to base soft opt-in on"
                 }
                 Some(Unrelated::Product(product)) => product.unrelated.as_str(),
-                None => unreachable!("soft opt-in held above"),
+                // The products are covered; the purchase's date let soft
+                // opt-in down (its reason is given above).
+                None => return,
             };
             verdict.push(RuleId::UnrelatedProduct, Field::Purchased, message);
         }
@@ -1362,6 +1393,66 @@ mod tests {
             &[(Purchased, "bbq"), (LastPurchaseAt, "vorig jaar")],
         );
         assert_eq!(rules(&v), [RuleId::InvalidDate]);
+    }
+
+    fn judge_under(
+        jurisdiction: Jurisdiction,
+        products: &[&str],
+        fields: &[(Field, &'static str)],
+    ) -> Verdict<'static> {
+        let suppression = Suppression::default();
+        let mut campaign = campaign(products);
+        campaign.jurisdiction = jurisdiction;
+        Judge::new(&campaign, &suppression)
+            .judge(&row(fields), None)
+            .into_owned()
+    }
+
+    #[test]
+    fn a_stale_purchase_blocks_under_ca_only() {
+        let stale = [(Purchased, "bbq"), (LastPurchaseAt, "2019-06-01")];
+        for jurisdiction in [Jurisdiction::Nl, Jurisdiction::Eu, Jurisdiction::Us] {
+            let v = judge_under(jurisdiction, &["bbq"], &stale);
+            assert_eq!(v.basis, Some(Basis::SoftOptIn), "{jurisdiction:?}");
+            assert!(!v.blocked());
+        }
+        let v = judge_under(Jurisdiction::Ca, &["bbq"], &stale);
+        assert!(v.blocked());
+        assert_eq!(rules(&v), [RuleId::StaleCustomer]);
+        // A consent basis is not touched by the purchase's age.
+        let consent = [
+            (Purchased, "bbq"),
+            (LastPurchaseAt, "2019-06-01"),
+            (ConsentAt, "2026-01-05"),
+            (ConsentSource, "form"),
+        ];
+        assert!(!judge_under(Jurisdiction::Ca, &["bbq"], &consent).blocked());
+    }
+
+    #[test]
+    fn under_us_an_own_customer_needs_no_similar_purchase() {
+        let v = judge_under(Jurisdiction::Us, &["bbq"], &[(Purchased, "bicycles")]);
+        assert_eq!((v.basis, rules(&v)), (Some(Basis::SoftOptIn), vec![]));
+        let v = judge_under(Jurisdiction::Us, &["bbq"], &[(Customer, "ja")]);
+        assert_eq!(v.basis, Some(Basis::SoftOptIn));
+        // Non-customers and bought addresses still need consent.
+        assert!(judge_under(Jurisdiction::Us, &["bbq"], &[]).blocked());
+        let bought = [(ListSource, "purchased"), (Purchased, "bbq")];
+        assert!(judge_under(Jurisdiction::Us, &["bbq"], &bought).blocked());
+    }
+
+    #[test]
+    fn an_unreadable_purchase_date_leaves_no_basis_and_every_reason() {
+        let v = judge(
+            &["bbq"],
+            &[
+                (Purchased, "bbq"),
+                (LastPurchaseAt, "vorig jaar"),
+                (ConsentSource, "form"),
+            ],
+        );
+        assert!(v.blocked());
+        assert_eq!(rules(&v), [RuleId::InvalidDate, RuleId::IncompleteConsent]);
     }
 
     #[test]

@@ -261,7 +261,6 @@ pub fn lint_with_addresses(
         );
         let (earlier, slot) = book.visit(key, row.line());
         rows.check(&row, key, earlier, &mut verdict, &mut findings);
-        let mut error = false;
         if !findings.is_empty() {
             let at = RowAt {
                 recipient: row.get(Field::Email),
@@ -269,7 +268,7 @@ pub fn lint_with_addresses(
                 line: row.line(),
             };
             for finding in &findings {
-                error |= sink.report_row(&at, finding)? == Some(Severity::Error);
+                sink.report_row(&at, finding)?;
             }
             if !shown_fields.is_empty() {
                 let cells: Vec<crate::report::Cell<'_>> = shown_fields
@@ -290,7 +289,9 @@ pub fn lint_with_addresses(
         }
         values.scan(&row);
         customer_values.scan(&row);
-        if error {
+        // The judgement decides who is blocked (SPEC §2); the levels
+        // applied in the sink only decide what is reported.
+        if verdict.blocked() {
             book.block(slot);
         }
         // Size the address book once, from the first rows, rather than let
@@ -349,7 +350,7 @@ pub fn lint_with_addresses(
     summary.sendable = book.len() - summary.blocked;
 
     if outputs.report.is_some() || outputs.sendable.is_some() {
-        write_outputs(campaign, &rows, &book, &sink, outputs)?;
+        write_outputs(campaign, &rows, &book, outputs)?;
     }
     Ok((summary, book))
 }
@@ -525,7 +526,6 @@ fn write_outputs(
     campaign: &Campaign,
     rows: &RowChecker<'_, '_>,
     book: &AddressBook,
-    sink: &Sink<'_>,
     outputs: &Outputs,
 ) -> Result<(), LintError> {
     let mut reader = RecipientReader::open(&campaign.recipients, &campaign.columns)?;
@@ -561,11 +561,9 @@ fn write_outputs(
         let ok = book.is_sendable(key);
         if let Some(out) = &mut report {
             rows.check(&row, key, earlier, &mut verdict, &mut findings);
-            let fired: Vec<&str> = findings
-                .iter()
-                .filter(|f| sink.severity(f.rule).is_some())
-                .map(|f| f.rule.name())
-                .collect();
+            // The accountability record: every reason, whatever its
+            // level (levels shape the report, not the record).
+            let fired: Vec<&str> = findings.iter().map(|f| f.rule.name()).collect();
             let basis = verdict.basis.map_or("none", Basis::as_str);
             let line = row.line().to_string();
             let ok_text = if ok { "yes" } else { "no" };

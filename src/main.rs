@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use cli::{Cli, Command, Format, LintArgs, SendArgs, SendFormat};
 use mailgate::campaign::{Campaign, Overrides};
@@ -17,7 +17,7 @@ use mailgate::report::{
     Emitter, GithubEmitter, HtmlEmitter, HumanEmitter, JsonEmitter, JunitEmitter, Redact,
     SarifEmitter, Summary,
 };
-use mailgate::rules::{RULES, RuleId};
+use mailgate::rules::{Level, RULES, RuleId};
 
 /// What a successful run found.
 enum Outcome {
@@ -26,8 +26,11 @@ enum Outcome {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let _ = e.print();
             // clap's --help and --version are successes; bad flags are usage errors.
@@ -38,7 +41,7 @@ fn main() -> ExitCode {
             };
         }
     };
-    match run(cli) {
+    match run(cli, &matches) {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Violations) => ExitCode::from(1),
         Err(e) => {
@@ -58,9 +61,16 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-fn run(cli: Cli) -> anyhow::Result<Outcome> {
+fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<Outcome> {
     match cli.command {
-        Command::Lint(args) => lint(args),
+        Command::Lint(args) => {
+            let levels = matches
+                .subcommand_matches("lint")
+                .map(level_flags)
+                .transpose()?
+                .unwrap_or_default();
+            lint(args, levels)
+        }
         Command::Send(args) => send(args),
         Command::Rules => {
             let mut out = anstream::stdout().lock();
@@ -124,7 +134,73 @@ fn strsim_hint(name: &str, names: &[&str]) -> String {
         .unwrap_or_default()
 }
 
-fn lint(args: LintArgs) -> anyhow::Result<Outcome> {
+/// The `-A/-W/-D RULE` flags of `lint`, in the order given on the command
+/// line (a later flag wins, as clippy's do); an unknown rule is a usage
+/// error with a suggestion.
+fn level_flags(matches: &clap::ArgMatches) -> anyhow::Result<Vec<(RuleId, Level)>> {
+    let mut flags = Vec::new();
+    for (id, flag, level) in [
+        ("allow", "-A", Level::Allow),
+        ("warn", "-W", Level::Warn),
+        ("deny", "-D", Level::Deny),
+    ] {
+        let (Some(indices), Some(values)) =
+            (matches.indices_of(id), matches.get_many::<String>(id))
+        else {
+            continue;
+        };
+        for (index, name) in indices.zip(values) {
+            let Some(rule) = RuleId::from_name(name.trim()) else {
+                let names: Vec<&str> = RULES.iter().map(|r| r.name).collect();
+                let hint = strsim_hint(name, &names);
+                anyhow::bail!(
+                    "{flag}: unknown rule `{name}`{hint}; `mailgate rules` lists them all"
+                );
+            };
+            flags.push((index, rule, level));
+        }
+    }
+    flags.sort_by_key(|&(index, _, _)| index);
+    Ok(flags
+        .into_iter()
+        .map(|(_, rule, level)| (rule, level))
+        .collect())
+}
+
+/// The campaign file to read: the one named, else `./campaign.toml` (SPEC
+/// §4); `None` only for `lint` given both `--recipients` and `--draft`
+/// where there is no `./campaign.toml`.
+fn campaign_file(
+    named: Option<std::path::PathBuf>,
+    command: &str,
+    inputs_given: bool,
+) -> anyhow::Result<Option<std::path::PathBuf>> {
+    if let Some(path) = named {
+        return Ok(Some(path));
+    }
+    let default = std::path::PathBuf::from("campaign.toml");
+    if default.exists() {
+        return Ok(Some(default));
+    }
+    if inputs_given {
+        return Ok(None);
+    }
+    let here = std::env::current_dir()
+        .map(|d| format!(" ({})", d.display()))
+        .unwrap_or_default();
+    let alternative = if command == "lint" {
+        ", or pass --recipients FILE and --draft FILE"
+    } else {
+        ""
+    };
+    anyhow::bail!(
+        "no campaign file: there is no campaign.toml in this directory{here}; name one \
+         (`mailgate {command} path/to/campaign.toml`){alternative}, or run `mailgate init` \
+         to start one"
+    )
+}
+
+fn lint(args: LintArgs, level_flags: Vec<(RuleId, Level)>) -> anyhow::Result<Outcome> {
     // Interrupted (Ctrl-C, SIGTERM), the process ends without unwinding:
     // the half-written reports, which hold recipients' addresses, are
     // removed first. The exit code is the shell's for an interrupt.
@@ -137,7 +213,14 @@ fn lint(args: LintArgs) -> anyhow::Result<Outcome> {
         draft: args.draft,
         products: args.products,
     };
-    let campaign = Campaign::load(args.campaign.as_deref(), &overrides).map_err(config_error)?;
+    let path = campaign_file(
+        args.campaign,
+        "lint",
+        overrides.recipients.is_some() && overrides.draft.is_some(),
+    )?;
+    let mut campaign = Campaign::load(path.as_deref(), &overrides).map_err(config_error)?;
+    // Over the file's [rules], in the order given.
+    campaign.rule_levels.extend(level_flags);
     let mut emitter: Box<dyn Emitter> = match args.format {
         Format::Human => Box::new(HumanEmitter::new()),
         Format::Json => Box::new(JsonEmitter::new().context("cannot create a temporary file")?),
@@ -233,8 +316,10 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
 
     use mailgate::send::{self, Counters, SendError, SendOptions};
 
+    let campaign_path = campaign_file(args.campaign.clone(), "send", false)?
+        .unwrap_or_else(|| "campaign.toml".into());
     let campaign =
-        Campaign::load(Some(&args.campaign), &Overrides::default()).map_err(config_error)?;
+        Campaign::load(Some(&campaign_path), &Overrides::default()).map_err(config_error)?;
     if let Some(journal) = &args.journal {
         // The journal is appended to: never one of the inputs.
         mailgate::output_file::check_outputs(
@@ -375,7 +460,7 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
     let interrupted = STOP.load(Ordering::SeqCst);
     let unbuilt = summary.not_built_total > 0;
     if interrupted || unbuilt || (!summary.complete() && options.dry_run.is_none()) {
-        let mut hint = format!("mailgate send {}", args.campaign.display());
+        let mut hint = format!("mailgate send {}", campaign_path.display());
         if options.skip_blocked {
             hint.push_str(" --skip-blocked");
         }

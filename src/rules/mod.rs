@@ -128,14 +128,14 @@ pub static RULES: [RuleInfo; 36] = [
         Unsubscribed,
         "unsubscribed",
         Recipient,
-        Error,
+        Info,
         "the person opted out, or the address is on a suppression list"
     ),
     rule!(
         InvalidAddress,
         "invalid-address",
         Recipient,
-        Error,
+        Warning,
         "the address is not a deliverable RFC 5322 addr-spec"
     ),
     rule!(
@@ -385,12 +385,11 @@ impl Levels {
             Jurisdiction::Nl | Jurisdiction::Eu => {}
             // CASL: implied consent from a purchase lapses after two years.
             Jurisdiction::Ca => severity[RuleId::StaleCustomer as usize] = Some(Severity::Error),
+            // CAN-SPAM 15 U.S.C. 7704(a)(5)(A)(iii): a valid physical postal
+            // address. (That an existing customer needs no product
+            // similarity there is the judgement's business, not a level.)
             Jurisdiction::Us => {
-                // CAN-SPAM 15 U.S.C. 7704(a)(5)(A)(iii): a valid physical postal address.
-                severity[RuleId::MissingPostalAddress as usize] = Some(Severity::Error);
-                // CAN-SPAM is an opt-out regime: an existing customer needs no
-                // consent and no product similarity.
-                severity[RuleId::UnrelatedProduct as usize] = None;
+                severity[RuleId::MissingPostalAddress as usize] = Some(Severity::Error)
             }
         }
         Levels { severity }

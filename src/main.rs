@@ -475,9 +475,9 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
         }
         if summary.unknown > 0 {
             eprintln!(
-                "mailgate: {} message(s) may or may not have gone out (a run stopped between \
-                 sending and recording); check the relay's log, then re-send them with: {hint} \
-                 --resend-unknown",
+                "mailgate: {} message(s) may or may not have gone out (the end of their DATA \
+                 was written, but no reply was read: a crash or a lost connection at that \
+                 moment); check the relay's log, then re-send them with: {hint} --resend-unknown",
                 summary.unknown
             );
         }

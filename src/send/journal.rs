@@ -10,57 +10,55 @@
 //!
 //! ```text
 //! {"journal":1,"campaign":"Voorjaarsactie 2027","fingerprints":{"campaign":"…","draft":"…","recipients":"…"},"started":"2027-03-01T09:00:00Z"}
+//! {"t":"session","boot":"5f0c…","pid":4242,"at":1803978000}
 //! {"t":"attempt","rcpt":"jan@example.nl","id":"<…@shop.example>","at":1803978000}
+//! {"t":"data-end","rcpt":"jan@example.nl","at":1803978000}
 //! {"t":"sent","rcpt":"jan@example.nl","reply":"250 2.0.0 OK queued","at":1803978000}
 //! {"t":"attempt","rcpt":"piet@example.nl","id":"<…@shop.example>","at":1803978001}
 //! {"t":"deferred","rcpt":"piet@example.nl","reply":"451 4.3.0 try again later","at":1803978001}
 //! {"t":"failed","rcpt":"kees@example.nl","reply":"550 5.1.1 no such user","at":1803978002}
+//! {"t":"unknown","rcpt":"anna@example.nl","reply":"no reply after the end of DATA …","at":1803978003}
 //! ```
 //!
-//! A `failed` with no `attempt` before it is a recipient whose message was
-//! never handed to the server: it could not be built from their row (a
-//! merge value that would put a line break into a header).
+//! `session` starts each run of `send`, with the machine's boot id
+//! ([`machine_boot_id`]). `data-end` says that the end of the message's DATA
+//! (the `.` line) was about to be written to the server: before it, the
+//! server cannot have accepted the message. A `failed` with no `attempt`
+//! before it is a recipient whose message was never handed to the server:
+//! it could not be built from their row (a merge value that would put a
+//! line break into a header).
 //!
 //! The fingerprints (xxh3-128 of each input file, see [`fingerprint_file`])
 //! tie the journal to the exact campaign, draft and list it was started for:
 //! [`Journal::open`] refuses to resume when any of them changed, and says
 //! which.
 //!
-//! # The durability invariant
+//! # What is written when
 //!
-//! **An `attempt` record is durable — written and `fdatasync`ed by
-//! [`Journal::commit`] — before its message is handed to the SMTP server.**
-//! So for every message a server may have accepted, the journal holds an
-//! attempt, whatever happens afterwards. Reading the journal back, each
-//! address therefore ends in one of: an outcome (`sent`, `deferred`,
-//! `failed`), or an attempt with no outcome — [`Status::Unknown`]: the
-//! message may or may not have gone out, and `send` re-sends it only with
-//! `--resend-unknown`.
+//! 1. **An `attempt` record is durable — written and `fdatasync`ed by
+//!    [`Journal::commit`] — before its message is handed to the SMTP
+//!    server.** So for every message a server may have accepted, the
+//!    journal holds an attempt, whatever happens afterwards, a power cut
+//!    included. Senders record a small batch of attempts and commit once.
+//! 2. **`data-end` and every outcome are written (`write(2)`, no sync) the
+//!    moment they happen.** They survive the death of the process (the
+//!    kernel has them), not a power cut.
 //!
-//! Outcome records need no sync of their own: losing one in a crash turns a
-//! known result into `Unknown`, which is reported and never silently re-sent,
-//! so they ride along with the next commit (group commit). The sender's loop
-//! is therefore:
+//! Reading the journal back, an attempt without an outcome is:
+//! - after a `data-end`: [`Status::Unknown`]. The server may have the
+//!   message; `send` re-sends it only with `--resend-unknown`.
+//! - without one, made on this same boot of the machine:
+//!   [`Status::Unfinished`]. Rule 2 means the `data-end` would be in the
+//!   file had the end of DATA been written: the server cannot have accepted
+//!   the message, and it is simply sent.
+//! - without one, made on another boot (or where the boot id is not
+//!   known): [`Status::Unknown`], since writes not yet synced may have been
+//!   lost with the power.
 //!
-//! ```text
-//! journal.record_attempt(rcpt, message_id)?;
-//! journal.commit()?;                        // now, and only now, SMTP MAIL/RCPT/DATA
-//! match transaction {
-//!     Ok(reply)              => journal.record_sent(rcpt, &reply)?,
-//!     Err(e) if e.transient  => journal.record_deferred(rcpt, &reply_or("connection dropped"))?,
-//!     Err(e)                 => journal.record_failed(rcpt, &reply)?,
-//! }
-//! // … and journal.close() (or a last commit) at the end, on Ctrl-C too.
-//! ```
-//!
-//! A sender may also record the attempts of a small batch, commit once, and
-//! then send the batch; the price is that a crash leaves the batch's unsent
-//! tail as `Unknown` too.
-//!
-//! One case no journal can settle: a connection lost after the final `.` of
-//! DATA but before the server's reply. The server may have queued the
-//! message (RFC 1047); recording it `deferred` retries it at the risk of a
-//! duplicate, which is SMTP's own limit, not the journal's.
+//! The same holds within a run: a connection lost after the end of DATA
+//! was written but before the reply (RFC 1047's case) is recorded `unknown`
+//! and not retried, since no client can tell whether the server queued the
+//! message.
 //!
 //! # Threads
 //!
@@ -214,6 +212,25 @@ struct HeaderLine<'a> {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "lowercase")]
 enum Record<'a> {
+    /// A run of `send` begins: the machine's boot id (see [`machine_boot_id`]),
+    /// null where it cannot be read. Written and synced before the run's
+    /// first attempt.
+    Session {
+        boot: Option<Cow<'a, str>>,
+        #[serde(default)]
+        pid: u32,
+        #[serde(default)]
+        at: u64,
+    },
+    /// The end of the message's DATA (the `.` line) is about to be written
+    /// to the server: until this record, the server cannot have accepted
+    /// the message.
+    #[serde(rename = "data-end")]
+    DataEnd {
+        rcpt: Cow<'a, str>,
+        #[serde(default)]
+        at: u64,
+    },
     /// About to hand a message to the server (durable before DATA).
     Attempt {
         rcpt: Cow<'a, str>,
@@ -242,6 +259,14 @@ enum Record<'a> {
         #[serde(default)]
         at: u64,
     },
+    /// The end of DATA was written but the reply never came (a broken
+    /// connection, a timeout): the server may have the message.
+    Unknown {
+        rcpt: Cow<'a, str>,
+        reply: Cow<'a, str>,
+        #[serde(default)]
+        at: u64,
+    },
 }
 
 /// Where a recipient stands according to the journal.
@@ -256,6 +281,11 @@ pub enum Status {
     /// An attempt with no recorded outcome: the message may have gone out.
     /// Re-sent only with `--resend-unknown`.
     Unknown,
+    /// An attempt with no outcome that never reached the end of its DATA,
+    /// made earlier on this boot of the machine (so the journal lost none
+    /// of its writes): the server cannot have accepted the message, and it
+    /// is sent again like a deferred one.
+    Unfinished,
 }
 
 /// What the journal says about one recipient.
@@ -274,6 +304,16 @@ pub struct RecipientHistory {
     pub last_reply: Option<String>,
     /// Unix time of the last record.
     pub last_at: u64,
+    /// The last attempt, while it has no outcome: the boot of the run that
+    /// made it, and whether the end of its DATA was about to be written.
+    pending: Option<Pending>,
+}
+
+/// An attempt without an outcome, as far as the journal has read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Pending {
+    boot: Option<String>,
+    data_end: bool,
 }
 
 /// How many recipients are in each [`Status`].
@@ -283,6 +323,7 @@ pub struct StatusCounts {
     pub failed: usize,
     pub deferred: usize,
     pub unknown: usize,
+    pub unfinished: usize,
 }
 
 /// What an existing journal holds, as read by [`Journal::open`].
@@ -293,6 +334,9 @@ pub struct JournalState {
     records: u64,
     torn_bytes: u64,
     is_new: bool,
+    /// The boot id of the run whose records are being read (the last
+    /// `session` record so far).
+    reading_boot: Option<String>,
 }
 
 impl JournalState {
@@ -303,6 +347,7 @@ impl JournalState {
             records: 0,
             torn_bytes: 0,
             is_new,
+            reading_boot: None,
         }
     }
 
@@ -341,6 +386,7 @@ impl JournalState {
                 Status::Failed => counts.failed += 1,
                 Status::Deferred => counts.deferred += 1,
                 Status::Unknown => counts.unknown += 1,
+                Status::Unfinished => counts.unfinished += 1,
             }
         }
         counts
@@ -359,10 +405,25 @@ impl JournalState {
 
     fn apply(&mut self, record: &Record<'_>) {
         let (rcpt, at) = match record {
+            Record::Session { boot, .. } => {
+                self.reading_boot = boot.as_ref().map(|b| b.to_string());
+                return;
+            }
+            Record::DataEnd { rcpt, at } => {
+                self.records += 1;
+                if let Some(history) = self.recipients.get_mut(address_key(rcpt).as_ref()) {
+                    if let Some(pending) = history.pending.as_mut() {
+                        pending.data_end = true;
+                    }
+                    history.last_at = *at;
+                }
+                return;
+            }
             Record::Attempt { rcpt, at, .. }
             | Record::Sent { rcpt, at, .. }
             | Record::Deferred { rcpt, at, .. }
-            | Record::Failed { rcpt, at, .. } => (rcpt, *at),
+            | Record::Failed { rcpt, at, .. }
+            | Record::Unknown { rcpt, at, .. } => (rcpt, *at),
         };
         self.records += 1;
         let history = self
@@ -376,6 +437,7 @@ impl JournalState {
                 message_id: None,
                 last_reply: None,
                 last_at: 0,
+                pending: None,
             });
         history.address = rcpt.to_string();
         history.last_at = at;
@@ -387,6 +449,10 @@ impl JournalState {
             Record::Attempt { id, .. } => {
                 history.attempts += 1;
                 history.message_id = Some(id.to_string());
+                history.pending = Some(Pending {
+                    boot: self.reading_boot.clone(),
+                    data_end: false,
+                });
                 (Status::Unknown, None)
             }
             Record::Sent { reply, .. } => {
@@ -395,7 +461,12 @@ impl JournalState {
             }
             Record::Deferred { reply, .. } => (Status::Deferred, Some(reply)),
             Record::Failed { reply, .. } => (Status::Failed, Some(reply)),
+            Record::Unknown { reply, .. } => (Status::Unknown, Some(reply)),
+            Record::Session { .. } | Record::DataEnd { .. } => unreachable!("returned above"),
         };
+        if !matches!(record, Record::Attempt { .. }) {
+            history.pending = None;
+        }
         if let Some(reply) = reply {
             history.last_reply = Some(reply.to_string());
         }
@@ -403,6 +474,43 @@ impl JournalState {
             history.status = status;
         }
     }
+}
+
+impl JournalState {
+    /// Decides what each attempt without an outcome means, now that the
+    /// whole journal is read, on the boot `this_boot` of the machine (None:
+    /// unknown, which counts as a reboot).
+    ///
+    /// Outcome and `data-end` records are written (not synced) as they
+    /// happen, so after the *process* died they are in the file: an attempt
+    /// made on this same boot that has no `data-end` never had its DATA
+    /// ended, and the server cannot have accepted it. After a reboot or a
+    /// power cut, writes that were not yet synced may be lost, so any
+    /// attempt without an outcome may have gone out.
+    fn settle(&mut self, this_boot: Option<&str>) {
+        for history in self.recipients.values_mut() {
+            if history.status != Status::Unknown {
+                continue;
+            }
+            if let Some(pending) = &history.pending
+                && !pending.data_end
+                && this_boot.is_some()
+                && pending.boot.as_deref() == this_boot
+            {
+                history.status = Status::Unfinished;
+            }
+        }
+    }
+}
+
+/// This boot of the machine: Linux's `/proc/sys/kernel/random/boot_id`,
+/// which changes at every boot. `None` elsewhere, or when it cannot be
+/// read; journals then treat every attempt without an outcome as unknown,
+/// as after a reboot.
+pub fn machine_boot_id() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let id = text.trim();
+    (!id.is_empty()).then(|| id.to_owned())
 }
 
 /// Why a journal cannot be opened or written. Every message names the file
@@ -493,9 +601,23 @@ impl Journal {
     /// `header.fingerprints` (else [`JournalError::InputsChanged`]), a torn
     /// last line is cut off, and the state of every recipient is returned.
     /// The file stays locked until the `Journal` is dropped.
+    ///
+    /// A `session` record with this machine's boot id (see
+    /// [`machine_boot_id`]) is appended and synced: it tells a later run
+    /// whether the attempts that follow were made on its own boot.
     pub fn open(
         path: &Path,
         header: JournalHeader,
+    ) -> Result<(Journal, JournalState), JournalError> {
+        Journal::open_on_boot(path, header, machine_boot_id().as_deref())
+    }
+
+    /// [`Journal::open`] as if the machine's boot id were `boot` (`None`:
+    /// not known).
+    pub fn open_on_boot(
+        path: &Path,
+        header: JournalHeader,
+        boot: Option<&str>,
     ) -> Result<(Journal, JournalState), JournalError> {
         let mut tried_to_create = false;
         let mut created = false;
@@ -533,6 +655,18 @@ impl Journal {
         }
         repair.apply(path, &file, &header)?;
         state.is_new |= created;
+        state.settle(boot);
+        let mut session = serde_json::to_vec(&Record::Session {
+            boot: boot.map(Cow::Borrowed),
+            pid: std::process::id(),
+            at: unix_now(),
+        })
+        .expect("a journal record serialises");
+        session.push(b'\n');
+        (&file)
+            .write_all(&session)
+            .and_then(|()| file.sync_data())
+            .map_err(|e| io_error(path, "write", e))?;
 
         let sync_handle = file.try_clone().map_err(|e| io_error(path, "open", e))?;
         let journal = Journal {
@@ -563,10 +697,22 @@ impl Journal {
         })
     }
 
+    /// Records that the end of the message's DATA is about to be written to
+    /// the server. It is in the file (written, not synced) when this
+    /// returns: a run that crashes later leaves it behind, and only such a
+    /// message can have been accepted without a recorded reply.
+    pub fn record_data_end(&self, rcpt: &str) -> Result<(), JournalError> {
+        self.append_now(&Record::DataEnd {
+            rcpt: rcpt.into(),
+            at: unix_now(),
+        })
+    }
+
     /// Records that the server accepted the message (its reply, e.g.
-    /// `"250 2.0.0 OK"`).
+    /// `"250 2.0.0 OK"`). Like every outcome, it is written to the file
+    /// (not synced) before this returns.
     pub fn record_sent(&self, rcpt: &str, reply: &str) -> Result<(), JournalError> {
-        self.append(&Record::Sent {
+        self.append_now(&Record::Sent {
             rcpt: rcpt.into(),
             reply: reply.into(),
             at: unix_now(),
@@ -576,16 +722,26 @@ impl Journal {
     /// Records a temporary failure: a 4xx reply, a timeout, or
     /// `"connection dropped"`.
     pub fn record_deferred(&self, rcpt: &str, reply: &str) -> Result<(), JournalError> {
-        self.append(&Record::Deferred {
+        self.append_now(&Record::Deferred {
             rcpt: rcpt.into(),
             reply: reply.into(),
             at: unix_now(),
         })
     }
 
+    /// Records that the end of DATA was written and no reply came: the
+    /// outcome no one can know ([`Status::Unknown`]).
+    pub fn record_unknown(&self, rcpt: &str, reason: &str) -> Result<(), JournalError> {
+        self.append_now(&Record::Unknown {
+            rcpt: rcpt.into(),
+            reply: reason.into(),
+            at: unix_now(),
+        })
+    }
+
     /// Records a permanent refusal (a 5xx reply).
     pub fn record_failed(&self, rcpt: &str, reply: &str) -> Result<(), JournalError> {
-        self.append(&Record::Failed {
+        self.append_now(&Record::Failed {
             rcpt: rcpt.into(),
             reply: reply.into(),
             at: unix_now(),
@@ -634,6 +790,23 @@ impl Journal {
         line.push(b'\n');
         let mut writer = self.lock_writer()?;
         if let Err(e) = writer.out.write_all(&line) {
+            return Err(self.fail(e, "write"));
+        }
+        writer.appended += 1;
+        Ok(())
+    }
+
+    /// Appends a record and hands it (with whatever is buffered before it)
+    /// to the kernel at once: it survives the death of the process.
+    fn append_now(&self, record: &Record<'_>) -> Result<(), JournalError> {
+        let mut line = serde_json::to_vec(record).expect("a journal record serialises");
+        line.push(b'\n');
+        let mut writer = self.lock_writer()?;
+        if let Err(e) = writer
+            .out
+            .write_all(&line)
+            .and_then(|()| writer.out.flush())
+        {
             return Err(self.fail(e, "write"));
         }
         writer.appended += 1;
@@ -873,14 +1046,19 @@ mod tests {
         dir.path().join("campaign.journal.jsonl")
     }
 
+    /// Opens as on a machine whose boot is not known: every attempt
+    /// without an outcome is unknown (the tests of the boot rule say which
+    /// boot they mean).
     fn open(path: &Path) -> (Journal, JournalState) {
-        Journal::open(path, header()).expect("open journal")
+        Journal::open_on_boot(path, header(), None).expect("open journal")
     }
 
+    /// The journal's lines, without the `session` record each open writes.
     fn lines(path: &Path) -> Vec<String> {
         std::fs::read_to_string(path)
             .expect("read journal")
             .lines()
+            .filter(|l| !l.starts_with(r#"{"t":"session""#))
             .map(str::to_owned)
             .collect()
     }
@@ -983,7 +1161,8 @@ mod tests {
                 sent: 1,
                 failed: 1,
                 deferred: 1,
-                unknown: 1
+                unknown: 1,
+                unfinished: 0,
             }
         );
         let kees = state.history("kees@example.nl").unwrap();
@@ -1058,6 +1237,106 @@ mod tests {
         assert_eq!(state.status("jan@example.nl"), Some(Status::Sent));
     }
 
+    /// A run that died after recording: `jan` sent; `piet` attempted and
+    /// stopped before the end of DATA; `kees` attempted with the end of DATA
+    /// about to be written; `anna` ended DATA and lost the connection.
+    fn a_run_that_died(path: &Path, boot: Option<&str>) {
+        let (journal, _) = Journal::open_on_boot(path, header(), boot).unwrap();
+        for rcpt in [
+            "jan@example.nl",
+            "piet@example.nl",
+            "kees@example.nl",
+            "anna@example.nl",
+        ] {
+            journal.record_attempt(rcpt, "<x>").unwrap();
+        }
+        journal.commit().unwrap();
+        journal.record_data_end("jan@example.nl").unwrap();
+        journal.record_sent("jan@example.nl", "250 OK").unwrap();
+        journal.record_data_end("kees@example.nl").unwrap();
+        journal.record_data_end("anna@example.nl").unwrap();
+        journal
+            .record_unknown("anna@example.nl", "no reply")
+            .unwrap();
+        // Everything is written by now (outcomes and data-ends at once,
+        // attempts at commit): what a killed process leaves behind.
+        drop(journal);
+    }
+
+    #[test]
+    fn on_the_same_boot_only_an_ended_data_without_a_reply_is_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = journal_path(&dir);
+        a_run_that_died(&path, Some("boot-a"));
+        let (_journal, state) = Journal::open_on_boot(&path, header(), Some("boot-a")).unwrap();
+        assert_eq!(state.status("jan@example.nl"), Some(Status::Sent));
+        assert_eq!(state.status("piet@example.nl"), Some(Status::Unfinished));
+        assert_eq!(state.status("kees@example.nl"), Some(Status::Unknown));
+        assert_eq!(state.status("anna@example.nl"), Some(Status::Unknown));
+    }
+
+    #[test]
+    fn after_a_reboot_every_attempt_without_an_outcome_is_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = journal_path(&dir);
+        a_run_that_died(&path, Some("boot-a"));
+        for now in [Some("boot-b"), None] {
+            let (journal, state) = Journal::open_on_boot(&path, header(), now).unwrap();
+            assert_eq!(state.status("jan@example.nl"), Some(Status::Sent));
+            assert_eq!(
+                state.status("piet@example.nl"),
+                Some(Status::Unknown),
+                "{now:?}"
+            );
+            assert_eq!(state.status("kees@example.nl"), Some(Status::Unknown));
+            drop(journal);
+        }
+        // A journal from a machine without a boot id: unknown even there.
+        let dir = tempfile::tempdir().unwrap();
+        let path = journal_path(&dir);
+        a_run_that_died(&path, None);
+        let (_journal, state) = Journal::open_on_boot(&path, header(), None).unwrap();
+        assert_eq!(state.status("piet@example.nl"), Some(Status::Unknown));
+    }
+
+    #[test]
+    fn an_attempt_is_judged_by_the_boot_of_the_run_that_made_it() {
+        // Run 1 on boot a died; run 2 on boot b attempted piet again and
+        // died too. On boot b, run 1's kees stays unknown (ended DATA), and
+        // run 2's piet never ended DATA: sent again.
+        let dir = tempfile::tempdir().unwrap();
+        let path = journal_path(&dir);
+        a_run_that_died(&path, Some("boot-a"));
+        {
+            let (journal, state) = Journal::open_on_boot(&path, header(), Some("boot-b")).unwrap();
+            assert_eq!(state.status("piet@example.nl"), Some(Status::Unknown));
+            journal.record_attempt("piet@example.nl", "<y>").unwrap();
+            journal.commit().unwrap();
+        }
+        let (_journal, state) = Journal::open_on_boot(&path, header(), Some("boot-b")).unwrap();
+        assert_eq!(state.status("piet@example.nl"), Some(Status::Unfinished));
+        assert_eq!(state.status("kees@example.nl"), Some(Status::Unknown));
+        let counts = state.counts();
+        assert_eq!((counts.unknown, counts.unfinished), (2, 1));
+    }
+
+    #[test]
+    fn outcomes_and_data_ends_are_in_the_file_when_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = journal_path(&dir);
+        let (journal, _) = open(&path);
+        journal.record_attempt("jan@example.nl", "<1@x>").unwrap();
+        journal.commit().unwrap();
+        journal.record_data_end("jan@example.nl").unwrap();
+        assert!(lines(&path).last().unwrap().contains(r#""t":"data-end""#));
+        journal.record_sent("jan@example.nl", "250 OK").unwrap();
+        assert!(lines(&path).last().unwrap().contains(r#""t":"sent""#));
+        journal
+            .record_deferred("piet@example.nl", "451 later")
+            .unwrap();
+        assert!(lines(&path).last().unwrap().contains(r#""t":"deferred""#));
+    }
+
     #[test]
     fn a_torn_last_line_is_ignored_and_cut_off() {
         let dir = tempfile::tempdir().unwrap();
@@ -1075,10 +1354,10 @@ mod tests {
         assert_eq!(state.torn_bytes(), torn.len() as u64);
         assert_eq!(state.status("jan@example.nl"), Some(Status::Sent));
         assert_eq!(state.status("piet@example.nl"), None);
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().len(),
-            whole,
-            "torn bytes cut off"
+        let after = std::fs::read(&path).unwrap();
+        assert!(
+            after[whole as usize..].starts_with(br#"{"t":"session""#),
+            "torn bytes cut off, this run's session record after them"
         );
 
         // What is appended next starts on a line of its own.
@@ -1149,11 +1428,11 @@ mod tests {
             .err()
             .expect("corrupt journal refused");
         assert!(
-            matches!(err, JournalError::Corrupt { line: 3, .. }),
+            matches!(err, JournalError::Corrupt { line: 4, .. }),
             "{err:?}"
         );
         let message = err.to_string();
-        assert!(message.contains("campaign.journal.jsonl:3"), "{message}");
+        assert!(message.contains("campaign.journal.jsonl:4"), "{message}");
         assert_eq!(
             std::fs::read(&path).unwrap(),
             before,
@@ -1173,7 +1452,7 @@ mod tests {
         );
         let err = Journal::open(&path, header()).err().unwrap();
         assert!(
-            matches!(err, JournalError::Corrupt { line: 2, .. }),
+            matches!(err, JournalError::Corrupt { line: 3, .. }),
             "{err:?}"
         );
     }
@@ -1358,6 +1637,7 @@ mod tests {
                 failed: n / 10,
                 deferred: n / 10,
                 unknown: n / 10,
+                unfinished: 0,
             }
         );
         for t in 0..THREADS {

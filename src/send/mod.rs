@@ -250,6 +250,8 @@ pub struct Counters {
     pub sent: AtomicU64,
     pub failed: AtomicU64,
     pub deferred: AtomicU64,
+    /// Ended DATA without a reply this run.
+    pub unknown: AtomicU64,
     /// Messages queued for this run (the progress bar's length).
     pub queued: AtomicU64,
 }
@@ -398,6 +400,7 @@ pub fn run(
     summary.sent = counters.sent.load(Ordering::SeqCst);
     summary.failed += counters.failed.load(Ordering::SeqCst);
     summary.deferred += counters.deferred.load(Ordering::SeqCst);
+    summary.unknown += counters.unknown.load(Ordering::SeqCst);
     if let Sink::Relay { journal, .. } = sink {
         journal.close()?;
     }
@@ -565,8 +568,13 @@ impl Sink {
                             rate.wait();
                         }
                         let outcome =
-                            deliver_with_retries(connector, &mut session, &outgoing, stop);
+                            deliver_with_retries(connector, &mut session, &outgoing, stop, journal);
                         match outcome {
+                            Ok(Delivery::Unknown(reason)) => {
+                                journal.record_unknown(&outgoing.address, &reason)?;
+                                counters.unknown.fetch_add(1, Ordering::SeqCst);
+                            }
+                            Err(e @ SendError::Journal(_)) => return Err(e),
                             Ok(Delivery::Accepted(reply)) => {
                                 journal.record_sent(&outgoing.address, &reply)?;
                                 counters.sent.fetch_add(1, Ordering::SeqCst);
@@ -582,7 +590,7 @@ impl Sink {
                             Err(e) => {
                                 // The relay refuses us altogether: nothing of
                                 // this batch was delivered; retry next run.
-                                journal.record_deferred(&outgoing.address, &e.what)?;
+                                journal.record_deferred(&outgoing.address, &e.to_string())?;
                                 counters.deferred.fetch_add(1, Ordering::SeqCst);
                                 for outgoing in rest {
                                     journal.record_deferred(
@@ -592,7 +600,7 @@ impl Sink {
                                     counters.deferred.fetch_add(1, Ordering::SeqCst);
                                 }
                                 journal.commit()?;
-                                return Err(e.into());
+                                return Err(e);
                             }
                         }
                     }
@@ -635,7 +643,8 @@ fn deliver_with_retries(
     session: &mut Option<Session>,
     outgoing: &Outgoing,
     stop: &AtomicBool,
-) -> Result<Delivery, TransportError> {
+    journal: &Journal,
+) -> Result<Delivery, SendError> {
     let mut wait = BACKOFF;
     let mut last = Delivery::Deferred("not tried".to_owned());
     for attempt in 0..TRIES {
@@ -653,11 +662,16 @@ fn deliver_with_retries(
                     last = Delivery::Deferred(reason);
                     continue;
                 }
-                Err(Err(fatal)) => return Err(fatal),
+                Err(Err(fatal)) => return Err(fatal.into()),
             };
         }
         let open = session.as_mut().expect("connected above");
-        match connector.deliver(open, &outgoing.envelope, &outgoing.bytes)? {
+        let data_end = || {
+            journal
+                .record_data_end(&outgoing.address)
+                .map_err(SendError::from)
+        };
+        match connector.deliver(open, &outgoing.envelope, &outgoing.bytes, data_end)? {
             Delivery::Deferred(reason) => last = Delivery::Deferred(reason),
             done => return Ok(done),
         }

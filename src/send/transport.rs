@@ -42,6 +42,10 @@ pub enum Delivery {
     Deferred(String),
     /// A 5xx reply for this recipient or this content (the reply).
     Refused(String),
+    /// The end of DATA was written but no reply came (the connection broke
+    /// or timed out): the server may have accepted the message, and no one
+    /// can tell from here. Not retried (the reason).
+    Unknown(String),
 }
 
 /// Opens authenticated sessions to the relay of `[smtp]`.
@@ -279,12 +283,18 @@ impl Connector {
 
     /// Runs one transaction on an open session. `Err` means the sender was
     /// refused: no message of this run can go through this relay.
-    pub fn deliver(
+    ///
+    /// `data_end` runs right before the end of DATA is written, after the
+    /// server said 354 (go ahead): the moment from which the server may
+    /// accept the message. If it fails, the connection is dropped (the
+    /// server discards the unfinished transaction) and its error returned.
+    pub fn deliver<E: From<TransportError>>(
         &self,
         session: &mut Session,
         envelope: &Envelope,
         message: &[u8],
-    ) -> Result<Delivery, TransportError> {
+        data_end: impl FnOnce() -> Result<(), E>,
+    ) -> Result<Delivery, E> {
         let connection = &mut session.connection;
         let mut options = Vec::new();
         if !message.is_ascii()
@@ -334,18 +344,36 @@ impl Connector {
                     connection.abort();
                 }
                 let from = envelope.from().map(|a| a.to_string()).unwrap_or_default();
-                return Err(self.fail(format!("the server refuses the sender {from}: {e}")));
+                return Err(self
+                    .fail(format!("the server refuses the sender {from}: {e}"))
+                    .into());
             }
             return Ok(unfinished(connection, &e, in_step));
         }
-        let sent = match data_payload(message) {
+        let payload = data_payload(message);
+        if let Err(e) = data_end() {
+            connection.abort();
+            return Err(e);
+        }
+        let sent = match payload {
             // One write for the content and its end marker (see data_payload).
             Some(payload) => connection.command(payload),
             None => connection.message(message),
         };
         match sent {
             Ok(reply) => Ok(Delivery::Accepted(reply_text(&reply))),
-            Err(e) => Ok(unfinished(connection, &e, is_reply(&e))),
+            Err(e) if is_reply(&e) => Ok(unfinished(connection, &e, true)),
+            Err(e) => {
+                // lettre writes and then reads in one call, so whether the
+                // end of DATA left this machine before the break cannot be
+                // told apart: count it as sent-maybe, never re-sent blindly.
+                connection.abort();
+                Ok(Delivery::Unknown(format!(
+                    "no reply after the end of DATA (the server may have accepted the \
+                     message): {}",
+                    error_chain(&e)
+                )))
+            }
         }
     }
 }

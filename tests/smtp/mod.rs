@@ -125,8 +125,9 @@ impl SmtpOptions {
         self.reject_sender = true;
         self
     }
-    /// Wait this long after the end of DATA before storing and replying
-    /// (widens the window a crash test can hit).
+    /// Wait this long after storing a message before replying: the window
+    /// in which a client that dies has a message accepted without seeing
+    /// the reply (a crash test widens it).
     pub fn data_delay(mut self, delay: Duration) -> Self {
         self.data_delay = Some(delay);
         self

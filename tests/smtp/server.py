@@ -20,7 +20,10 @@ received) with DIR/NNNNNN.json beside it: {"mail_from", "rcpt_to", "session",
 "tls", "auth_user", "received_at", "pipelined"}; `pipelined` says whether more
 commands were already waiting when MAIL was read (the client pipelined). The .json is renamed into place last, so a
 reader that lists *.json sees only complete messages. A message is stored
-before the 250 reply is sent: once a client has its 250, the file exists.
+as soon as the end of its DATA is read, before the 250 reply is sent (and
+--data-delay waits between the two): once a client has its 250, the file
+exists, and a client that dies while waiting for it still had its message
+stored.
 DIR/events.jsonl logs every fault injected ({"event": "451"|"550"|"drop"|
 "reject-sender", "addr": ..., "session": ...}).
 
@@ -118,7 +121,9 @@ def parse_args(argv):
     p.add_argument("--reject-sender", action="store_true",
                    help="answer every MAIL FROM with 550")
     p.add_argument("--data-delay", type=float, default=0.0, metavar="SECONDS",
-                   help="wait this long after the end of DATA before storing and replying")
+                   help="wait this long after storing a message before replying: the "
+                        "window in which a client that dies has a message accepted "
+                        "without seeing the reply")
     p.add_argument("--pipelining", action="store_true",
                    help="offer PIPELINING (RFC 2920) in the EHLO reply; aiosmtpd reads "
                         "commands in order from its buffer either way")
@@ -223,11 +228,14 @@ def main(argv):
             return "250 2.1.5 OK"
 
         async def handle_DATA(self, server, session, envelope):
-            if args.data_delay:
-                await asyncio.sleep(args.data_delay)
+            # Stored as soon as the end of DATA is read, before anything is
+            # awaited (aiosmtpd cancels a session's handler when its client
+            # goes away), the way an MTA queues a message and then replies.
             n = store(envelope, session)
             log.info("stored message %06d from %s to %s", n, envelope.mail_from,
                      ",".join(envelope.rcpt_tos))
+            if args.data_delay:
+                await asyncio.sleep(args.data_delay)
             return f"250 2.0.0 OK queued as {n:06d}"
 
     class FaultySMTP(SMTP):

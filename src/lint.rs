@@ -142,8 +142,21 @@ pub fn lint_with_addresses(
                 .field(field),
         )?;
     }
+    let mut sender_reported = false;
     for finding in rules::draft::check(&draft, campaign) {
+        sender_reported |= finding.rule == RuleId::MissingSender;
         sink.report(finding)?;
+    }
+    // The From that send builds, built here the same way: a From the draft
+    // rules accept but the message builder cannot use (a control character
+    // in its display name) must stop the lint, not the send.
+    if !sender_reported && let Err(problem) = crate::send::message::sender(&draft) {
+        sink.report(
+            Finding::new(RuleId::MissingSender, problem)
+                .file(&draft_file)
+                .line(draft.header("From").map(|h| h.line))
+                .field("From"),
+        )?;
     }
 
     // The list.

@@ -1180,3 +1180,106 @@ fn a_refused_sender_ends_a_long_send() {
     let err = a_fatal_relay_error_ends_a_long_send(&server, &campaign, 1, &[]);
     assert!(err.contains("refuses the sender"), "{err}");
 }
+
+/// Writes `rows` (after the header `email,first_name,customer,purchased`)
+/// as the campaign's list.
+fn write_list(campaign: &Campaign, rows: &str) {
+    std::fs::write(
+        campaign.dir.path().join("recipients.csv"),
+        format!("email,first_name,customer,purchased\n{rows}"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_quoted_local_part_stopped_the_whole_run() {
+    let server = SmtpServer::start(tls_server());
+    let campaign = Campaign::new(Some(&server), 0, 0);
+    write_list(
+        &campaign,
+        "a@example.nl,Anna,yes,bbq\n\
+         \"\"\"jan de vries\"\"@example.nl\",Jan,yes,bbq\n\
+         c@example.nl,Cor,yes,bbq\n",
+    );
+    let output = campaign.send(&["--yes", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let s = summary(&output);
+    assert_eq!(
+        (s["sent"].as_u64(), s["failed"].as_u64()),
+        (Some(3), Some(0)),
+        "{s}"
+    );
+    let counts = server.rcpt_counts();
+    assert_eq!(
+        counts.get("\"jan de vries\"@example.nl"),
+        Some(&1),
+        "{counts:?}"
+    );
+    let jan = server
+        .received()
+        .into_iter()
+        .find(|m| m.rcpt_to[0].starts_with('"'))
+        .unwrap();
+    assert!(
+        jan.text().contains("To: \"jan de vries\"@example.nl\r\n"),
+        "{}",
+        jan.text()
+    );
+}
+
+#[test]
+fn a_non_ascii_address_went_out_as_raw_utf8_without_smtputf8() {
+    let rows = "a@exämple.nl,Anna,yes,bbq\n\
+                jöhn@example.nl,John,yes,bbq\n\
+                c@example.nl,Cor,yes,bbq\n";
+    // A relay without SMTPUTF8: the domain goes out as its IDNA A-label, and
+    // the address with a non-ASCII local part fails alone, with the reason.
+    let server = SmtpServer::start(tls_server());
+    let campaign = Campaign::new(Some(&server), 0, 0);
+    write_list(&campaign, rows);
+    let output = campaign.send(&["--yes", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let s = summary(&output);
+    assert_eq!(
+        (s["sent"].as_u64(), s["failed"].as_u64()),
+        (Some(2), Some(1)),
+        "{s}"
+    );
+    let counts = server.rcpt_counts();
+    assert_eq!(counts.get("a@xn--exmple-cua.nl"), Some(&1), "{counts:?}");
+    assert!(counts.keys().all(|a| a.is_ascii()), "{counts:?}");
+    let journal = std::fs::read_to_string(campaign.journal()).unwrap();
+    assert!(journal.contains("SMTPUTF8"), "{journal}");
+
+    // A relay that offers SMTPUTF8 takes the UTF-8 local part.
+    let server = SmtpServer::start(tls_server().smtputf8());
+    let campaign = Campaign::new(Some(&server), 0, 0);
+    write_list(&campaign, rows);
+    let output = campaign.send(&["--yes", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let counts = server.rcpt_counts();
+    assert_eq!(counts.get("jöhn@example.nl"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("a@xn--exmple-cua.nl"), Some(&1), "{counts:?}");
+}
+
+#[test]
+fn a_space_or_accent_in_unsubscribe_url_failed_the_recipient_as_a_line_break() {
+    let campaign = Campaign::new(None, 0, 0);
+    let toml = std::fs::read_to_string(campaign.path()).unwrap().replace(
+        "afmelden?e={{ email | urlencode }}",
+        "afmelden?n={{ first_name }}",
+    );
+    std::fs::write(campaign.path(), toml).unwrap();
+    write_list(&campaign, "a@example.nl,Zoë de Vries,yes,bbq\n");
+    let out = campaign.dir.path().join("out");
+    let output = campaign.send(&["--dry-run", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = std::fs::read_to_string(out.join("000001.eml")).unwrap();
+    assert!(
+        text.contains(
+            "List-Unsubscribe: <https://shop.example/afmelden?n=Zo%C3%AB%20de%20Vries>\r\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("List-Unsubscribe: =?"), "{text}");
+}

@@ -129,3 +129,110 @@ fn formulas_in_the_list_are_written_unescaped_to_report_and_sendable_csv() {
     assert!(clean.contains(",-5,"), "{clean}");
     assert!(!clean.contains("'-5"), "{clean}");
 }
+
+// ------------------------------------------------ lint and send must agree
+
+/// A campaign folder: `campaign.toml` with `unsubscribe_url`, the draft
+/// `draft`, and one recipient with consent.
+fn campaign(unsubscribe_url: &str, draft: &str) -> tempfile::TempDir {
+    let dir =
+        case(b"email,first_name,consent_at,consent_source\njan@example.nl,Jan,2026-01-01,form\n");
+    std::fs::write(dir.path().join("d.eml"), draft).unwrap();
+    std::fs::write(
+        dir.path().join("campaign.toml"),
+        format!(
+            "[campaign]\nname = \"t\"\ndraft = \"d.eml\"\nrecipients = \"r.csv\"\n\
+             product = \"bbq\"\nsender = \"Shop\"\nunsubscribe_url = '{unsubscribe_url}'\n"
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+/// The JSON report's diagnostics of `rule`, as (line, message).
+fn diagnostics(output: &Output, rule: &str) -> Vec<(Option<u64>, String)> {
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == rule)
+        .map(|d| {
+            (
+                d["line"].as_u64(),
+                d["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn unknown_filters_and_tests_passed_lint_and_failed_send() {
+    let draft = "From: Shop <news@shop.example>\r\nTo: news@shop.example\r\n\
+Subject: Hallo {{ first_name | titel }}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+Beste {{ first_name }}, Shop.\r\n{% if first_name is numbr %}x{% endif %}\r\n\
+afmelden: {{ unsubscribe_url }}\r\n";
+    let dir = campaign("https://x.example/u?e={{ email | urlencod }}", draft);
+    let output = mailgate(dir.path(), &["lint", "campaign.toml", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let errors = diagnostics(&output, "template-error");
+    let messages: Vec<&str> = errors.iter().map(|(_, m)| m.as_str()).collect();
+    assert!(
+        messages.contains(&"unknown filter `titel`; did you mean `title`?"),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("unknown test `numbr`; did you mean `number`?")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("unknown filter `urlencod`; did you mean `urlencode`?")),
+        "{messages:?}"
+    );
+    assert!(
+        errors.iter().any(|(line, _)| *line == Some(3)),
+        "{errors:?}"
+    );
+    // Send refuses before anything is written.
+    let output = mailgate(dir.path(), &["send", "campaign.toml", "--dry-run", "out"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(!dir.path().join("out").join("000001.eml").exists());
+}
+
+#[test]
+fn range_in_unsubscribe_url_was_an_unknown_merge_field() {
+    let dir = campaign(
+        "https://x.example/u?e={{ email | urlencode }}{% for i in range(1) %}{% endfor %}",
+        DRAFT,
+    );
+    let output = mailgate(dir.path(), &["lint", "campaign.toml", "--format", "json"]);
+    assert_eq!(diagnostics(&output, "unknown-merge-field"), vec![]);
+    assert_eq!(diagnostics(&output, "template-error"), vec![]);
+}
+
+#[test]
+fn a_javascript_unsubscribe_url_was_accepted() {
+    let dir = campaign("javascript:alert(document.cookie)", DRAFT);
+    let output = mailgate(dir.path(), &["lint", "campaign.toml"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("campaign.toml:7"), "{stderr}");
+    assert!(stderr.contains("`javascript:`"), "{stderr}");
+}
+
+#[test]
+fn a_bare_cr_in_the_from_passed_lint_and_stopped_send() {
+    let draft = DRAFT.replace("From: Shop <", "From: \"Sh\rop\" <");
+    let dir = campaign("https://x.example/u?e={{ email | urlencode }}", &draft);
+    let output = mailgate(dir.path(), &["lint", "campaign.toml", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let found = diagnostics(&output, "missing-sender");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, Some(1));
+    assert!(found[0].1.contains("Sh\\rop"), "{found:?}");
+}

@@ -205,6 +205,7 @@ struct Settings {
     suppression: Vec<PathBuf>,
     products: Vec<String>,
     products_line: Option<u64>,
+    unsubscribe_url_line: Option<u64>,
     sender: Option<String>,
     postal_address: Option<String>,
     unsubscribe_url: Option<String>,
@@ -300,6 +301,7 @@ impl Campaign {
             sender: settings.sender,
             postal_address: settings.postal_address,
             unsubscribe_url: settings.unsubscribe_url,
+            unsubscribe_url_line: settings.unsubscribe_url_line,
             jurisdiction: settings.jurisdiction,
             today: settings
                 .today
@@ -424,6 +426,14 @@ fn read_campaign(reader: &mut Reader<'_>, table: &DeTable<'_>, settings: &mut Se
             "postal_address" => settings.postal_address = reader.string(value, name),
             "unsubscribe_url" => {
                 settings.unsubscribe_url = reader.string(value, name);
+                settings.unsubscribe_url_line = Some(reader.line_of(key.span().start));
+                if let Some(problem) = settings
+                    .unsubscribe_url
+                    .as_deref()
+                    .and_then(super::unsubscribe::template_problem)
+                {
+                    reader.error(value.span().start, problem);
+                }
             }
             "jurisdiction" => {
                 if let Some(j) = reader.string(value, name) {

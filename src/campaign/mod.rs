@@ -2,6 +2,7 @@
 //! into a [`Campaign`]. Every problem is collected before any is reported.
 
 mod load;
+pub mod unsubscribe;
 
 pub use load::{ConfigError, ConfigErrors};
 
@@ -83,6 +84,8 @@ pub struct Campaign {
     pub sender: Option<String>,
     pub postal_address: Option<String>,
     pub unsubscribe_url: Option<String>,
+    /// Line of `unsubscribe_url` in the campaign file.
+    pub unsubscribe_url_line: Option<u64>,
     pub jurisdiction: Jurisdiction,
     /// The date ages are measured against.
     pub today: Date,

@@ -11,6 +11,14 @@ pub fn is_deliverable(address: &str) -> bool {
     if plainly_deliverable(address) {
         return true;
     }
+    // An internationalised domain must have an ASCII form (IDNA) for the
+    // DNS and the envelope: `send` writes that form.
+    if let Some((_, domain)) = address.rsplit_once('@')
+        && !domain.is_ascii()
+        && idna::domain_to_ascii_strict(domain).is_err()
+    {
+        return false;
+    }
     let options = Options {
         minimum_sub_domains: 2,
         allow_domain_literal: false,
@@ -21,6 +29,51 @@ pub fn is_deliverable(address: &str) -> bool {
         return false;
     }
     EmailAddress::parse_with_options(address, options).is_ok()
+}
+
+/// An address as `send` puts it in the SMTP envelope and the `To` header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireAddress {
+    /// The local part as written (a quoted one keeps its quotes).
+    pub local: String,
+    /// The domain in its ASCII form: an internationalised domain
+    /// (`exämple.com`) as its IDNA A-label (`xn--exmple-cua.com`), which
+    /// every relay and the DNS understand.
+    pub domain: String,
+    /// The local part is not ASCII (`jöhn@…`): it can only travel through a
+    /// relay that offers SMTPUTF8 (RFC 6531), and only with that extension
+    /// asked for.
+    pub needs_smtputf8: bool,
+}
+
+impl WireAddress {
+    /// Reads a deliverable address ([`is_deliverable`]); `Err` says why it
+    /// cannot go on the wire.
+    pub fn new(address: &str) -> Result<WireAddress, String> {
+        if !is_deliverable(address) {
+            return Err(format!("`{address}` is not a deliverable e-mail address"));
+        }
+        let (local, domain) = address
+            .rsplit_once('@')
+            .ok_or_else(|| format!("`{address}` has no @"))?;
+        let domain = if domain.is_ascii() {
+            domain.to_owned()
+        } else {
+            idna::domain_to_ascii_strict(domain)
+                .map_err(|_| format!("the domain of `{address}` has no valid ASCII (IDNA) form"))?
+        };
+        Ok(WireAddress {
+            local: local.to_owned(),
+            domain,
+            needs_smtputf8: !local.is_ascii(),
+        })
+    }
+}
+
+impl std::fmt::Display for WireAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.local, self.domain)
+    }
 }
 
 /// A quick yes for the everyday address, so that a list of millions does
@@ -143,6 +196,38 @@ static DOMAIN: [Entry; 256] = {
     }
     table
 };
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+
+    #[test]
+    fn a_non_ascii_domain_went_out_as_raw_utf8() {
+        let wire = WireAddress::new("jan@exämple.com").unwrap();
+        assert_eq!(wire.to_string(), "jan@xn--exmple-cua.com");
+        assert!(!wire.needs_smtputf8);
+        let wire = WireAddress::new("jöhn@exämple.com").unwrap();
+        assert_eq!(wire.to_string(), "jöhn@xn--exmple-cua.com");
+        assert!(wire.needs_smtputf8);
+    }
+
+    #[test]
+    fn a_quoted_local_part_is_kept_as_written() {
+        let wire = WireAddress::new("\"jan de vries\"@example.com").unwrap();
+        assert_eq!(wire.local, "\"jan de vries\"");
+        assert_eq!(wire.domain, "example.com");
+        assert!(!wire.needs_smtputf8);
+    }
+
+    #[test]
+    fn undeliverable_addresses_are_refused_with_a_reason() {
+        assert!(
+            WireAddress::new("jan@example")
+                .unwrap_err()
+                .contains("jan@example")
+        );
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -58,8 +58,53 @@ pub enum BuildError {
     Template(&'static str, String),
     #[error("a merge value puts a line break into the {0} header; refusing (header injection)")]
     HeaderInjection(&'static str),
+    /// A merge value (the column's name) puts a control character into a
+    /// header: a line break would inject headers, the others garble it.
+    #[error(
+        "a merge value puts {what} into the {header} header (the value of `{column}`); \
+         refusing{why}"
+    )]
+    ControlInHeader {
+        header: &'static str,
+        column: String,
+        /// "a line break", or "the control character \x1b".
+        what: String,
+        /// " (header injection)" for a line break.
+        why: &'static str,
+    },
+    #[error("{0}")]
+    Unsubscribe(String),
     #[error("cannot build the message: {0}")]
     Message(String),
+}
+
+/// The draft's From as the sent messages carry it: what `lint` checks and
+/// `send` uses (one path, so that a From lint passes is one send can use).
+pub fn sender(draft: &Draft) -> Result<Mailbox, String> {
+    let from_list = draft.addresses("From").unwrap_or_default();
+    let first = from_list
+        .mailboxes
+        .first()
+        .ok_or("the draft has no From address")?;
+    let address = first
+        .address
+        .clone()
+        .ok_or("the draft has no From address")?;
+    let shown = |text: &str| crate::escape::control_chars(text).into_owned();
+    if let Some(name) = &first.name
+        && name.chars().any(char::is_control)
+    {
+        return Err(format!(
+            "the From display name `{}` holds a control character; remove it",
+            shown(name)
+        ));
+    }
+    match &first.name {
+        Some(name) => format!("{} <{address}>", quote_display_name(name)),
+        None => address.clone(),
+    }
+    .parse()
+    .map_err(|e| format!("the draft's From `{}` is not usable: {e}", shown(&address)))
 }
 
 /// Builds the messages of one campaign.
@@ -83,21 +128,8 @@ impl<'a> MessageFactory<'a> {
         draft: &'a Draft,
         templates: &'a Templates,
     ) -> Result<Self, String> {
-        let from_list = draft.addresses("From").unwrap_or_default();
-        let first = from_list
-            .mailboxes
-            .first()
-            .ok_or("the draft has no From address")?;
-        let address = first
-            .address
-            .clone()
-            .ok_or("the draft has no From address")?;
-        let from: Mailbox = match &first.name {
-            Some(name) => format!("{} <{address}>", quote_display_name(name)),
-            None => address.clone(),
-        }
-        .parse()
-        .map_err(|e| format!("the draft's From `{address}` is not usable: {e}"))?;
+        let from = sender(draft)?;
+        let address = from.email.to_string();
         let id_domain = address
             .rsplit('@')
             .next()
@@ -163,11 +195,17 @@ impl<'a> MessageFactory<'a> {
             .collect();
         context.insert("email", address);
         let unsubscribe_url = match &self.unsubscribe {
-            Some(template) => Some(
-                template
+            Some(template) => {
+                let url = template
                     .render(&context_value(&context))
-                    .map_err(|e| BuildError::Template("unsubscribe_url", e))?,
-            ),
+                    .map_err(|e| BuildError::Template("unsubscribe_url", e))?;
+                check_header_value("List-Unsubscribe", &url, values)?;
+                Some(
+                    crate::campaign::unsubscribe::rendered(&url)
+                        .map_err(BuildError::Unsubscribe)?
+                        .into_owned(),
+                )
+            }
             None => None,
         };
         if let Some(url) = &unsubscribe_url {
@@ -199,15 +237,24 @@ impl<'a> MessageFactory<'a> {
                 .map_err(|e| BuildError::Template("Subject", e.to_string()))?,
             None => String::new(),
         };
-        if subject.contains(['\r', '\n']) {
-            return Err(BuildError::HeaderInjection("Subject"));
-        }
-        let to: Mailbox = address
-            .parse()
+        check_header_value("Subject", &subject, values)?;
+        // The address module decides what can go on the wire (a quoted
+        // local part as written, the domain as its IDNA A-label); lettre's
+        // mailbox parser would refuse a quoted local part with a space.
+        let wire =
+            crate::recipients::address::WireAddress::new(address).map_err(BuildError::Message)?;
+        let to_address = lettre::Address::new(&wire.local, &wire.domain)
             .map_err(|e| BuildError::Message(format!("address `{address}`: {e}")))?;
+        // The envelope is given, not derived from the To header: lettre
+        // cannot read a quoted local part back from a header it wrote.
+        let envelope =
+            lettre::address::Envelope::new(Some(self.from.email.clone()), vec![to_address.clone()])
+                .map_err(|e| BuildError::Message(format!("address `{address}`: {e}")))?;
+        let to = Mailbox::new(None, to_address);
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
+            .envelope(envelope)
             .subject(subject)
             .message_id(Some(self.message_id(address)))
             .date(SystemTime::now());
@@ -291,6 +338,41 @@ enum MultiPartOrSingle {
 
 fn header(name: &'static str, value: String) -> HeaderValue {
     HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+}
+
+/// Refuses a rendered header value holding a control character other than
+/// a tab, naming the column whose value brought it in.
+fn check_header_value(
+    header: &'static str,
+    value: &str,
+    values: &BTreeMap<String, String>,
+) -> Result<(), BuildError> {
+    let bad = |c: char| c.is_control() && c != '\t';
+    let Some(character) = value.chars().find(|&c| bad(c)) else {
+        return Ok(());
+    };
+    let column = values
+        .iter()
+        .find(|(_, v)| v.contains(character))
+        .map_or_else(|| "?".to_owned(), |(k, _)| k.clone());
+    let line_break = matches!(character, '\r' | '\n');
+    Err(BuildError::ControlInHeader {
+        header,
+        column,
+        what: if line_break {
+            "a line break".to_owned()
+        } else {
+            format!(
+                "the control character {}",
+                crate::escape::control_chars(&character.to_string())
+            )
+        },
+        why: if line_break {
+            " (header injection)"
+        } else {
+            ""
+        },
+    })
 }
 
 /// Quotes a display name when it holds characters that need it.

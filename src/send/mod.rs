@@ -34,7 +34,7 @@ use crate::lint::{LintError, Outputs};
 use crate::recipients::{Field, RecipientReader, address_key};
 use crate::report::{Emitter, Summary};
 use journal::{Fingerprints, Journal, JournalError, JournalHeader, Status};
-use message::{BuildError, MessageFactory};
+use message::MessageFactory;
 use rate::RateLimiter;
 use transport::{Connector, Delivery, Session, TransportError};
 
@@ -464,9 +464,11 @@ fn produce(
         }
         let message = match factory.build(address, &values) {
             Ok(message) => message,
-            // This row's data, not the campaign, is at fault: this one
-            // recipient fails (for good, as a 5xx would) and the rest go.
-            Err(e @ BuildError::HeaderInjection(_)) => {
+            // This row's data, not the campaign, is at fault (the lint has
+            // checked the templates and headers that every row shares):
+            // this one recipient fails (for good, as a 5xx would), and the
+            // rest go.
+            Err(e) => {
                 let why = format!("not sent: {e}");
                 if let Some(journal) = journal {
                     journal.record_failed(address, &why)?;
@@ -481,13 +483,6 @@ fn produce(
                     ));
                 }
                 continue;
-            }
-            Err(e) => {
-                return Err(SendError::Refused(format!(
-                    "{}:{}: {address}: {e}",
-                    crate::paths::display(&campaign.recipients),
-                    row.line()
-                )));
             }
         };
         queued += 1;

@@ -297,6 +297,27 @@ impl Connector {
     ) -> Result<Delivery, E> {
         let connection = &mut session.connection;
         let mut options = Vec::new();
+        // A non-ASCII local part (`jöhn@…`; domains go out as IDNA A-labels)
+        // travels only with SMTPUTF8 (RFC 6531), and only to a relay that
+        // offers it; otherwise this recipient fails, and the run goes on.
+        let utf8 = envelope
+            .to()
+            .iter()
+            .chain(envelope.from())
+            .find(|a| !AsRef::<str>::as_ref(*a).is_ascii());
+        if let Some(address) = utf8 {
+            if !connection
+                .server_info()
+                .supports_feature(Extension::SmtpUtfEight)
+            {
+                return Ok(Delivery::Refused(format!(
+                    "the address {address} is not ASCII, and the relay does not offer SMTPUTF8 \
+                     (RFC 6531) to carry it; ask the relay's operator to enable SMTPUTF8, or \
+                     use the person's ASCII address"
+                )));
+            }
+            options.push(MailParameter::SmtpUtfEight);
+        }
         if !message.is_ascii()
             && connection
                 .server_info()

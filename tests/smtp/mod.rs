@@ -58,6 +58,7 @@ pub struct SmtpOptions {
     pub reject_sender: bool,
     pub data_delay: Option<Duration>,
     pub pipelining: bool,
+    pub smtputf8: bool,
     pub verbose: bool,
 }
 
@@ -135,6 +136,11 @@ impl SmtpOptions {
     /// Offer PIPELINING (RFC 2920) in the EHLO reply.
     pub fn pipelining(mut self) -> Self {
         self.pipelining = true;
+        self
+    }
+    /// Offer SMTPUTF8 (RFC 6531): UTF-8 addresses are accepted.
+    pub fn smtputf8(mut self) -> Self {
+        self.smtputf8 = true;
         self
     }
     /// Log every SMTP command to the server log.
@@ -217,6 +223,9 @@ impl SmtpOptions {
         }
         if self.pipelining {
             args.push("--pipelining".into());
+        }
+        if self.smtputf8 {
+            args.push("--smtputf8".into());
         }
         if self.verbose {
             args.push("--verbose".into());

@@ -127,6 +127,8 @@ def parse_args(argv):
     p.add_argument("--pipelining", action="store_true",
                    help="offer PIPELINING (RFC 2920) in the EHLO reply; aiosmtpd reads "
                         "commands in order from its buffer either way")
+    p.add_argument("--smtputf8", action="store_true",
+                   help="offer SMTPUTF8 (RFC 6531) in the EHLO reply and accept UTF-8 addresses")
     p.add_argument("--exit-on-stdin-eof", action="store_true",
                    help="stop when stdin closes (the test process died)")
     p.add_argument("--classify", nargs="+", metavar="ADDR",
@@ -294,6 +296,8 @@ def main(argv):
         return ctx
 
     smtp_kwargs = {"hostname": "localhost", "ident": "mailgate test SMTP (aiosmtpd)"}
+    if args.smtputf8:
+        smtp_kwargs["enable_SMTPUTF8"] = True
     if args.starttls:
         smtp_kwargs["tls_context"] = tls_context(*args.starttls)
         smtp_kwargs["require_starttls"] = args.require_starttls

@@ -389,6 +389,7 @@ cases! {
     exit2_no_email_column => "exit2-no-email-column",
     exposed_recipients => "exposed-recipients",
     exposed_recipients_cc_list => "exposed-recipients-cc-list",
+    exposed_recipients_resent => "exposed-recipients-resent",
     exposed_recipients_group => "exposed-recipients-group",
     exposed_recipients_undisclosed => "exposed-recipients-undisclosed",
     flag_overrides_product => "flag-overrides-product",

@@ -1283,3 +1283,34 @@ fn a_space_or_accent_in_unsubscribe_url_failed_the_recipient_as_a_line_break() {
     );
     assert!(!text.contains("List-Unsubscribe: =?"), "{text}");
 }
+
+#[test]
+fn resent_and_envelope_headers_of_the_draft_were_copied_into_every_message() {
+    let campaign = Campaign::new(None, 2, 0);
+    let draft = DRAFT.replace(
+        "MIME-Version: 1.0\r\n",
+        "MIME-Version: 1.0\r\nResent-To: jan@example.nl\r\nResent-Cc: piet@example.nl\r\n\
+         Resent-From: nieuwsbrief@delinde.example\r\nApparently-To: anna@example.nl\r\n\
+         X-Envelope-To: kees@example.nl\r\nX-Campaign: lente\r\n",
+    );
+    std::fs::write(campaign.dir.path().join("draft.eml"), draft).unwrap();
+    let out = campaign.dir.path().join("out");
+    let output = campaign.send(&["--dry-run", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for path in dry_run_messages(&out) {
+        let text = std::fs::read_to_string(path).unwrap();
+        let head = &text[..text.find("\r\n\r\n").unwrap()];
+        for gone in [
+            "Resent-",
+            "Apparently-To",
+            "X-Envelope-To",
+            "jan@",
+            "piet@",
+            "anna@",
+            "kees@",
+        ] {
+            assert!(!head.contains(gone), "{gone} was copied: {head}");
+        }
+        assert!(head.contains("X-Campaign: lente"), "{head}");
+    }
+}

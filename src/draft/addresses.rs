@@ -23,18 +23,30 @@ pub struct AddressList {
 
 impl Draft {
     /// The parsed content of an address header (`From`, `To`, `Cc`,
-    /// `Reply-To`); `None` when the draft has no such header.
+    /// `Reply-To`, or any other that holds addresses, such as `Resent-To`);
+    /// `None` when the draft has no such header.
     pub fn addresses(&self, header: &str) -> Option<AddressList> {
         // Only the header block: a draft with a large attachment is not
         // decoded again for every address header asked about.
         let message = MessageParser::default().parse_headers(&self.raw)?;
-        let address = match header.to_ascii_lowercase().as_str() {
-            "from" => message.from(),
-            "to" => message.to(),
-            "cc" => message.cc(),
-            "reply-to" => message.reply_to(),
+        let known = match header.to_ascii_lowercase().as_str() {
+            "from" => Some(message.from()),
+            "to" => Some(message.to()),
+            "cc" => Some(message.cc()),
+            "reply-to" => Some(message.reply_to()),
             _ => None,
-        }?;
+        };
+        // Any other header holding addresses (`Resent-To`, `Apparently-To`,
+        // `X-Envelope-To`) is read with the same parser, as a `To` would be.
+        let (as_to, other);
+        let address = match known {
+            Some(address) => address?,
+            None => {
+                as_to = format!("To: {}\r\n\r\n", self.header(header)?.value);
+                other = MessageParser::default().parse_headers(as_to.as_bytes())?;
+                other.to()?
+            }
+        };
         let mailbox = |a: &mail_parser::Addr<'_>| Mailbox {
             name: a.name.as_ref().map(|n| n.to_string()),
             address: a.address.as_ref().map(|n| n.to_string()),

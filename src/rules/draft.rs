@@ -288,8 +288,23 @@ const LIST_LOCAL_PARTS: &[&str] = &[
     "mailinglist",
 ];
 
+/// Headers that show recipients: `To` and `Cc`, and those a draft saved
+/// from a sent or forwarded message may carry (RFC 5322 §3.6.6 resent
+/// fields; `Apparently-To` and `X-Envelope-To`, which some servers add).
+/// mailgate drops all but `To` and `Cc`'s own from the messages it sends,
+/// but a list in one of them shows the draft was a mail to many people, and
+/// any other tool would send it on.
+pub const RECIPIENT_HEADERS: [&str; 6] = [
+    "To",
+    "Cc",
+    "Resent-To",
+    "Resent-Cc",
+    "Apparently-To",
+    "X-Envelope-To",
+];
+
 fn check_recipients_shown(draft: &Draft, file: &str, out: &mut Vec<Finding>) {
-    for name in ["To", "Cc"] {
+    for name in RECIPIENT_HEADERS {
         let Some(list) = draft.addresses(name) else {
             continue;
         };
@@ -309,7 +324,14 @@ fn check_recipients_shown(draft: &Draft, file: &str, out: &mut Vec<Finding>) {
             })
         });
         let group = list.groups.iter().find(|(_, members)| *members > 0);
-        let message = if addresses.len() > 1 {
+        let message = if addresses.len() > 1 && !matches!(name, "To" | "Cc") {
+            Some(format!(
+                "{name} holds {} addresses: the draft was saved from a message to several \
+                 people, and they would see each other; remove the header (mailgate drops it \
+                 from what it sends, but another tool would not)",
+                addresses.len()
+            ))
+        } else if addresses.len() > 1 {
             Some(format!(
                 "{name} holds {} addresses: every recipient would see the others (a data \
                  leak); leave {name} to mailgate, which sends each person their own message",

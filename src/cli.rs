@@ -10,6 +10,17 @@ use clap::{ArgAction, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// When to colour the output (`auto`: on a terminal, unless NO_COLOR is set).
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -30,6 +41,17 @@ pub enum Command {
         /// Where to write it (created if needed; must not hold the files yet).
         #[arg(default_value = ".")]
         dir: PathBuf,
+    },
+    /// Print a completion script for a shell (e.g. `mailgate completions bash > /etc/bash_completion.d/mailgate`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `mailgate man > ~/.local/share/man/man1/mailgate.1`.
+    Man {
+        /// Write every page (mailgate.1, mailgate-lint.1, …) into DIR instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches};
 
-use cli::{Cli, Command, Format, LintArgs, SendArgs, SendFormat};
+use cli::{Cli, ColorWhen, Command, Format, LintArgs, SendArgs, SendFormat};
 use mailgate::campaign::{Campaign, Overrides};
 use mailgate::lint::Outputs;
 use mailgate::output_file::OutputFile;
@@ -62,7 +62,32 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<Outcome> {
+    // Auto leaves it to anstream: colour on a terminal unless NO_COLOR is set.
+    match cli.color {
+        ColorWhen::Auto => {}
+        ColorWhen::Always => anstream::ColorChoice::Always.write_global(),
+        ColorWhen::Never => anstream::ColorChoice::Never.write_global(),
+    }
     match cli.command {
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            // Into memory first: clap_complete panics on a write error
+            // (`mailgate completions bash | head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "mailgate", &mut script);
+            io::stdout().write_all(&script)?;
+            Ok(Outcome::Clean)
+        }
+        Command::Man { dir } => {
+            let command = Cli::command();
+            match dir {
+                Some(dir) => clap_mangen::generate_to(command, &dir).with_context(|| {
+                    format!("cannot write the man pages into {}", dir.display())
+                })?,
+                None => clap_mangen::Man::new(command).render(&mut io::stdout())?,
+            }
+            Ok(Outcome::Clean)
+        }
         Command::Lint(args) => {
             let levels = matches
                 .subcommand_matches("lint")

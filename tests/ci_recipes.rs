@@ -102,10 +102,18 @@ fn the_action_annotates_every_campaign_without_addresses_and_fails_on_errors() {
         stdout.contains("::error file=spring/recipients.csv,line=36,title=no-consent::row 36: "),
         "{stdout}"
     );
-    assert!(!stdout.contains("stijn.bosman@example.nl"), "an address in the log");
+    assert!(
+        !stdout.contains("stijn.bosman@example.nl"),
+        "an address in the log"
+    );
     let mut files: Vec<String> = std::fs::read_dir(&sarif)
         .expect("the SARIF directory")
-        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     files.sort();
     assert_eq!(
@@ -119,7 +127,10 @@ fn the_action_annotates_every_campaign_without_addresses_and_fails_on_errors() {
 #[test]
 fn the_action_passes_a_clean_campaign_and_can_report_without_failing() {
     let dir = campaign_repo();
-    let clean = action_lint(dir.path(), &[("MAILGATE_CAMPAIGNS", "autumn/campaign.toml")]);
+    let clean = action_lint(
+        dir.path(),
+        &[("MAILGATE_CAMPAIGNS", "autumn/campaign.toml")],
+    );
     assert_eq!(
         clean.status.code(),
         Some(0),
@@ -192,8 +203,15 @@ fn the_hook_lints_a_campaign_when_its_list_draft_or_file_changes() {
     ] {
         let output = hook(dir.path(), &[changed]);
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert_eq!(output.status.code(), Some(1), "{changed} changed:\n{stdout}");
-        assert!(stdout.contains("no-consent"), "{changed} changed:\n{stdout}");
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{changed} changed:\n{stdout}"
+        );
+        assert!(
+            stdout.contains("no-consent"),
+            "{changed} changed:\n{stdout}"
+        );
     }
     // The autumn campaign lints clean; an unrelated file lints nothing.
     for changed in ["autumn/autumn-list.csv", "notes.csv"] {

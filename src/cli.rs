@@ -136,6 +136,10 @@ pub struct SendArgs {
     /// Re-send messages whose outcome an earlier run did not record (may duplicate).
     #[arg(long)]
     pub resend_unknown: bool,
+    /// Go on with the journal although the draft, list, suppression lists or campaign
+    /// settings changed (who was sent stays sent; the change is recorded).
+    #[arg(long)]
+    pub accept_changes: bool,
     /// Send only the recipients whose address hashes to shard K of N.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<mailgate::send::Shard>,

@@ -361,7 +361,10 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
         shard: args.shard,
         journal: args.journal.clone(),
         allow_plaintext: args.allow_plaintext,
+        accept_changes: args.accept_changes,
+        confirmed: args.yes,
     };
+    send::check_journal_choice(&campaign, &options)?;
 
     // The gate: the whole lint, its report on stderr (stdout is for --format json).
     let mut report = HumanEmitter::new();
@@ -460,23 +463,7 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
             println!("{json}");
         }
         SendFormat::Human => {
-            let what = if options.dry_run.is_some() {
-                "written"
-            } else {
-                "sent"
-            };
-            eprintln!(
-                "{} recipients, {} sendable, {} blocked: {} {what}, {} already sent, {} failed, \
-                 {} deferred, {} unknown",
-                summary.recipients,
-                summary.sendable,
-                summary.blocked,
-                summary.sent,
-                summary.already_sent,
-                summary.failed,
-                summary.deferred,
-                summary.unknown
-            );
+            eprintln!("{}", summary.human_line(options.dry_run.is_some()));
             if let Some(dir) = &options.dry_run {
                 eprintln!("messages written to {}", dir.display());
             }
@@ -484,17 +471,23 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
     }
     let interrupted = STOP.load(Ordering::SeqCst);
     let unbuilt = summary.not_built_total > 0;
+    let mut hint = format!("mailgate send {}", campaign_path.display());
+    if options.skip_blocked {
+        hint.push_str(" --skip-blocked");
+    }
+    if let Some(shard) = options.shard {
+        hint.push_str(&format!(" --shard {}/{}", shard.index, shard.count));
+    }
+    if let Some(journal) = &options.journal {
+        hint.push_str(&format!(" --journal {}", journal.display()));
+    }
+    if summary.not_yet_sent > 0 && !interrupted {
+        eprintln!(
+            "mailgate: {} not yet sent (--limit); send them with: {hint}",
+            summary.not_yet_sent
+        );
+    }
     if interrupted || unbuilt || (!summary.complete() && options.dry_run.is_none()) {
-        let mut hint = format!("mailgate send {}", campaign_path.display());
-        if options.skip_blocked {
-            hint.push_str(" --skip-blocked");
-        }
-        if let Some(shard) = options.shard {
-            hint.push_str(&format!(" --shard {}/{}", shard.index, shard.count));
-        }
-        if let Some(journal) = &options.journal {
-            hint.push_str(&format!(" --journal {}", journal.display()));
-        }
         if summary.deferred > 0 || interrupted {
             eprintln!("mailgate: not everyone was sent; resume with: {hint}");
         }

@@ -315,31 +315,140 @@ fn without_a_terminal_send_needs_yes() {
 }
 
 #[test]
-fn a_changed_draft_stops_a_resumed_send() {
+fn a_changed_draft_stops_with_what_changed_and_accept_changes_goes_on() {
     let server = SmtpServer::start(tls_server());
     let campaign = Campaign::new(Some(&server), 10, 0);
     let first = campaign.send(&["--yes", "--limit", "4", "--format", "json"]);
+    // --limit: all 4 went out, so exit 0; the rest are not yet sent, not
+    // deferred (never tried).
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let s = summary(&first);
     assert_eq!(
-        first.status.code(),
-        Some(1),
-        "a limited run leaves work: {}",
+        (
+            s["sent"].as_u64(),
+            s["not_yet_sent"].as_u64(),
+            s["deferred"].as_u64()
+        ),
+        (Some(4), Some(6), Some(0)),
+        "{s}"
+    );
+    assert!(
+        stderr(&first).contains("6 not yet sent"),
+        "{}",
         stderr(&first)
     );
-    assert_eq!(summary(&first)["sent"], 4);
-    assert_eq!(summary(&first)["deferred"], 6);
     std::fs::write(
         campaign.dir.path().join("draft.eml"),
         DRAFT.replace("de lente komt", "de zomer komt"),
     )
     .unwrap();
     let second = campaign.send(&["--yes"]);
-    assert_eq!(second.status.code(), Some(2));
+    let err = stderr(&second);
+    assert_eq!(second.status.code(), Some(2), "{err}");
+    assert!(err.contains("the draft changed"), "{err}");
+    assert!(err.contains("4 recipient(s) already sent"), "{err}");
+    assert!(err.contains("--accept-changes"), "{err}");
     assert!(
-        stderr(&second).contains("the draft changed"),
-        "{}",
-        stderr(&second)
+        !err.contains("--journal"),
+        "never advises a fresh journal: {err}"
     );
     assert_eq!(server.received().len(), 4);
+
+    let third = campaign.send(&["--yes", "--accept-changes", "--format", "json"]);
+    assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
+    let s = summary(&third);
+    assert_eq!(
+        (s["sent"].as_u64(), s["already_sent"].as_u64()),
+        (Some(6), Some(4)),
+        "{s}"
+    );
+    let counts = server.rcpt_counts();
+    assert_eq!(counts.len(), 10);
+    assert!(counts.values().all(|&c| c == 1), "{counts:?}");
+    let journal = std::fs::read_to_string(campaign.journal()).unwrap();
+    assert!(
+        journal.contains(r#""t":"change","changed":["draft"]"#),
+        "{journal}"
+    );
+    // The new draft is the journal's now: no flag needed any more.
+    let fourth = campaign.send(&["--yes", "--format", "json"]);
+    assert_eq!(fourth.status.code(), Some(0), "{}", stderr(&fourth));
+    assert_eq!(summary(&fourth)["already_sent"], 10);
+}
+
+#[test]
+fn smtp_settings_are_no_change_a_resume_goes_on() {
+    // A first run refused at login sends nothing; fixing [smtp] (here the
+    // rate and the connections too) resumes the same journal.
+    let server = SmtpServer::start(tls_server());
+    let campaign = Campaign::new(Some(&server), 10, 0);
+    let refused = campaign
+        .command(&["--yes"])
+        .env(PASSWORD_ENV, "wrong-password-123")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let first = campaign.send(&["--yes", "--limit", "4", "--format", "json"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let toml = std::fs::read_to_string(campaign.path()).unwrap();
+    std::fs::write(
+        campaign.path(),
+        toml.replace("connections = 4", "connections = 2\nrate = \"500/s\""),
+    )
+    .unwrap();
+    let second = campaign.send(&["--yes", "--format", "json"]);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    let s = summary(&second);
+    assert_eq!(
+        (s["sent"].as_u64(), s["already_sent"].as_u64()),
+        (Some(6), Some(4)),
+        "{s}"
+    );
+    let counts = server.rcpt_counts();
+    assert!(counts.values().all(|&c| c == 1), "{counts:?}");
+    // A change of a suppression list is a change (who is sendable).
+    std::fs::write(
+        campaign.dir.path().join("unsubscribed.csv"),
+        "email\nx@example.nl\n",
+    )
+    .unwrap();
+    let toml = std::fs::read_to_string(campaign.path()).unwrap();
+    std::fs::write(
+        campaign.path(),
+        toml.replace(
+            "recipients = \"recipients.csv\"\n",
+            "recipients = \"recipients.csv\"\nsuppression = [\"unsubscribed.csv\"]\n",
+        ),
+    )
+    .unwrap();
+    let third = campaign.send(&["--yes"]);
+    assert_eq!(third.status.code(), Some(2), "{}", stderr(&third));
+    assert!(
+        stderr(&third).contains("campaign settings"),
+        "{}",
+        stderr(&third)
+    );
+}
+
+#[test]
+fn a_fresh_journal_while_the_campaign_journal_holds_sent_messages_needs_yes() {
+    let server = SmtpServer::start(tls_server());
+    let campaign = Campaign::new(Some(&server), 6, 0);
+    let first = campaign.send(&["--yes", "--limit", "2"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let fresh = campaign.dir.path().join("fresh.journal.jsonl");
+    let refused = campaign.send(&["--journal", fresh.to_str().unwrap()]);
+    let err = stderr(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(err.contains("2 recipient(s) already sent"), "{err}");
+    assert!(err.contains("everyone would be mailed again"), "{err}");
+    assert!(err.contains("--yes"), "{err}");
+    assert!(
+        !err.contains("recipients:"),
+        "refused before the lint report: {err}"
+    );
+    assert!(!fresh.exists());
+    assert_eq!(server.received().len(), 2);
 }
 
 #[test]

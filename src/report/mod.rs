@@ -18,6 +18,7 @@ mod write_behind;
 pub use github::GithubEmitter;
 pub use html::HtmlEmitter;
 pub use human::HumanEmitter;
+pub(crate) use human::thousands;
 pub use json::JsonEmitter;
 pub use junit::JunitEmitter;
 pub use redact::Redact;

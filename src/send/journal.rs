@@ -104,41 +104,83 @@ use crate::recipients::address_key;
 /// The journal format this code writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
 
-/// xxh3-128 fingerprints (32 lower-case hex digits) of the three inputs a
-/// journal belongs to.
+/// xxh3-128 fingerprints (32 lower-case hex digits) of what decides who
+/// gets which message: the campaign's settings outside `[smtp]`, the draft,
+/// the recipient list and the suppression lists.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fingerprints {
-    /// The campaign file.
+    /// The campaign file's settings that change a verdict or a message
+    /// (see [`fingerprint_campaign_settings`]).
     pub campaign: String,
     /// The draft (`.eml`).
     pub draft: String,
     /// The recipient CSV.
     pub recipients: String,
+    /// The suppression files, in order; empty in journals written before
+    /// they were fingerprinted (then not compared).
+    #[serde(default)]
+    pub suppression: String,
 }
 
 impl Fingerprints {
-    /// Fingerprints the three files (see [`fingerprint_file`]).
-    pub fn of_files(campaign: &Path, draft: &Path, recipients: &Path) -> io::Result<Self> {
+    /// Fingerprints the inputs (see [`fingerprint_file`] and
+    /// [`fingerprint_campaign_settings`]).
+    pub fn of_files(
+        campaign: &Path,
+        draft: &Path,
+        recipients: &Path,
+        suppression: &[PathBuf],
+    ) -> io::Result<Self> {
+        let mut hasher = xxhash_rust::xxh3::Xxh3Default::new();
+        for file in suppression {
+            hasher.update(fingerprint_file(file)?.as_bytes());
+        }
         Ok(Fingerprints {
-            campaign: fingerprint_file(campaign)?,
+            campaign: fingerprint_campaign_settings(campaign)?,
             draft: fingerprint_file(draft)?,
             recipients: fingerprint_file(recipients)?,
+            suppression: format!("{:032x}", hasher.digest128()),
         })
     }
 
-    /// Which inputs differ between `self` (what the journal began with) and
-    /// `now`, in the order campaign, draft, recipients.
+    /// Which inputs differ between `self` (what the journal holds) and
+    /// `now`, in the order campaign, draft, recipients, suppression.
     pub fn changed(&self, now: &Fingerprints) -> Vec<Input> {
         [
             (Input::Campaign, &self.campaign, &now.campaign),
             (Input::Draft, &self.draft, &now.draft),
             (Input::Recipients, &self.recipients, &now.recipients),
+            (Input::Suppression, &self.suppression, &now.suppression),
         ]
         .into_iter()
-        .filter(|(_, then, now)| then != now)
+        .filter(|(input, then, now)| {
+            then != now && !(*input == Input::Suppression && then.is_empty())
+        })
         .map(|(input, _, _)| input)
         .collect()
     }
+}
+
+/// The fingerprint of a campaign file's settings that decide who gets which
+/// message: the whole file as TOML data (comments and layout do not count)
+/// without the `[smtp]` table (host, port, connections, rate… change how
+/// mail is handed over, not what or to whom) and without the rule levels
+/// of `[rules]` (`allow`, `warn`, `deny` shape the report, never who is
+/// sendable). A file that is no TOML is fingerprinted as bytes.
+pub fn fingerprint_campaign_settings(path: &Path) -> io::Result<String> {
+    let text = std::fs::read_to_string(path)?;
+    let Ok(mut table) = text.parse::<toml::Table>() else {
+        return fingerprint_file(path);
+    };
+    table.remove("smtp");
+    if let Some(toml::Value::Table(rules)) = table.get_mut("rules") {
+        for level in ["allow", "warn", "deny"] {
+            rules.remove(level);
+        }
+    }
+    // serde_json writes a table's keys in the map's (sorted) order.
+    let canonical = serde_json::to_vec(&table).map_err(io::Error::other)?;
+    Ok(format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&canonical)))
 }
 
 /// The xxh3-128 of a file's bytes as 32 lower-case hex digits, read in
@@ -159,19 +201,22 @@ pub fn fingerprint_file(path: &Path) -> io::Result<String> {
 }
 
 /// One of the inputs a journal is tied to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Input {
     Campaign,
     Draft,
     Recipients,
+    Suppression,
 }
 
 impl Input {
     fn describe(self) -> &'static str {
         match self {
-            Input::Campaign => "the campaign file",
+            Input::Campaign => "the campaign settings (outside [smtp])",
             Input::Draft => "the draft",
             Input::Recipients => "the recipient list",
+            Input::Suppression => "the suppression list",
         }
     }
 }
@@ -219,6 +264,14 @@ enum Record<'a> {
         boot: Option<Cow<'a, str>>,
         #[serde(default)]
         pid: u32,
+        #[serde(default)]
+        at: u64,
+    },
+    /// The user accepted changed inputs (`--accept-changes`): from here on
+    /// the journal belongs to these fingerprints.
+    Change {
+        changed: Vec<Input>,
+        fingerprints: Fingerprints,
         #[serde(default)]
         at: u64,
     },
@@ -337,11 +390,18 @@ pub struct JournalState {
     /// The boot id of the run whose records are being read (the last
     /// `session` record so far).
     reading_boot: Option<String>,
+    /// The fingerprints the journal belongs to now: the header's, or those
+    /// of the last accepted change.
+    fingerprints: Fingerprints,
+    /// Changes accepted so far.
+    changes: u32,
 }
 
 impl JournalState {
     fn new(header: JournalHeader, is_new: bool) -> Self {
         JournalState {
+            fingerprints: header.fingerprints.clone(),
+            changes: 0,
             header,
             recipients: HashMap::new(),
             records: 0,
@@ -354,6 +414,11 @@ impl JournalState {
     /// The header the journal began with (its `started` is the first run's).
     pub fn header(&self) -> &JournalHeader {
         &self.header
+    }
+
+    /// How many times changed inputs were accepted (`--accept-changes`).
+    pub fn changes(&self) -> u32 {
+        self.changes
     }
 
     /// Whether `open` created the journal (nothing to resume).
@@ -409,6 +474,11 @@ impl JournalState {
                 self.reading_boot = boot.as_ref().map(|b| b.to_string());
                 return;
             }
+            Record::Change { fingerprints, .. } => {
+                self.fingerprints = fingerprints.clone();
+                self.changes += 1;
+                return;
+            }
             Record::DataEnd { rcpt, at } => {
                 self.records += 1;
                 if let Some(history) = self.recipients.get_mut(address_key(rcpt).as_ref()) {
@@ -462,7 +532,9 @@ impl JournalState {
             Record::Deferred { reply, .. } => (Status::Deferred, Some(reply)),
             Record::Failed { reply, .. } => (Status::Failed, Some(reply)),
             Record::Unknown { reply, .. } => (Status::Unknown, Some(reply)),
-            Record::Session { .. } | Record::DataEnd { .. } => unreachable!("returned above"),
+            Record::Session { .. } | Record::Change { .. } | Record::DataEnd { .. } => {
+                unreachable!("returned above")
+            }
         };
         if !matches!(record, Record::Attempt { .. }) {
             history.pending = None;
@@ -503,6 +575,21 @@ impl JournalState {
     }
 }
 
+/// How many recipients a journal records as sent, read without opening it
+/// for a run (no lock, nothing written). Lines that do not parse are
+/// skipped: this only counts.
+pub fn count_sent(path: &Path) -> Result<usize, JournalError> {
+    let file = File::open(path).map_err(|e| io_error(path, "open", e))?;
+    let mut sent = std::collections::HashSet::new();
+    for line in BufReader::new(file).split(b'\n') {
+        let line = line.map_err(|e| io_error(path, "read", e))?;
+        if let Ok(Record::Sent { rcpt, .. }) = serde_json::from_slice::<Record<'_>>(&line) {
+            sent.insert(address_key(&rcpt).into_owned());
+        }
+    }
+    Ok(sent.len())
+}
+
 /// This boot of the machine: Linux's `/proc/sys/kernel/random/boot_id`,
 /// which changes at every boot. `None` elsewhere, or when it cannot be
 /// read; journals then treat every attempt without an outcome as unknown,
@@ -533,13 +620,15 @@ pub enum JournalError {
     NotAJournal { path: PathBuf, reason: String },
     #[error(
         "journal {} has format version {found}, but this mailgate reads version {FORMAT_VERSION}; \
-         resume with the mailgate that wrote it, or start a new journal with --journal",
+         resume with the mailgate that wrote it (a new journal would forget who was mailed)",
         path.display()
     )]
     UnsupportedVersion { path: PathBuf, found: u64 },
     #[error(
-        "{} changed since this journal began (journal {}, started {started}); \
-         start a new journal with --journal or restore the {}",
+        "{} changed since the journal {} recorded them (started {started}; {sent} \
+         recipient(s) already sent). To go on with the same journal, so that whoever was \
+         sent stays sent and nobody is mailed twice, run send again with --accept-changes; \
+         or restore the {}",
         describe_changed(changed),
         path.display(),
         if changed.len() == 1 { "file" } else { "files" }
@@ -548,6 +637,7 @@ pub enum JournalError {
         path: PathBuf,
         started: String,
         changed: Vec<Input>,
+        sent: usize,
     },
     #[error(
         "journal {}:{line}: {reason}; the journal is damaged before its last line: repair or \
@@ -609,7 +699,7 @@ impl Journal {
         path: &Path,
         header: JournalHeader,
     ) -> Result<(Journal, JournalState), JournalError> {
-        Journal::open_on_boot(path, header, machine_boot_id().as_deref())
+        Journal::open_with(path, header, machine_boot_id().as_deref(), false)
     }
 
     /// [`Journal::open`] as if the machine's boot id were `boot` (`None`:
@@ -618,6 +708,18 @@ impl Journal {
         path: &Path,
         header: JournalHeader,
         boot: Option<&str>,
+    ) -> Result<(Journal, JournalState), JournalError> {
+        Journal::open_with(path, header, boot, false)
+    }
+
+    /// [`Journal::open`] on boot `boot`; with `accept_changes`, inputs that
+    /// differ from the journal's are accepted (`--accept-changes`) and a
+    /// `change` record says so: the journal goes on, sent stays sent.
+    pub fn open_with(
+        path: &Path,
+        header: JournalHeader,
+        boot: Option<&str>,
+        accept_changes: bool,
     ) -> Result<(Journal, JournalState), JournalError> {
         let mut tried_to_create = false;
         let mut created = false;
@@ -644,12 +746,13 @@ impl Journal {
         }
 
         let (mut state, repair) = read(path, &file, &header)?;
-        let changed = state.header.fingerprints.changed(&header.fingerprints);
-        if !changed.is_empty() {
+        let changed = state.fingerprints.changed(&header.fingerprints);
+        if !changed.is_empty() && !accept_changes {
             // Refused before any repair: the file is left exactly as it was.
             return Err(JournalError::InputsChanged {
                 path: path.to_owned(),
                 started: state.header.started.clone(),
+                sent: state.counts().sent,
                 changed,
             });
         }
@@ -663,6 +766,18 @@ impl Journal {
         })
         .expect("a journal record serialises");
         session.push(b'\n');
+        if !changed.is_empty() {
+            let mut change = serde_json::to_vec(&Record::Change {
+                changed: changed.clone(),
+                fingerprints: header.fingerprints.clone(),
+                at: unix_now(),
+            })
+            .expect("a journal record serialises");
+            change.push(b'\n');
+            session.extend_from_slice(&change);
+            state.fingerprints = header.fingerprints.clone();
+            state.changes += 1;
+        }
         (&file)
             .write_all(&session)
             .and_then(|()| file.sync_data())
@@ -1035,6 +1150,7 @@ mod tests {
             campaign: "11".repeat(16),
             draft: "22".repeat(16),
             recipients: "33".repeat(16),
+            suppression: "88".repeat(16),
         }
     }
 
@@ -1476,10 +1592,14 @@ mod tests {
         }
         let message = err.to_string();
         assert!(
-            message.starts_with("the draft changed since this journal began"),
+            message.starts_with("the draft changed since the journal"),
             "{message}"
         );
-        assert!(message.contains("--journal"), "{message}");
+        assert!(message.contains("--accept-changes"), "{message}");
+        assert!(
+            !message.contains("--journal"),
+            "never advises a fresh journal: {message}"
+        );
         assert!(message.contains("restore the file"), "{message}");
 
         let mut changed = fingerprints();
@@ -1490,7 +1610,9 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(
-            message.starts_with("the campaign file and the recipient list changed"),
+            message.starts_with(
+                "the campaign settings (outside [smtp]) and the recipient list changed"
+            ),
             "{message}"
         );
         assert!(message.contains("restore the files"), "{message}");
@@ -1505,6 +1627,71 @@ mod tests {
         // And it still resumes with the right inputs.
         let (_journal, state) = open(&path);
         assert_eq!(state.status("jan@example.nl"), Some(Status::Unknown));
+    }
+
+    #[test]
+    fn accepted_changes_go_on_with_the_same_journal_and_are_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = journal_path(&dir);
+        {
+            let (journal, _) = open(&path);
+            journal.record_attempt("jan@example.nl", "<1@x>").unwrap();
+            journal.record_sent("jan@example.nl", "250 OK").unwrap();
+        }
+        let mut changed = fingerprints();
+        changed.draft = "44".repeat(16);
+        match Journal::open(&path, JournalHeader::new("x", changed.clone())) {
+            Err(JournalError::InputsChanged { sent: 1, .. }) => {}
+            other => panic!("{:?}", other.err()),
+        }
+        {
+            let (_journal, state) =
+                Journal::open_with(&path, JournalHeader::new("x", changed.clone()), None, true)
+                    .unwrap();
+            assert_eq!(state.status("jan@example.nl"), Some(Status::Sent));
+            assert_eq!(state.changes(), 1);
+        }
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .contains(r#"{"t":"change","changed":["draft"]"#)
+        );
+        // The journal now belongs to the new draft: no flag needed, and
+        // the old one would be a change again.
+        let (journal, state) =
+            Journal::open_on_boot(&path, JournalHeader::new("x", changed), None).unwrap();
+        assert_eq!(state.status("jan@example.nl"), Some(Status::Sent));
+        drop(journal);
+        assert!(Journal::open_on_boot(&path, header(), None).is_err());
+    }
+
+    #[test]
+    fn campaign_settings_outside_smtp_and_levels_decide_the_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("campaign.toml");
+        let base = "[campaign]\nname = \"x\"\nproduct = \"bbq\"\n\
+                    [rules]\nallow = [\"stale-consent\"]\nsoft_opt_in_months = 24\n\
+                    [smtp]\nhost = \"a.example\"\nrate = \"10/s\"\n";
+        let fingerprint = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            fingerprint_campaign_settings(&path).unwrap()
+        };
+        let before = fingerprint(base);
+        for same in [
+            base.replace("rate = \"10/s\"", "rate = \"50/s\"\nconnections = 8"),
+            base.replace("a.example", "b.example"),
+            base.replace("allow = [\"stale-consent\"]", "deny = [\"stale-consent\"]"),
+            format!("# a comment\n{base}"),
+        ] {
+            assert_eq!(fingerprint(&same), before, "{same}");
+        }
+        for different in [
+            base.replace("bbq", "parasols"),
+            base.replace("soft_opt_in_months = 24", "soft_opt_in_months = 12"),
+            base.replace("name = \"x\"", "name = \"y\""),
+        ] {
+            assert_ne!(fingerprint(&different), before, "{different}");
+        }
     }
 
     #[test]
@@ -1732,7 +1919,7 @@ mod tests {
         assert_eq!(a.changed(&b), [Input::Recipients]);
         assert_eq!(
             describe_changed(&[Input::Campaign, Input::Draft, Input::Recipients]),
-            "the campaign file, the draft and the recipient list"
+            "the campaign settings (outside [smtp]), the draft and the recipient list"
         );
     }
 }

@@ -91,6 +91,12 @@ pub struct SendOptions {
     pub journal: Option<PathBuf>,
     /// Permit `tls = "none"` to a host that is not loopback.
     pub allow_plaintext: bool,
+    /// `--accept-changes`: go on with the journal although the draft, list,
+    /// suppression lists or campaign settings changed.
+    pub accept_changes: bool,
+    /// `--yes`: the user confirmed (needed, among others, to start a fresh
+    /// journal while the campaign's journal holds sent messages).
+    pub confirmed: bool,
 }
 
 /// SPEC §5's JSON summary.
@@ -110,6 +116,8 @@ pub struct SendSummary {
     /// Attempts whose outcome no run recorded (not re-sent without
     /// `--resend-unknown`).
     pub unknown: u64,
+    /// Left for a later run by `--limit` (not deferred: never tried).
+    pub not_yet_sent: u64,
     /// Recipients of this run whose message could not be built from their
     /// row (a merge value with a line break for a header), each as
     /// `file:line: address: why`, the first [`NOT_BUILT_SHOWN`] of them.
@@ -125,9 +133,34 @@ pub struct SendSummary {
 pub const NOT_BUILT_SHOWN: usize = 20;
 
 impl SendSummary {
-    /// True when every sendable recipient of this shard has been sent.
+    /// True when nothing of this run is left in doubt or to retry: none
+    /// failed, deferred or unknown (recipients left by `--limit` are not
+    /// yet sent, which is what the user asked for).
     pub fn complete(&self) -> bool {
         self.failed == 0 && self.deferred == 0 && self.unknown == 0
+    }
+
+    /// The one-line summary `send` prints, counts with thousands separators
+    /// as in the lint summary. `written` for a dry run.
+    pub fn human_line(&self, dry_run: bool) -> String {
+        use crate::report::thousands;
+        let what = if dry_run { "written" } else { "sent" };
+        let mut line = format!(
+            "{} recipients, {} sendable, {} blocked: {} {what}, {} already sent, {} failed, \
+             {} deferred, {} unknown",
+            thousands(self.recipients),
+            thousands(self.sendable),
+            thousands(self.blocked),
+            thousands(self.sent),
+            thousands(self.already_sent),
+            thousands(self.failed),
+            thousands(self.deferred),
+            thousands(self.unknown),
+        );
+        if self.not_yet_sent > 0 {
+            line.push_str(&format!(", {} not yet sent", thousands(self.not_yet_sent)));
+        }
+        line
     }
 }
 
@@ -244,6 +277,45 @@ pub fn default_journal(campaign_file: &Path, shard: Option<Shard>) -> PathBuf {
     campaign_file.with_file_name(name)
 }
 
+/// Checks the journal the options choose before anything else happens (the
+/// binary calls it before the lint): see
+/// [`refuse_a_fresh_journal_over_sent_messages`].
+pub fn check_journal_choice(campaign: &Campaign, options: &SendOptions) -> Result<(), SendError> {
+    match (&options.journal, &campaign.path, &options.dry_run) {
+        (Some(chosen), Some(campaign_file), None) => refuse_a_fresh_journal_over_sent_messages(
+            chosen,
+            &default_journal(campaign_file, options.shard),
+            options.confirmed,
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// SPEC §5: a fresh journal (`--journal F`, F new) while the campaign's own
+/// journal holds sent messages would mail all of them again; that takes
+/// `--yes`, and the refusal says so.
+fn refuse_a_fresh_journal_over_sent_messages(
+    chosen: &Path,
+    default: &Path,
+    confirmed: bool,
+) -> Result<(), SendError> {
+    if chosen.exists() || !default.exists() || confirmed {
+        return Ok(());
+    }
+    let sent = journal::count_sent(default)?;
+    if sent == 0 {
+        return Ok(());
+    }
+    Err(SendError::Setup(format!(
+        "{} is a new journal, but the campaign's journal {} records {sent} recipient(s) \
+         already sent: a new journal knows nothing of them, so everyone would be mailed \
+         again. To resume without mailing anyone twice, leave out --journal; to mail \
+         everyone again on purpose, add --yes",
+        chosen.display(),
+        default.display()
+    )))
+}
+
 /// Live counters, shared with the progress display.
 #[derive(Default, Debug)]
 pub struct Counters {
@@ -308,11 +380,24 @@ pub fn run(
                 .journal
                 .clone()
                 .unwrap_or_else(|| default_journal(campaign_file, options.shard));
-            let fingerprints =
-                Fingerprints::of_files(campaign_file, &campaign.draft, &campaign.recipients)?;
-            let (journal, state) = Journal::open(
+            if let Some(chosen) = &options.journal {
+                refuse_a_fresh_journal_over_sent_messages(
+                    chosen,
+                    &default_journal(campaign_file, options.shard),
+                    options.confirmed,
+                )?;
+            }
+            let fingerprints = Fingerprints::of_files(
+                campaign_file,
+                &campaign.draft,
+                &campaign.recipients,
+                &campaign.suppression,
+            )?;
+            let (journal, state) = Journal::open_with(
                 &journal_path,
                 JournalHeader::new(&campaign.name, fingerprints),
+                journal::machine_boot_id().as_deref(),
+                options.accept_changes,
             )?;
             // One session first, on this thread: a relay that cannot be
             // reached or refuses the login stops the run here, before any
@@ -454,8 +539,8 @@ fn produce(
             _ => {}
         }
         if options.limit.is_some_and(|limit| queued >= limit) {
-            // Left for a later run: still to do.
-            summary.deferred += 1;
+            // Left for a later run: still to do, never tried.
+            summary.not_yet_sent += 1;
             continue;
         }
         values.clear();

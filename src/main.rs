@@ -290,6 +290,16 @@ fn lint(args: LintArgs, level_flags: Vec<(RuleId, Level)>) -> anyhow::Result<Out
             .stream_into(report.file())
             .context("cannot write the report")?;
     }
+    // `> report.json` is as good a file as --output's.
+    let stdout_file = match report {
+        None if emitter.plain() => stdout_as_seekable_file(),
+        _ => None,
+    };
+    if let Some(file) = &stdout_file {
+        emitter
+            .stream_into(file)
+            .context("cannot write the report")?;
+    }
     let (summary, addresses) =
         mailgate::lint::lint_with_addresses(&campaign, emitter.as_mut(), &outputs)?;
     if emitter.wants_preview() {
@@ -299,12 +309,37 @@ fn lint(args: LintArgs, level_flags: Vec<(RuleId, Level)>) -> anyhow::Result<Out
             emitter.preview(preview);
         }
     }
-    write_report(emitter.as_mut(), &summary, report)?;
+    match stdout_file {
+        Some(mut file) => emitter
+            .finish_file(&summary, &mut file)
+            .context("cannot write the report")?,
+        None => write_report(emitter.as_mut(), &summary, report)?,
+    }
     Ok(if summary.errors > 0 {
         Outcome::Violations
     } else {
         Outcome::Clean
     })
+}
+
+/// Standard output as a file a report can stream into and go back in to
+/// fill in its head, as with --output: a regular file, not opened for
+/// appending (`>>`, where every write goes to the end), positioned at its
+/// end (`> report.json` leaves it empty, at 0). Anything else — a terminal,
+/// a pipe, a device — is written in order, as before.
+fn stdout_as_seekable_file() -> Option<std::fs::File> {
+    use std::io::Seek;
+    use std::os::fd::AsFd;
+    let mut file = std::fs::File::from(io::stdout().as_fd().try_clone_to_owned().ok()?);
+    let metadata = file.metadata().ok()?;
+    if !metadata.file_type().is_file() {
+        return None;
+    }
+    let flags = rustix::fs::fcntl_getfl(&file).ok()?;
+    if flags.contains(rustix::fs::OFlags::APPEND) {
+        return None;
+    }
+    (file.stream_position().ok()? == metadata.len()).then_some(file)
 }
 
 /// Writes the report to stdout, or into `file`, renamed into place only

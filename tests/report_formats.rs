@@ -509,3 +509,44 @@ fn the_report_schema_rejects_what_is_not_a_report() {
     }
     assert!(report_schema::violations(report.to_string().as_bytes()).is_empty());
 }
+
+// ------------------------------------------------------------------ JSON into `> file`
+
+#[test]
+fn json_into_a_redirected_file_is_the_same_as_output_and_appends_after_what_is_there() {
+    // `mailgate lint … > report.json` streams into the file and goes back
+    // for the summary, as --output does; `>>` (append) must not be sought
+    // back into: there the report comes after what the file held.
+    let dir = tempfile::tempdir().unwrap();
+    let run = |stdout: std::fs::File, extra: &[&str]| {
+        let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("mailgate"))
+            .current_dir(repo_root())
+            .args(["lint", "fixtures/demo/campaign.toml", "--format", "json"])
+            .args(extra)
+            .stdout(stdout)
+            .status()
+            .expect("mailgate runs");
+        assert_eq!(status.code(), Some(1));
+    };
+    let output = dir.path().join("output.json");
+    run(
+        std::fs::File::create(dir.path().join("unused")).unwrap(),
+        &["--output", output.to_str().unwrap()],
+    );
+    let redirected = dir.path().join("redirected.json");
+    run(std::fs::File::create(&redirected).unwrap(), &[]);
+    let expected = std::fs::read(&output).unwrap();
+    report_schema::assert_valid(&expected);
+    assert_eq!(std::fs::read(&redirected).unwrap(), expected);
+
+    let appended = dir.path().join("appended.json");
+    std::fs::write(&appended, b"before\n").unwrap();
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&appended)
+        .unwrap();
+    run(file, &[]);
+    let mut want = b"before\n".to_vec();
+    want.extend_from_slice(&expected);
+    assert_eq!(std::fs::read(&appended).unwrap(), want);
+}

@@ -21,6 +21,7 @@ use crate::campaign::{Campaign, Jurisdiction};
 use crate::hash::{FastHashMap, FastHashSet};
 use crate::normalise::same_product;
 use crate::recipients::address::is_deliverable;
+use crate::recipients::list_source::{self, ListSource};
 use crate::recipients::suppression::Suppression;
 use crate::recipients::{Field, address_hash, parse_date, trim};
 use crate::rules::RuleId;
@@ -210,8 +211,6 @@ struct Promoted {
     similar: FastHashSet<String>,
     /// Names a consent scope may use to cover it: the product and its groups.
     scope_names: FastHashSet<String>,
-    /// The `unrelated-product` message about this product.
-    unrelated: String,
 }
 
 /// The judge for one campaign.
@@ -432,15 +431,15 @@ fn months_before(date: Date, months: u32) -> Option<Date> {
     date.checked_sub(i64::from(months).months()).ok()
 }
 
-/// Splits a list cell (`purchased`, `consent_scope`) on `|` and `;`; the
-/// items come trimmed, and empty ones are left out.
+/// Splits a list cell (`purchased`, `consent_scope`) on `|`, `;` and `,`;
+/// the items come trimmed, and empty ones are left out.
 fn list_items(cell: &str) -> ListItems<'_> {
     ListItems { rest: Some(cell) }
 }
 
 /// The iterator of [`list_items`]: a plain byte loop, much quicker on a
 /// short cell than `str::split` with a pattern of two chars (or a chain of
-/// iterator adapters). Both separators are ASCII, so the pieces are valid
+/// iterator adapters). The separators are ASCII, so the pieces are valid
 /// UTF-8.
 struct ListItems<'c> {
     /// What is left after the last separator; `None` after the last item.
@@ -454,7 +453,7 @@ impl<'c> Iterator for ListItems<'c> {
     fn next(&mut self) -> Option<&'c str> {
         loop {
             let text = self.rest?;
-            let item = match text.bytes().position(|b| b == b'|' || b == b';') {
+            let item = match text.bytes().position(|b| matches!(b, b'|' | b';' | b',')) {
                 Some(at) => {
                     self.rest = Some(&text[at + 1..]);
                     &text[..at]
@@ -531,23 +530,6 @@ const NO_NEE: u64 = packed(b"nee");
 const NO_FALSE: u64 = packed(b"false");
 const NO_ONWAAR: u64 = packed(b"onwaar");
 
-/// True when a `list_source` value says the address was bought.
-pub fn is_purchased_source(value: &str) -> bool {
-    // Every word is six bytes or more: the usual `own` or empty cell is
-    // answered without looking further.
-    if value.len() < 6 {
-        return false;
-    }
-    let head = match value.bytes().position(|b| b == b':') {
-        Some(colon) => &value[..colon],
-        None => value,
-    };
-    let head = trim(head);
-    head.eq_ignore_ascii_case("purchased")
-        || head.eq_ignore_ascii_case("gekocht")
-        || head.eq_ignore_ascii_case("bought")
-}
-
 impl<'s> Judge<'s> {
     /// Resolves the campaign's products and groups for fast per-row lookups.
     pub fn new(campaign: &Campaign, suppression: &'s Suppression) -> Self {
@@ -568,10 +550,6 @@ impl<'s> Judge<'s> {
                     name: product.clone(),
                     similar,
                     scope_names,
-                    unrelated: format!(
-                        "customer without consent: `{product}` is not similar to anything \
-                         they bought"
-                    ),
                 }
             })
             .collect();
@@ -696,7 +674,9 @@ impl<'s> Judge<'s> {
         let purchased = row.get(Field::Purchased);
         let last = row.get(Field::LastPurchaseAt);
         let customer = customer(row.get(Field::Customer), purchased, last);
-        let purchased_list = is_purchased_source(row.get(Field::ListSource));
+        let list_source = row.get(Field::ListSource);
+        let source = list_source::classify(list_source);
+        let purchased_list = source.judged_as_purchased();
         verdict.soft_opt_in_tried = customer && !purchased_list;
         let unrelated = if customer && !purchased_list && self.similarity_required {
             self.unrelated_to_purchases(purchased)
@@ -773,11 +753,26 @@ impl<'s> Judge<'s> {
                     ["consent scope `", scope, "` does not cover `", product, "`"],
                 );
             }
-        } else if purchased_list {
-            verdict.push(
+        } else if source == ListSource::Purchased {
+            verdict.push_pieces(
                 RuleId::PurchasedWithoutConsent,
                 Field::ListSource,
-                "address from a purchased list without recorded consent",
+                [
+                    "address from a purchased list (`",
+                    list_source,
+                    "`) without recorded consent",
+                ],
+            );
+        } else if purchased_list {
+            verdict.push_pieces(
+                RuleId::PurchasedWithoutConsent,
+                Field::ListSource,
+                [
+                    "list source `",
+                    list_source,
+                    "` is neither own nor purchased, so the address is judged as bought: \
+                     it needs recorded consent, and there is none",
+                ],
             );
         } else if !customer {
             verdict.push(
@@ -787,16 +782,28 @@ impl<'s> Judge<'s> {
             );
         }
         if customer && !purchased_list {
-            let message = match unrelated {
-                Some(Unrelated::NothingPurchased) => {
-                    "customer without consent and no purchase recorded to base soft opt-in on"
-                }
-                Some(Unrelated::Product(product)) => product.unrelated.as_str(),
+            match unrelated {
+                Some(Unrelated::NothingPurchased) => verdict.push(
+                    RuleId::UnrelatedProduct,
+                    Field::Purchased,
+                    "customer without consent and no purchase recorded to base soft opt-in on",
+                ),
+                // The cell as written, so that the cause shows.
+                Some(Unrelated::Product(product)) => verdict.push_pieces(
+                    RuleId::UnrelatedProduct,
+                    Field::Purchased,
+                    [
+                        "customer without consent: purchased `",
+                        purchased,
+                        "` holds nothing similar to `",
+                        &product.name,
+                        "`",
+                    ],
+                ),
                 // The products are covered; the purchase's date let soft
                 // opt-in down (its reason is given above).
-                None => return,
-            };
-            verdict.push(RuleId::UnrelatedProduct, Field::Purchased, message);
+                None => {}
+            }
         }
     }
 
@@ -940,6 +947,8 @@ mod tests {
             ["bbq", "E-Bikes", "parasols"]
         );
         assert_eq!(items("a||b;;c"), ["a", "b", "c"]);
+        assert_eq!(items("stadsfiets, e-bikes"), ["stadsfiets", "e-bikes"]);
+        assert_eq!(items("bbq,parasols; ,"), ["bbq", "parasols"]);
         assert_eq!(items("tuinstoel ✓|Zoë"), ["tuinstoel ✓", "Zoë"]);
     }
 
@@ -1099,7 +1108,7 @@ mod tests {
     }
 
     #[test]
-    fn yes_no_and_purchased_source_answer_as_word_lists_do() {
+    fn yes_no_answers_as_word_lists_do() {
         fn yes_no(value: &str) -> Option<bool> {
             const YES: [&str; 7] = ["yes", "y", "true", "1", "ja", "j", "waar"];
             const NO: [&str; 6] = ["no", "n", "false", "0", "nee", "onwaar"];
@@ -1111,12 +1120,6 @@ mod tests {
             } else {
                 None
             }
-        }
-        fn purchased(value: &str) -> bool {
-            let head = value.split(':').next().unwrap_or("").trim();
-            ["purchased", "gekocht", "bought"]
-                .iter()
-                .any(|w| w.eq_ignore_ascii_case(head))
         }
         let words = [
             "",
@@ -1174,7 +1177,6 @@ mod tests {
         ];
         for word in words {
             assert_eq!(parse_yes_no(word), yes_no(word), "{word:?}");
-            assert_eq!(is_purchased_source(word), purchased(word), "{word:?}");
         }
     }
 
@@ -1234,6 +1236,49 @@ mod tests {
         );
         assert_eq!(v.basis, Some(Basis::SoftOptIn));
         assert!(v.reasons.is_empty());
+    }
+
+    #[test]
+    fn a_cell_list_split_on_commas_is_read_whole() {
+        // Regression: `stadsfiets, e-bikes` was one item, so the customer
+        // was blocked as unrelated.
+        let v = judge(&["e-bikes"], &[(Purchased, "stadsfiets, e-bikes")]);
+        assert_eq!(v.basis, Some(Basis::SoftOptIn));
+        let v = judge(&["bicycles"], &[(Purchased, "parasols , e-bikes")]);
+        assert_eq!(v.basis, Some(Basis::SoftOptIn), "same group");
+    }
+
+    #[test]
+    fn the_unrelated_message_quotes_the_cell() {
+        let v = judge(&["garden-furniture"], &[(Purchased, "stadsfiets, e-bike")]);
+        assert_eq!(rules(&v), [RuleId::UnrelatedProduct]);
+        assert_eq!(
+            v.reasons[0].message,
+            "customer without consent: purchased `stadsfiets, e-bike` holds nothing similar \
+             to `garden-furniture`"
+        );
+    }
+
+    #[test]
+    fn list_source_values_decide_purchased() {
+        for source in [
+            "ingekocht bij LeadsNL",
+            "purchased list",
+            "Gekocht",
+            "beurs 2026",
+        ] {
+            let v = judge(
+                &["bbq"],
+                &[(Purchased, "bbq"), (Customer, "ja"), (ListSource, source)],
+            );
+            assert_eq!(rules(&v), [RuleId::PurchasedWithoutConsent], "{source}");
+            assert!(v.reasons[0].message.contains(source), "{source}");
+            assert!(!v.soft_opt_in_tried);
+        }
+        for source in ["", "eigen", "own:webshop", "OWN"] {
+            let v = judge(&["bbq"], &[(Purchased, "bbq"), (ListSource, source)]);
+            assert_eq!(v.basis, Some(Basis::SoftOptIn), "{source}");
+        }
     }
 
     #[test]

@@ -238,6 +238,7 @@ pub fn lint_with_addresses(
     let mut recipients = 0u64;
     let mut values = rules::list::ValueScan::new(reader.columns());
     let mut customer_values = rules::list::CustomerValues::default();
+    let mut list_sources = rules::list::ListSourceValues::default();
     let columns = reader.columns().clone();
     let rows = RowChecker::new(&judge, &templates, &reader, &columns);
     // Reused from row to row.
@@ -302,6 +303,7 @@ pub fn lint_with_addresses(
         }
         values.scan(&row);
         customer_values.scan(&row);
+        list_sources.scan(&row);
         // The judgement decides who is blocked (SPEC §2); the levels
         // applied in the sink only decide what is reported.
         if verdict.blocked() {
@@ -335,6 +337,12 @@ pub fn lint_with_addresses(
     }
     let customer_header = columns.header_of(Field::Customer).unwrap_or("customer");
     for finding in customer_values.finish(&list_file, customer_header) {
+        sink.report(finding)?;
+    }
+    let list_source_header = columns
+        .header_of(Field::ListSource)
+        .unwrap_or("list_source");
+    for finding in list_sources.finish(&list_file, list_source_header) {
         sink.report(finding)?;
     }
     if listmonk {

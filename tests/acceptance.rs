@@ -432,6 +432,8 @@ cases! {
     password_in_config => "password-in-config",
     personal_data_attachment => "personal-data-attachment",
     purchased_list => "purchased-list",
+    list_source_unknown => "list-source-unknown",
+    list_source_known_values => "list-source-known-values",
     sender_identity_in_markup => "sender-identity-in-markup",
     soft_opt_in_similarity => "soft-opt-in-similarity",
     special_category_data => "special-category-data",

@@ -9,11 +9,13 @@ pub mod address;
 pub mod dates;
 mod headers;
 mod input;
+pub mod list_source;
 mod reader;
 pub mod suppression;
 
 pub use dates::parse_date;
 pub use headers::{Column, ColumnMap, Preset};
+pub use list_source::ListSource;
 pub use reader::{RecipientReader, Row, VarRef};
 
 use std::borrow::Cow;

@@ -7,22 +7,53 @@
 use crate::diagnostic::Finding;
 use std::collections::BTreeSet;
 
-use crate::recipients::{ColumnMap, Field, Row};
+use crate::recipients::{ColumnMap, Field, ListSource, Row};
 use crate::rules::RuleId;
 
-/// `unknown-customer-value`: every `customer` value that is neither yes
-/// nor no, with its count and first line. Unlike the sampled rules it
-/// looks at every row, since each such row changes a verdict.
+/// Distinct values of one column with their counts and first lines, for
+/// the rules that name each odd value once (`unknown-customer-value`,
+/// `unknown-list-source`). They look at every row, since each such row
+/// changes a verdict; a row costs a comparison with the few values kept.
 #[derive(Debug, Default)]
-pub struct CustomerValues {
+struct DistinctValues {
     /// In the order first seen: the value, its count and its first line.
-    unknown: Vec<(String, u64, u64)>,
-    /// Rows with an unknown value beyond the distinct values kept.
+    kept: Vec<(String, u64, u64)>,
+    /// Rows with a value beyond the distinct values kept.
     others: u64,
 }
 
-/// Distinct unknown `customer` values named one by one.
-const CUSTOMER_VALUES_KEPT: usize = 50;
+/// Distinct values named one by one.
+const DISTINCT_VALUES_KEPT: usize = 50;
+
+impl DistinctValues {
+    /// Counts `value` (compared ignoring ASCII case), first seen on `line`.
+    fn add(&mut self, value: &str, line: u64) {
+        let value = crate::recipients::trim(value);
+        if let Some(entry) = self
+            .kept
+            .iter_mut()
+            .find(|(v, ..)| v.eq_ignore_ascii_case(value))
+        {
+            entry.1 += 1;
+        } else if self.kept.len() < DISTINCT_VALUES_KEPT {
+            self.kept.push((value.to_owned(), 1, line));
+        } else {
+            self.others += 1;
+        }
+    }
+}
+
+/// "1 row" or "N rows".
+fn rows(count: u64) -> String {
+    format!("{count} row{}", if count == 1 { "" } else { "s" })
+}
+
+/// `unknown-customer-value`: every `customer` value that is neither yes
+/// nor no, with its count and first line.
+#[derive(Debug, Default)]
+pub struct CustomerValues {
+    unknown: DistinctValues,
+}
 
 impl CustomerValues {
     /// Looks at one row's `customer` value.
@@ -31,33 +62,23 @@ impl CustomerValues {
         if value.is_empty() || crate::judge::parse_yes_no(value).is_some() {
             return;
         }
-        let value = crate::recipients::trim(value);
-        if let Some(entry) = self
-            .unknown
-            .iter_mut()
-            .find(|(v, ..)| v.eq_ignore_ascii_case(value))
-        {
-            entry.1 += 1;
-        } else if self.unknown.len() < CUSTOMER_VALUES_KEPT {
-            self.unknown.push((value.to_owned(), 1, row.line()));
-        } else {
-            self.others += 1;
-        }
+        self.unknown.add(value, row.line());
     }
 
     /// The findings, after the last row: one per distinct value.
     pub fn finish(&self, file: &str, header: &str) -> Vec<Finding> {
         let mut findings: Vec<Finding> = self
             .unknown
+            .kept
             .iter()
             .map(|(value, count, line)| {
                 Finding::new(
                     RuleId::UnknownCustomerValue,
                     format!(
-                        "`{header}` value `{value}` ({count} row{}) is neither yes nor no, so \
+                        "`{header}` value `{value}` ({}) is neither yes nor no, so \
                          these rows are judged as non-customers (no soft opt-in); write yes or \
                          no, or leave the cell empty",
-                        if *count == 1 { "" } else { "s" }
+                        rows(*count)
                     ),
                 )
                 .file(file)
@@ -65,13 +86,75 @@ impl CustomerValues {
                 .field(header)
             })
             .collect();
-        if self.others > 0 {
+        if self.unknown.others > 0 {
             findings.push(
                 Finding::new(
                     RuleId::UnknownCustomerValue,
                     format!(
                         "{} more rows hold other `{header}` values that are neither yes nor no",
-                        self.others
+                        self.unknown.others
+                    ),
+                )
+                .file(file)
+                .field(header),
+            );
+        }
+        findings
+    }
+}
+
+/// `unknown-list-source`: every `list_source` value that is neither own
+/// nor purchased (SPEC §1.2), with its count and first line. The judge
+/// treats such rows as purchased.
+#[derive(Debug, Default)]
+pub struct ListSourceValues {
+    unknown: DistinctValues,
+}
+
+impl ListSourceValues {
+    /// Looks at one row's `list_source` value.
+    pub fn scan(&mut self, row: &Row<'_>) {
+        let value = row.get(Field::ListSource);
+        // The usual empty or `own` cell is answered by the first test.
+        if value.is_empty()
+            || crate::recipients::list_source::classify(value) != ListSource::Unknown
+        {
+            return;
+        }
+        self.unknown.add(value, row.line());
+    }
+
+    /// The findings, after the last row: one per distinct value.
+    pub fn finish(&self, file: &str, header: &str) -> Vec<Finding> {
+        let mut findings: Vec<Finding> = self
+            .unknown
+            .kept
+            .iter()
+            .map(|(value, count, line)| {
+                Finding::new(
+                    RuleId::UnknownListSource,
+                    format!(
+                        "`{header}` value `{value}` ({}, first on line {line}) is neither own \
+                         nor purchased, so these rows are judged as purchased: only recorded \
+                         consent lets them be mailed, never soft opt-in; write `own` (or \
+                         `own:<where>`) for your own customers and sign-ups, or \
+                         `purchased:<supplier>`",
+                        rows(*count)
+                    ),
+                )
+                .file(file)
+                .line(*line)
+                .field(header)
+            })
+            .collect();
+        if self.unknown.others > 0 {
+            findings.push(
+                Finding::new(
+                    RuleId::UnknownListSource,
+                    format!(
+                        "{} more rows hold other `{header}` values that are neither own nor \
+                         purchased (judged as purchased)",
+                        self.unknown.others
                     ),
                 )
                 .file(file)

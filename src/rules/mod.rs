@@ -32,6 +32,7 @@ pub enum RuleId {
     // List-wide rules.
     SpecialCategoryData,
     NationalId,
+    UnknownListSource,
     UnusedColumn,
     NonUtf8,
     UnknownCustomerValue,
@@ -88,7 +89,7 @@ macro_rules! rule {
 }
 
 /// The registry, indexed by `RuleId as usize`.
-pub static RULES: [RuleInfo; 36] = [
+pub static RULES: [RuleInfo; 37] = [
     rule!(
         NoConsent,
         "no-consent",
@@ -186,6 +187,13 @@ pub static RULES: [RuleInfo; 36] = [
         List,
         Error,
         "a column holds national identification numbers (BSN, SSN)"
+    ),
+    rule!(
+        UnknownListSource,
+        "unknown-list-source",
+        List,
+        Warning,
+        "a `list_source` value that is neither own nor purchased (such rows are judged as purchased)"
     ),
     rule!(
         UnusedColumn,

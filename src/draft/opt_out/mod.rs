@@ -205,7 +205,9 @@ fn opt_out_flags(flow: &html::Flow) -> Vec<bool> {
                 continue;
             }
             // "Keine Mails mehr? Hier klicken", "To unsubscribe, click
-            // below: [link]": the sentence before says what the link does.
+            // below: [link]", "You get this because of your subscription
+            // settings. Click here to change them.": the sentence before
+            // says what the link does.
             let before = if first > 0 {
                 Some(&unit.text[spans[first - 1].clone()])
             } else {
@@ -214,7 +216,7 @@ fn opt_out_flags(flow: &html::Flow) -> Vec<bool> {
                     .and_then(|u| sentences(&u.text).last().map(|s| &u.text[s.clone()]))
             };
             if let Some(before) = before
-                && (before.trim_end().ends_with(':') || v.only_link_words(sentence))
+                && (before.trim_end().ends_with(':') || v.short_link_sentence(sentence))
                 && v.says_opt_out(before)
             {
                 flags[*index] = true;
@@ -267,13 +269,21 @@ fn instruction_found(readings: &[Reading]) -> bool {
             }
             let from = spans[i.saturating_sub(1)].start;
             let to = spans[(i + 1).min(spans.len() - 1)].end;
+            let last = i + 1 == spans.len();
+            let next = readings.get(at + 1);
+            // "Removed from the list. You can subscribe again: …" reports
+            // an opt-out done.
+            if v.offers_resubscription(&reading.text[from..to])
+                || (last && next.is_some_and(|n| v.offers_resubscription(&n.text)))
+            {
+                continue;
+            }
             if mechanism_in(&reading.mechanisms[from..to]) {
                 return true;
             }
             // "To unsubscribe, visit:" or "… click the link below" with
             // the URL alone in the next paragraph.
-            let last = i + 1 == spans.len();
-            if last && let Some(next) = readings.get(at + 1) {
+            if last && let Some(next) = next {
                 let alone = next.mechanisms.split_whitespace().count() == 1;
                 if (sentence.trim_end().ends_with(':') || alone) && mechanism_in(&next.mechanisms) {
                     return true;

@@ -80,7 +80,15 @@ pub(super) fn kept_lines<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<bool> 
             kept.push(false);
             continue;
         }
-        if !forwarded && is_forward_marker(trimmed, v) {
+        if !forwarded
+            && (is_forward_marker(trimmed, v)
+                || lines[i..]
+                    .iter()
+                    .take(3)
+                    .filter(|l| v.is_reply_header(l.trim()))
+                    .count()
+                    == 3)
+        {
             forwarded = true;
         }
         kept.push(!forwarded && !trimmed.starts_with('>'));

@@ -18,6 +18,7 @@ use serde::Deserialize;
 /// and `lists` for the words of mailing-list managers and URLs.
 pub(crate) const FILES: &[(&str, &str)] = &[
     ("bg", include_str!("languages/bg.toml")),
+    ("ca", include_str!("languages/ca.toml")),
     ("cs", include_str!("languages/cs.toml")),
     ("da", include_str!("languages/da.toml")),
     ("de", include_str!("languages/de.toml")),
@@ -69,6 +70,15 @@ pub(crate) struct LanguageFile {
     /// Words that, one or two words before a phrase, deny it.
     #[serde(default)]
     pub negations: Vec<String>,
+    /// Phrases that report an opt-out already done ("you have been
+    /// removed from the list"): a sentence with one offers none.
+    #[serde(default)]
+    pub done_phrases: Vec<String>,
+    /// Offers to subscribe again ("you can subscribe again"): made only
+    /// after an opt-out is done, so the opt-out wording next to one reports
+    /// it rather than offering it.
+    #[serde(default)]
+    pub resubscribe_phrases: Vec<String>,
     /// The words of a link that says only "click here".
     #[serde(default)]
     pub link_words: Vec<String>,
@@ -84,6 +94,10 @@ pub(crate) struct LanguageFile {
     /// (`dev-leave@`).
     #[serde(default)]
     pub local_part_phrases: Vec<String>,
+    /// Names of the headers a mail client writes above a quoted message
+    /// (`From`, `Sent`, `Von`, `Gesendet`).
+    #[serde(default)]
+    pub reply_headers: Vec<String>,
     /// Sentences with the answer the detector must give.
     #[cfg_attr(not(test), allow(dead_code))]
     #[serde(default)]
@@ -106,12 +120,15 @@ pub(crate) struct Example {
 /// Every language's phrases merged, matched per kind.
 pub(crate) struct Vocabulary {
     pub phrases: Matcher,
+    pub done_phrases: Matcher,
+    pub resubscribe_phrases: Matcher,
     pub mechanisms: Matcher,
     pub forward_markers: Matcher,
     pub address_phrases: Matcher,
     pub local_part_phrases: Matcher,
     negations: Vec<String>,
     link_words: HashSet<String>,
+    reply_headers: HashSet<String>,
 }
 
 /// The vocabulary of all files, parsed once.
@@ -120,12 +137,15 @@ pub(crate) fn vocabulary() -> &'static Vocabulary {
     VOCABULARY.get_or_init(|| {
         let mut v = Vocabulary {
             phrases: Matcher::default(),
+            done_phrases: Matcher::default(),
+            resubscribe_phrases: Matcher::default(),
             mechanisms: Matcher::default(),
             forward_markers: Matcher::default(),
             address_phrases: Matcher::default(),
             local_part_phrases: Matcher::default(),
             negations: Vec::new(),
             link_words: HashSet::new(),
+            reply_headers: HashSet::new(),
         };
         for (code, text) in FILES {
             // The files are part of the program and tested
@@ -136,6 +156,8 @@ pub(crate) fn vocabulary() -> &'static Vocabulary {
                 continue;
             };
             v.phrases.extend(&file.phrases);
+            v.done_phrases.extend(&file.done_phrases);
+            v.resubscribe_phrases.extend(&file.resubscribe_phrases);
             v.mechanisms.extend(&file.mechanisms);
             v.forward_markers.extend(&file.forward_markers);
             v.address_phrases.extend(&file.address_phrases);
@@ -144,6 +166,8 @@ pub(crate) fn vocabulary() -> &'static Vocabulary {
                 .extend(file.negations.iter().flat_map(|n| words_of(n)));
             v.link_words
                 .extend(file.link_words.iter().flat_map(|n| words_of(n)));
+            v.reply_headers
+                .extend(file.reply_headers.iter().map(|n| words_of(n).join(" ")));
         }
         v
     })
@@ -171,21 +195,40 @@ impl Vocabulary {
         found
     }
 
-    /// Whether every word of `text` is a "click here" word (and there is
-    /// at least one).
-    pub fn only_link_words(&self, text: &str) -> bool {
-        let mut words = 0;
-        let mut only = true;
-        for_each_clause(text, |tokens| {
-            words += tokens.len();
-            only = only && tokens.iter().all(|t| self.link_words.contains(&t.text));
-        });
-        words > 0 && only
+    /// Whether `line` is a header of the block above a quoted message
+    /// (`From: …`, `*Gesendet:* …`).
+    pub fn is_reply_header(&self, line: &str) -> bool {
+        let Some((name, _)) = line.split_once(':') else {
+            return false;
+        };
+        let name = name.trim().trim_matches('*').trim();
+        !name.is_empty()
+            && name.len() <= 30
+            && self.reply_headers.contains(&words_of(name).join(" "))
     }
 
-    /// Says opt-out: a phrase of any language.
+    /// A sentence that is a "click here" for the sentence before it: it has
+    /// a "click here" word and at most eight words ("Klik her for at ændre
+    /// disse indstillinger").
+    pub fn short_link_sentence(&self, text: &str) -> bool {
+        let mut words = 0;
+        let mut link_word = false;
+        for_each_clause(text, |tokens| {
+            words += tokens.len();
+            link_word = link_word || tokens.iter().any(|t| self.link_words.contains(&t.text));
+        });
+        link_word && words <= 8
+    }
+
+    /// Says opt-out: a phrase of any language, in a sentence that does not
+    /// report the opt-out as done.
     pub fn says_opt_out(&self, text: &str) -> bool {
-        self.says(&self.phrases, text)
+        self.says(&self.phrases, text) && !self.says(&self.done_phrases, text)
+    }
+
+    /// Offers to subscribe again.
+    pub fn offers_resubscription(&self, text: &str) -> bool {
+        self.says(&self.resubscribe_phrases, text)
     }
 
     /// Names a mechanism: "reply", "log in".
@@ -461,7 +504,14 @@ mod tests {
     #[test]
     fn prefixes_are_long_enough_to_index() {
         for (code, file) in files() {
-            for phrase in file.phrases.iter().chain(&file.address_phrases) {
+            for phrase in file
+                .phrases
+                .iter()
+                .chain(&file.address_phrases)
+                .chain(&file.done_phrases)
+                .chain(&file.resubscribe_phrases)
+                .chain(&file.mechanisms)
+            {
                 if let Some(Element::Prefix(p)) = parse_phrase(phrase).first() {
                     assert!(
                         p.chars().count() >= MIN_PREFIX,

@@ -357,118 +357,20 @@ fn match_diagnostics<'a, 'b>(
 
 // ------------------------------------------------------------------ the cases
 
-macro_rules! cases {
-    ($($test:ident => $dir:literal,)*) => {
-        $(
-            #[test]
-            fn $test() {
-                let dir = cases_dir().join($dir);
-                check_case(&dir.join("expected.json"), &dir);
-            }
-        )*
-        /// Every case folder, so a new folder cannot be forgotten here.
-        const LISTED_CASES: &[&str] = &[$($dir),*];
-    };
+/// Runs the case in `fixtures/cases/<name>/`.
+fn run_case(name: &str) {
+    let dir = cases_dir().join(name);
+    check_case(&dir.join("expected.json"), &dir);
 }
 
-cases! {
-    bom_semicolon => "bom-semicolon",
-    columns_mapping => "columns-mapping",
-    consent_completeness => "consent-completeness",
-    consent_defects_with_customers => "consent-defects-with-customers",
-    consent_scope => "consent-scope",
-    customer_column_absent => "customer-column-absent",
-    customer_column_values => "customer-column-values",
-    unknown_customer_value => "unknown-customer-value",
-    date_formats => "date-formats",
-    duplicates => "duplicates",
-    empty_merge_field => "empty-merge-field",
-    exit2_campaign_unknown_keys => "exit2-campaign-unknown-keys",
-    exit2_draft_not_email => "exit2-draft-not-email",
-    exit2_missing_recipients => "exit2-missing-recipients",
-    exit2_no_email_column => "exit2-no-email-column",
-    exposed_recipients => "exposed-recipients",
-    exposed_recipients_cc_list => "exposed-recipients-cc-list",
-    exposed_recipients_resent => "exposed-recipients-resent",
-    exposed_recipients_group => "exposed-recipients-group",
-    exposed_recipients_undisclosed => "exposed-recipients-undisclosed",
-    flag_overrides_product => "flag-overrides-product",
-    flags_only => "flags-only",
-    guarded_merge_field => "guarded-merge-field",
-    hidden_opt_out_display_none => "hidden-opt-out-display-none",
-    hidden_opt_out_one_visible => "hidden-opt-out-one-visible",
-    hidden_opt_out_style_class => "hidden-opt-out-style-class",
-    hidden_opt_out_white_on_white => "hidden-opt-out-white-on-white",
-    insecure_transport => "insecure-transport",
-    insecure_transport_loopback => "insecure-transport-loopback",
-    invalid_addresses => "invalid-addresses",
-    invalid_dates => "invalid-dates",
-    invalid_list_unsubscribe_ftp => "invalid-list-unsubscribe-ftp",
-    invalid_list_unsubscribe_no_brackets => "invalid-list-unsubscribe-no-brackets",
-    invalid_list_unsubscribe_space => "invalid-list-unsubscribe-space",
-    list_unsubscribe_comments => "list-unsubscribe-comments",
-    list_unsubscribe_from_campaign => "list-unsubscribe-from-campaign",
-    listmonk_export => "listmonk-export",
-    mailchimp_export => "mailchimp-export",
-    missing_list_unsubscribe => "missing-list-unsubscribe",
-    missing_one_click => "missing-one-click",
-    missing_one_click_mailto_only => "missing-one-click-mailto-only",
-    missing_postal_address => "missing-postal-address",
-    missing_postal_address_us => "missing-postal-address-us",
-    missing_product => "missing-product",
-    missing_product_consent_only => "missing-product-consent-only",
-    missing_sender_identity => "missing-sender-identity",
-    missing_sender_no_from => "missing-sender-no-from",
-    missing_sender_two_from => "missing-sender-two-from",
-    multiline_quoted_field => "multiline-quoted-field",
-    multiple_products => "multiple-products",
-    national_id => "national-id",
-    no_reply_sender => "no-reply-sender",
-    no_reply_sender_reply_to => "no-reply-sender-reply-to",
-    opt_out_dutch_wording => "opt-out-dutch-wording",
-    damaged_encoding => "damaged-encoding",
-    quoted_printable_intact => "quoted-printable-intact",
-    opt_out_missing_text_part => "opt-out-missing-text-part",
-    password_in_config => "password-in-config",
-    personal_data_attachment => "personal-data-attachment",
-    purchased_list => "purchased-list",
-    list_source_unknown => "list-source-unknown",
-    list_source_known_values => "list-source-known-values",
-    sender_identity_in_markup => "sender-identity-in-markup",
-    soft_opt_in_similarity => "soft-opt-in-similarity",
-    special_category_data => "special-category-data",
-    stale_consent => "stale-consent",
-    stale_consent_allowed => "stale-consent-allowed",
-    stale_customer_ca => "stale-customer-ca",
-    stale_customer_nl => "stale-customer-nl",
-    suppression_files => "suppression-files",
-    suppression_forms => "suppression-forms",
-    exit2_suppression_unreadable => "exit2-suppression-unreadable",
-    tab_separated => "tab-separated",
-    template_error => "template-error",
-    unknown_merge_field => "unknown-merge-field",
-    unknown_product => "unknown-product",
-    unknown_product_grouped => "unknown-product-grouped",
-    unknown_product_accents => "unknown-product-accents",
-    unknown_product_typo => "unknown-product-typo",
-    unsubscribed_column => "unsubscribed-column",
-    windows_1252 => "windows-1252",
-}
+// One test per folder of fixtures/cases/ (generated by build.rs from the
+// folders found there) and `CASES`, the list of them.
+include!(concat!(env!("OUT_DIR"), "/rules/acceptance_cases.rs"));
 
 #[test]
-fn every_case_folder_is_listed() {
-    let on_disk: BTreeSet<String> = std::fs::read_dir(cases_dir())
-        .expect("fixtures/cases exists")
-        .map(|e| e.expect("a readable entry"))
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    let listed: BTreeSet<String> = LISTED_CASES.iter().map(|s| (*s).to_owned()).collect();
-    assert_eq!(
-        on_disk, listed,
-        "fixtures/cases/ and the cases! list in tests/acceptance.rs disagree"
-    );
-    for case in &on_disk {
+fn every_case_folder_has_an_expected_json() {
+    assert!(!CASES.is_empty(), "no case found in fixtures/cases/");
+    for case in CASES {
         assert!(
             cases_dir().join(case).join("expected.json").is_file(),
             "{case} has no expected.json"
@@ -481,7 +383,7 @@ fn every_case_folder_is_listed() {
 /// code follows from the errors, and sendable + blocked never exceeds the rows.
 #[test]
 fn expected_files_are_self_consistent() {
-    let mut files: Vec<PathBuf> = LISTED_CASES
+    let mut files: Vec<PathBuf> = CASES
         .iter()
         .map(|c| cases_dir().join(c).join("expected.json"))
         .collect();
@@ -534,7 +436,7 @@ fn expected_files_are_self_consistent() {
 /// exact diagnostics leave it out; fixtures/cases/README.md pairs them).
 #[test]
 fn every_rule_is_triggered_by_some_case() {
-    let triggered: BTreeSet<String> = LISTED_CASES
+    let triggered: BTreeSet<String> = CASES
         .iter()
         .map(|case| load_json(&cases_dir().join(case).join("expected.json")))
         .flat_map(|e| {
@@ -747,7 +649,7 @@ fn harness_accepts_a_matching_report_and_names_each_difference() {
 /// Every case's own expectations pass the harness when rendered as a report.
 #[test]
 fn harness_accepts_every_case_rendered_from_its_expectations() {
-    for case in LISTED_CASES {
+    for case in CASES {
         let expected = load_json(&cases_dir().join(case).join("expected.json"));
         if expected["exit"] == 2 {
             continue;

@@ -1,6 +1,9 @@
 //! Campaign rules: `password-in-config`, `insecure-transport`,
 //! `missing-product`, `unknown-product`.
 
+// The rule files of this scope (src/rules/campaign/), found by build.rs.
+include!(concat!(env!("OUT_DIR"), "/rules/campaign.rs"));
+
 pub use crate::campaign::is_loopback;
 use crate::campaign::{Campaign, Tls};
 use crate::diagnostic::Finding;

@@ -1,6 +1,9 @@
 //! Draft rules: the opt-out, the unsubscribe headers, the sender, the
 //! recipients shown, attachments and templates (SPEC §3, draft rules).
 
+// The rule files of this scope (src/rules/draft/), found by build.rs.
+include!(concat!(env!("OUT_DIR"), "/rules/draft.rs"));
+
 use std::collections::BTreeSet;
 
 use crate::campaign::{Campaign, Jurisdiction};

@@ -4,6 +4,9 @@
 //! Column names are checked once, at the header; values are sampled from the
 //! first [`SAMPLE_ROWS`] rows so the check costs nothing on a long list.
 
+// The rule files of this scope (src/rules/list/), found by build.rs.
+include!(concat!(env!("OUT_DIR"), "/rules/list.rs"));
+
 use crate::diagnostic::Finding;
 use std::collections::BTreeSet;
 

@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use smtp::{FaultClass, SmtpOptions, SmtpServer};
 
+#[path = "support/report_schema.rs"]
+mod report_schema;
+
 const PASSWORD_ENV: &str = "MAILGATE_TEST_SMTP_PASSWORD";
 const PASSWORD: &str = "correct-horse-battery";
 
@@ -98,6 +101,7 @@ fn stderr(output: &Output) -> String {
 
 fn summary(output: &Output) -> serde_json::Value {
     let stdout = String::from_utf8_lossy(&output.stdout);
+    report_schema::assert_valid(stdout.trim().as_bytes());
     let json: serde_json::Value = serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {}", stderr(output)));
     json["summary"].clone()

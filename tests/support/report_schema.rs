@@ -1,4 +1,5 @@
-//! Every JSON report a test produces is checked against the published
+//! Every JSON report a test produces — `lint --format json` reports and
+//! `send --format json` summaries — is checked against the published
 //! schema, `docs/report.schema.json`, by Python's jsonschema (installed by
 //! `scripts/setup-test-deps.sh`): one validator process per test binary,
 //! fed one report per line. Include with
@@ -66,7 +67,8 @@ pub fn violations(report: &[u8]) -> Vec<String> {
         .unwrap_or_else(|e| panic!("the schema validator did not answer ({e}): {answer:?}"))
 }
 
-/// Panics unless `report` (a `--format json` report) follows the schema.
+/// Panics unless `report` (what `lint` or `send --format json` printed)
+/// follows the schema.
 pub fn assert_valid(report: &[u8]) {
     let violations = violations(report);
     assert!(

@@ -388,7 +388,7 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
         )
         .map_err(anyhow::Error::msg)?;
     }
-    let options = SendOptions {
+    let mut options = SendOptions {
         dry_run: args.dry_run.clone(),
         skip_blocked: args.skip_blocked,
         limit: args.limit,
@@ -398,8 +398,32 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
         allow_plaintext: args.allow_plaintext,
         accept_changes: args.accept_changes,
         confirmed: args.yes,
+        password: None,
     };
     send::check_journal_choice(&campaign, &options)?;
+    // A missing password is settled before the lint: asked for (not echoed)
+    // on a terminal, or refused at once without one.
+    let missing = campaign
+        .smtp
+        .as_ref()
+        .filter(|_| options.dry_run.is_none())
+        .and_then(|smtp| send::transport::missing_password(smtp).map(|m| (smtp, m)));
+    if let Some((smtp, (user, var))) = missing {
+        if !(io::stdin().is_terminal() && io::stderr().is_terminal()) {
+            anyhow::bail!(
+                "the password environment variable {var} (`password_env` under [smtp] in {}) \
+                 is not set; export it before running send (the password never goes into the \
+                 campaign file)",
+                campaign_path.display()
+            );
+        }
+        let typed = rpassword::prompt_password(format!(
+            "Password for {user} at {}:{} ({var} is not set): ",
+            smtp.host, smtp.port
+        ))
+        .context("cannot read the password from the terminal")?;
+        options.password = Some(send::transport::Password(typed));
+    }
 
     // The gate: the whole lint, its report on stderr (stdout is for --format json).
     let mut report = HumanEmitter::new();

@@ -1427,3 +1427,127 @@ fn resent_and_envelope_headers_of_the_draft_were_copied_into_every_message() {
         assert!(head.contains("X-Campaign: lente"), "{head}");
     }
 }
+
+#[test]
+fn a_missing_password_without_a_terminal_is_refused_before_the_lint() {
+    let server = SmtpServer::start(tls_server());
+    let campaign = Campaign::new(Some(&server), 3, 0);
+    let output = campaign
+        .command(&["--yes"])
+        .env_remove(PASSWORD_ENV)
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains(PASSWORD_ENV), "{err}");
+    assert!(err.contains("is not set"), "{err}");
+    assert!(
+        !err.contains("sendable"),
+        "refused before the lint report: {err}"
+    );
+    assert!(server.received().is_empty());
+}
+
+#[test]
+fn a_missing_password_is_asked_for_on_a_terminal_without_echo() {
+    // `script` runs send on a pseudo-terminal and passes our stdin to it.
+    let server = SmtpServer::start(tls_server());
+    let campaign = Campaign::new(Some(&server), 3, 0);
+    let command = format!(
+        "{} send {} --yes",
+        env!("CARGO_BIN_EXE_mailgate"),
+        campaign.path().display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove(PASSWORD_ENV)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs send on a terminal");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        // Typed once the prompt is up; the terminal must not echo it.
+        std::thread::sleep(Duration::from_secs(2));
+        stdin.write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_secs(5));
+    }
+    let output = output_within(child, Duration::from_secs(60));
+    let screen = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    assert!(
+        screen.contains(&format!(
+            "Password for mailer at 127.0.0.1:{}",
+            server.port()
+        )),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains(PASSWORD),
+        "the password was shown: {screen}"
+    );
+    assert_eq!(server.rcpt_counts().len(), 3, "{screen}");
+}
+
+#[test]
+fn implicit_tls_with_a_certificate_that_does_not_verify_is_fatal_and_named() {
+    // tls = "tls" to a relay whose CA is not trusted: no retries per
+    // message, one clear stop.
+    let server = SmtpServer::start(SmtpOptions::new().implicit_tls().auth("mailer", PASSWORD));
+    let campaign = Campaign::new(Some(&server), 50, 0);
+    let toml = std::fs::read_to_string(campaign.path()).unwrap();
+    let without_ca: String = toml
+        .lines()
+        .filter(|l| !l.starts_with("ca_file"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(campaign.path(), without_ca).unwrap();
+    let started = std::time::Instant::now();
+    let err = a_fatal_relay_error_ends_a_long_send(&server, &campaign, 2, &[]);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(err.contains("TLS failed"), "{err}");
+    assert!(err.contains("not signed by"), "{err}");
+    assert!(err.contains("ca_file"), "{err}");
+}
+
+#[test]
+fn a_ca_file_that_is_not_pem_is_refused_when_the_campaign_is_read() {
+    let server = SmtpServer::start(tls_server());
+    let campaign = Campaign::new(Some(&server), 3, 0);
+    let der = campaign.dir.path().join("ca.der");
+    // The start of a DER certificate: a SEQUENCE.
+    std::fs::write(&der, [0x30, 0x82, 0x01, 0x0a, 0x02, 0x82]).unwrap();
+    let toml = std::fs::read_to_string(campaign.path()).unwrap();
+    let with_der: String = toml
+        .lines()
+        .map(|l| {
+            if l.starts_with("ca_file") {
+                "ca_file = \"ca.der\"\n".to_owned()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(campaign.path(), with_der).unwrap();
+    let output = campaign.send(&["--yes"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("campaign.toml:"),
+        "names the file and line: {err}"
+    );
+    assert!(err.contains("not a PEM certificate"), "{err}");
+    assert!(err.contains("openssl x509 -inform der"), "{err}");
+    assert!(!err.contains("sendable"), "before the lint: {err}");
+    assert!(server.received().is_empty());
+}

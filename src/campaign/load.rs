@@ -549,6 +549,41 @@ fn read_rules(reader: &mut Reader<'_>, table: &DeTable<'_>, settings: &mut Setti
     }
 }
 
+/// Why `ca_file` (relative to the campaign file) cannot serve as the CA to
+/// trust, if it cannot: unreadable, or not a PEM certificate. Checked when
+/// the campaign is read, so that a bad file stops `send` before the lint
+/// and the relay, not after.
+fn ca_file_problem(campaign: &Path, ca_file: &Path) -> Option<String> {
+    let path = campaign
+        .parent()
+        .map(|dir| dir.join(ca_file))
+        .unwrap_or_else(|| ca_file.to_path_buf());
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) => return Some(format!("cannot read ca_file {}: {e}", path.display())),
+    };
+    let is_pem = bytes
+        .windows(b"-----BEGIN CERTIFICATE-----".len())
+        .any(|w| w == b"-----BEGIN CERTIFICATE-----");
+    // lettre reads the file the same way when it connects.
+    if is_pem && lettre::transport::smtp::client::Certificate::from_pem(&bytes).is_ok() {
+        return None;
+    }
+    let hint = if bytes.first() == Some(&0x30) {
+        format!(
+            " (it looks like DER: convert it with `openssl x509 -inform der -in {0} -out {0}.pem`)",
+            path.display()
+        )
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "ca_file {} is not a PEM certificate{hint}; give the certificate of the CA that issued \
+         the relay's certificate, in PEM form (-----BEGIN CERTIFICATE-----)",
+        path.display()
+    ))
+}
+
 fn read_smtp(
     reader: &mut Reader<'_>,
     table: &DeTable<'_>,
@@ -602,7 +637,16 @@ fn read_smtp(
                     key: "smtp.password".to_owned(),
                 });
             }
-            "ca_file" => smtp.ca_file = reader.string(value, name).map(PathBuf::from),
+            "ca_file" => {
+                smtp.ca_file = reader.string(value, name).map(PathBuf::from);
+                if let Some(problem) = smtp
+                    .ca_file
+                    .as_deref()
+                    .and_then(|f| ca_file_problem(reader.path, f))
+                {
+                    reader.error(value.span().start, problem);
+                }
+            }
             "connections" => {
                 if let Some(n) = reader.integer(value, name, 64) {
                     if n == 0 {

@@ -97,6 +97,8 @@ pub struct SendOptions {
     /// `--yes`: the user confirmed (needed, among others, to start a fresh
     /// journal while the campaign's journal holds sent messages).
     pub confirmed: bool,
+    /// The relay password, when the user typed it in (else `password_env`).
+    pub password: Option<transport::Password>,
 }
 
 /// SPEC §5's JSON summary.
@@ -375,7 +377,9 @@ pub fn run(
                 .path
                 .as_deref()
                 .ok_or_else(|| SendError::Setup("send needs a campaign file".to_owned()))?;
-            let connector = Connector::new(smtp, options.allow_plaintext)?;
+            let connector =
+                Connector::new(smtp, options.allow_plaintext, options.password.as_ref())
+                    .map_err(SendError::Relay)?;
             let journal_path = options
                 .journal
                 .clone()

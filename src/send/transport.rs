@@ -33,6 +33,25 @@ pub struct TransportError {
     pub what: String,
 }
 
+/// A password typed in by the user; never shown (not even by `Debug`).
+#[derive(Clone)]
+pub struct Password(pub String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(…)")
+    }
+}
+
+/// The login whose password is missing: `[smtp]` has a `username` and a
+/// `password_env` that is not set. `(username, variable)`.
+pub fn missing_password(smtp: &Smtp) -> Option<(&str, &str)> {
+    match (&smtp.username, &smtp.password_env) {
+        (Some(user), Some(var)) if std::env::var_os(var).is_none() => Some((user, var)),
+        _ => None,
+    }
+}
+
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
@@ -64,10 +83,15 @@ pub struct Connector {
 }
 
 impl Connector {
-    /// Checks the settings and reads the password from `password_env`.
-    /// `allow_plaintext` permits `tls = "none"` to a host that is not
-    /// loopback (the user forced it).
-    pub fn new(smtp: &Smtp, allow_plaintext: bool) -> Result<Self, TransportError> {
+    /// Checks the settings and reads the password from `password_env`
+    /// (or takes `password`, when the user typed it in). `allow_plaintext`
+    /// permits `tls = "none"` to a host that is not loopback (the user
+    /// forced it).
+    pub fn new(
+        smtp: &Smtp,
+        allow_plaintext: bool,
+        password: Option<&Password>,
+    ) -> Result<Self, TransportError> {
         let fail = |what: String| TransportError {
             host: smtp.host.clone(),
             port: smtp.port,
@@ -104,6 +128,10 @@ impl Connector {
             }
         };
         let credentials = match (&smtp.username, &smtp.password_env) {
+            (Some(user), Some(_)) if password.is_some() => Some(Credentials::new(
+                user.clone(),
+                password.map(|p| p.0.clone()).unwrap_or_default(),
+            )),
             (Some(user), Some(var)) => {
                 let password = std::env::var(var).map_err(|_| {
                     fail(format!(

@@ -26,7 +26,8 @@ pub enum LintError {
     Input(#[from] InputError),
     #[error(transparent)]
     Draft(#[from] DraftError),
-    #[error("cannot write the report: {0}")]
+    /// The io error is the source (shown after this, once, by `{:#}`).
+    #[error("cannot write the report")]
     Output(#[from] std::io::Error),
 }
 
@@ -559,7 +560,7 @@ fn write_outputs(
     if let Some(out) = &mut report {
         out.writer
             .write_record(["address", "row", "basis", "sendable", "rules"])
-            .map_err(csv_error)?;
+            .map_err(|e| out.error(e))?;
     }
     if let Some(out) = &mut sendable {
         let headers = rows
@@ -570,7 +571,7 @@ fn write_outputs(
             .collect::<Vec<_>>();
         out.writer
             .write_record(headers.iter().map(|h| h.as_bytes()))
-            .map_err(csv_error)?;
+            .map_err(|e| out.error(e))?;
     }
     let mut verdict = Verdict::default();
     let mut findings = Vec::new();
@@ -597,7 +598,7 @@ fn write_outputs(
                         .iter()
                         .map(|c| c.as_bytes()),
                 )
-                .map_err(csv_error)?;
+                .map_err(|e| out.error(e))?;
         }
         // A sendable address is written once, from its first row.
         if let Some(out) = &mut sendable
@@ -609,7 +610,7 @@ fn write_outputs(
                 .collect::<Vec<_>>();
             out.writer
                 .write_record(values.iter().map(|v| v.as_bytes()))
-                .map_err(csv_error)?;
+                .map_err(|e| out.error(e))?;
         }
     }
     for out in [report, sendable].into_iter().flatten() {
@@ -618,29 +619,53 @@ fn write_outputs(
     Ok(())
 }
 
-fn csv_error(e: csv::Error) -> LintError {
-    LintError::Output(std::io::Error::other(e))
-}
-
 /// A CSV file written under a temporary name and renamed when complete.
 struct CsvOut {
     writer: csv::Writer<std::io::BufWriter<std::fs::File>>,
     file: OutputFile,
+    path: std::path::PathBuf,
 }
 
 impl CsvOut {
     fn create(path: &Path) -> Result<Self, LintError> {
         let file = OutputFile::create(path)?;
         let writer = csv::Writer::from_writer(std::io::BufWriter::new(file.file().try_clone()?));
-        Ok(CsvOut { writer, file })
+        Ok(CsvOut {
+            writer,
+            file,
+            path: path.to_owned(),
+        })
+    }
+
+    /// A failed write, naming the file (its io error told once, not once
+    /// more as the csv error's own text).
+    fn error(&self, e: csv::Error) -> LintError {
+        let e = match e.into_kind() {
+            csv::ErrorKind::Io(e) => e,
+            other => std::io::Error::other(format!("{other:?}")),
+        };
+        self.io_error(e)
+    }
+
+    fn io_error(&self, e: std::io::Error) -> LintError {
+        LintError::Output(std::io::Error::new(
+            e.kind(),
+            format!("cannot write {}: {e}", self.path.display()),
+        ))
     }
 
     fn persist(self) -> Result<(), LintError> {
-        self.writer
+        let flushed = self
+            .writer
             .into_inner()
-            .map_err(|e| LintError::Output(e.into_error()))?
-            .into_inner()
-            .map_err(|e| LintError::Output(e.into_error()))?;
+            .map_err(|e| e.into_error())
+            .and_then(|w| w.into_inner().map_err(|e| e.into_error()));
+        if let Err(e) = flushed {
+            return Err(LintError::Output(std::io::Error::new(
+                e.kind(),
+                format!("cannot write {}: {e}", self.path.display()),
+            )));
+        }
         Ok(self.file.persist()?)
     }
 }

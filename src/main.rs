@@ -248,8 +248,8 @@ fn lint(args: LintArgs, level_flags: Vec<(RuleId, Level)>) -> anyhow::Result<Out
     campaign.rule_levels.extend(level_flags);
     let mut emitter: Box<dyn Emitter> = match args.format {
         Format::Human => Box::new(HumanEmitter::new()),
-        Format::Json => Box::new(JsonEmitter::new().context("cannot create a temporary file")?),
-        Format::Sarif => Box::new(SarifEmitter::new().context("cannot create a temporary file")?),
+        Format::Json => Box::new(JsonEmitter::new().with_context(temporary_file)?),
+        Format::Sarif => Box::new(SarifEmitter::new().with_context(temporary_file)?),
         Format::Github => Box::new(GithubEmitter::new()),
         Format::Junit => Box::new(JunitEmitter::new()),
         Format::Html => Box::new(HtmlEmitter::new(&campaign)),
@@ -340,6 +340,16 @@ fn stdout_as_seekable_file() -> Option<std::fs::File> {
         return None;
     }
     (file.stream_position().ok()? == metadata.len()).then_some(file)
+}
+
+/// The message for a temporary file that cannot be made: where it was to
+/// go, and how to choose another place.
+fn temporary_file() -> String {
+    format!(
+        "cannot create a temporary file in {} (set TMPDIR to a writable directory with free \
+         space)",
+        std::env::temp_dir().display()
+    )
 }
 
 /// Writes the report to stdout, or into `file`, renamed into place only

@@ -161,17 +161,24 @@ impl Reader<'_> {
         }
     }
 
-    fn integer(&mut self, value: &Spanned<DeValue<'_>>, key: &str, max: i64) -> Option<i64> {
+    /// A whole number from `min` to `max`; the message names that range.
+    fn integer(
+        &mut self,
+        value: &Spanned<DeValue<'_>>,
+        key: &str,
+        min: i64,
+        max: i64,
+    ) -> Option<i64> {
         let parsed = match value.get_ref() {
             DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
             _ => None,
         };
         match parsed {
-            Some(n) if (0..=max).contains(&n) => Some(n),
+            Some(n) if (min..=max).contains(&n) => Some(n),
             _ => {
                 self.error(
                     value.span().start,
-                    format!("`{key}` must be a whole number from 0 to {max}"),
+                    format!("`{key}` must be a whole number from {min} to {max}"),
                 );
                 None
             }
@@ -320,14 +327,45 @@ impl Campaign {
     }
 }
 
+/// The start of the line that nests deepest (the most `.`, `[` and `{`),
+/// where a nesting limit is met; `None` for a file without any.
+fn deepest_line(source: &str) -> Option<usize> {
+    let mut offset = 0;
+    let mut deepest = (0, None);
+    for line in source.split_inclusive('\n') {
+        let depth = line
+            .bytes()
+            .filter(|b| matches!(b, b'.' | b'[' | b'{'))
+            .count();
+        if depth > deepest.0 {
+            deepest = (depth, Some(offset));
+        }
+        offset += line.len();
+    }
+    deepest.1
+}
+
 fn read_settings(reader: &mut Reader<'_>) -> Option<Settings> {
     let mut settings = Settings::default();
     let document = match DeTable::parse(reader.source) {
         Ok(doc) => doc,
         Err(e) => {
-            let offset = e.span().map(|s| s.start).unwrap_or(0);
             let message = e.message().trim().to_owned();
-            reader.error(offset, format!("not valid TOML: {message}"));
+            // toml gives no place for some errors (its recursion limit on
+            // dotted keys and table headers): then the most deeply nested
+            // line is named, never a made-up line 1.
+            match e
+                .span()
+                .map(|s| s.start)
+                .or_else(|| deepest_line(reader.source))
+            {
+                Some(offset) => reader.error(offset, format!("not valid TOML: {message}")),
+                None => reader.errors.push(ConfigError {
+                    path: reader.path.to_path_buf(),
+                    line: None,
+                    message: format!("not valid TOML: {message}"),
+                }),
+            }
             return None;
         }
     };
@@ -537,7 +575,7 @@ fn read_rules(reader: &mut Reader<'_>, table: &DeTable<'_>, settings: &mut Setti
     for (key, value) in table.iter() {
         let name: &str = key.get_ref();
         let months = match name {
-            "soft_opt_in_months" | "consent_max_age_months" => reader.integer(value, name, 1200),
+            "soft_opt_in_months" | "consent_max_age_months" => reader.integer(value, name, 0, 1200),
             _ => continue,
         };
         let months = months.map(|m| m as u32);
@@ -609,7 +647,7 @@ fn read_smtp(
         let name: &str = key.get_ref();
         match name {
             "host" => host = reader.string(value, name),
-            "port" => port = reader.integer(value, name, 65535).map(|p| p as u16),
+            "port" => port = reader.integer(value, name, 1, 65535).map(|p| p as u16),
             "tls" => {
                 tls_line = Some(reader.line_of(key.span().start));
                 if let Some(t) = reader.string(value, name) {
@@ -648,12 +686,8 @@ fn read_smtp(
                 }
             }
             "connections" => {
-                if let Some(n) = reader.integer(value, name, 64) {
-                    if n == 0 {
-                        reader.error(value.span().start, "`connections` must be at least 1");
-                    } else {
-                        smtp.connections = n as u32;
-                    }
+                if let Some(n) = reader.integer(value, name, 1, 64) {
+                    smtp.connections = n as u32;
                 }
             }
             "rate" => {

@@ -316,6 +316,34 @@ pub(super) fn map_header(
         return Err(missing_email(headers));
     }
 
+    // Two columns that both name a field (two `consent_at` columns, or
+    // `consent` beside `consent date`): which one holds it is a guess that
+    // decides verdicts, so it is the user's to make. An export preset that
+    // combines two columns itself (Mailchimp's opt-in and confirm times)
+    // is no such guess.
+    for field in Field::ALL {
+        if overridden.contains(&field)
+            || (mailchimp.is_some() && matches!(field, Field::ConsentAt | Field::ConsentSource))
+        {
+            continue;
+        }
+        let mut naming = headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| field_for_header(h) == Some(field));
+        if let (Some((a, first)), Some((b, second))) = (naming.next(), naming.next()) {
+            let shown = |h: &str| crate::escape::control_chars(h).into_owned();
+            return Err(format!(
+                "two columns hold {field}: \"{}\" (column {}) and \"{}\" (column {}); \
+                 remove one, or choose it in the campaign file with [columns] {field} = \"…\"",
+                shown(first),
+                a + 1,
+                shown(second),
+                b + 1,
+            ));
+        }
+    }
+
     if let Some(m) = &mut mailchimp {
         let times = [m.confirm_time, m.optin_time];
         m.derive_consent_at &= !overridden.contains(&Field::ConsentAt)
@@ -518,11 +546,26 @@ mod tests {
     }
 
     #[test]
-    fn first_column_naming_a_field_wins_and_the_second_gets_a_unique_var() {
-        let m = map(&["Email", "E-mail"]);
-        assert_eq!(field_of(&m, "Email"), Some(Field::Email));
-        assert_eq!(field_of(&m, "E-mail"), None);
-        assert_eq!(m.columns.columns[1].var, "e_mail");
+    fn two_consent_at_columns_were_read_as_the_first_silently() {
+        let err = map_header(&strings(&["email", "consent_at", "Consent Date"]), &[]).unwrap_err();
+        assert!(
+            err.contains("two columns hold consent_at: \"consent_at\" (column 2) and \"Consent Date\" (column 3)"),
+            "{err}"
+        );
+        assert!(err.contains("[columns] consent_at"), "{err}");
+        let err = map_header(&strings(&["Email", "E-mail"]), &[]).unwrap_err();
+        assert!(
+            err.contains("\"Email\" (column 1) and \"E-mail\" (column 2)"),
+            "{err}"
+        );
+        // [columns] chooses; the other column is a variable of its own.
+        let m = map_header(
+            &strings(&["email", "consent_at", "Consent Date"]),
+            &[(Field::ConsentAt, "Consent Date".to_owned())],
+        )
+        .unwrap();
+        assert_eq!(field_of(&m, "Consent Date"), Some(Field::ConsentAt));
+        assert_eq!(field_of(&m, "consent_at"), None);
         let m = map(&["email", "Tel.", "tel"]);
         let vars: Vec<_> = m.columns.vars().collect();
         assert_eq!(vars, ["email", "tel", "tel_2"]);

@@ -243,8 +243,12 @@ impl Emitter for HumanEmitter {
                             if let Some(line) = f.line {
                                 at.push_str(&format!(":{line}"));
                             }
-                            if let Some(field) = &f.field {
-                                at.push_str(&format!(" ({field})"));
+                            // A field alone (a flag such as `--product`) is
+                            // the whole location, not an empty one beside it.
+                            match (&f.field, at.is_empty()) {
+                                (Some(field), true) => at = field.clone(),
+                                (Some(field), false) => at.push_str(&format!(" ({field})")),
+                                (None, _) => {}
                             }
                             let at = if at.is_empty() { at } else { format!("{at}: ") };
                             writeln!(

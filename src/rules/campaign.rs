@@ -51,9 +51,17 @@ pub fn check_products(
     relies_on_soft_opt_in: bool,
     purchased: &[bool],
 ) -> Vec<Finding> {
+    // Where the products were named: the campaign file's key, or the
+    // `--product` flag (then there is no line in any file to point at).
+    let from_flag = !campaign.products.is_empty() && campaign.products_line.is_none();
+    let field = if from_flag || file.is_none() {
+        "--product"
+    } else {
+        "campaign.product"
+    };
     let locate = |finding: Finding| match file {
-        Some(file) => finding.file(file),
-        None => finding,
+        Some(file) if !from_flag => finding.file(file),
+        _ => finding,
     };
     let mut findings = Vec::new();
     if campaign.products.is_empty() {
@@ -65,7 +73,7 @@ pub fn check_products(
                      similar to what they bought, but the campaign names no product; set \
                      `product = \"...\"` in [campaign] or pass --product",
                 )
-                .field("campaign.product"),
+                .field(field),
             ));
         }
         return findings;
@@ -85,7 +93,7 @@ pub fn check_products(
                     ),
                 )
                 .line(campaign.products_line)
-                .field("campaign.product"),
+                .field(field),
             ));
         }
     }

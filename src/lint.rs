@@ -211,9 +211,8 @@ pub fn lint_with_addresses(
     }
     let mut known_variables: BTreeSet<String> = reader
         .columns()
-        .columns
-        .iter()
-        .map(|c| c.var.clone())
+        .vars()
+        .map(str::to_owned)
         .chain(BUILTIN_VARIABLES.iter().map(|v| v.to_string()))
         .collect();
     // A listmonk export's attribute keys are known only after the last row.
@@ -523,9 +522,7 @@ impl<'a, 's> RowChecker<'a, 's> {
             for variable in shown {
                 let header = self
                     .columns
-                    .columns
-                    .iter()
-                    .find(|c| c.var == variable)
+                    .column_of_var(variable)
                     .map_or(variable, |c| c.header.as_str());
                 let mut message = verdict.message_buffer();
                 for piece in ["`", variable, "` is empty, so the recipient sees a gap"] {

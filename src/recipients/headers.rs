@@ -26,6 +26,10 @@ pub struct Column {
     /// The template variable name: the logical field's name when the column
     /// maps to one, otherwise the header in snake_case.
     pub var: String,
+    /// For a column that maps to a logical field, its header in snake_case
+    /// as a second variable name (`Voornaam` is `first_name` and
+    /// `voornaam`), when that differs from `var` and no other column has it.
+    pub header_var: Option<String>,
     /// The logical field the column maps to, if any.
     pub field: Option<Field>,
 }
@@ -93,14 +97,23 @@ impl ColumnMap {
     }
 
     /// Every template variable the columns provide, each once, in column
-    /// order (a preset's shared field name appears once). listmonk
-    /// attributes are not included: see `RecipientReader::attribute_keys`.
+    /// order (a preset's shared field name appears once), then the mapped
+    /// columns' header names. listmonk attributes are not included: see
+    /// `RecipientReader::attribute_keys`.
     pub fn vars(&self) -> impl Iterator<Item = &str> {
         self.columns
             .iter()
             .enumerate()
             .filter(|(i, c)| !self.columns[..*i].iter().any(|p| p.var == c.var))
             .map(|(_, c)| c.var.as_str())
+            .chain(self.columns.iter().filter_map(|c| c.header_var.as_deref()))
+    }
+
+    /// The column a template variable names: by its `var` or `header_var`.
+    pub fn column_of_var(&self, name: &str) -> Option<&Column> {
+        self.columns
+            .iter()
+            .find(|c| c.var == name || c.header_var.as_deref() == Some(name))
     }
 }
 
@@ -387,7 +400,9 @@ pub(super) fn map_header(
 
 /// Gives every column its template variable: the field's name, or the
 /// header in snake_case, made unique with `_2`, `_3` … when two headers
-/// come out the same.
+/// come out the same. A column that maps to a field also gets its header
+/// in snake_case, when that name is free (a field's name and an unmapped
+/// column's name come first).
 fn name_columns(headers: &[String], fields: &[Option<Field>]) -> Vec<Column> {
     let mut taken: Vec<String> = fields
         .iter()
@@ -414,8 +429,16 @@ fn name_columns(headers: &[String], fields: &[Option<Field>]) -> Vec<Column> {
             index,
             header: header.clone(),
             var,
+            header_var: None,
             field: fields[index],
         });
+    }
+    for column in columns.iter_mut().filter(|c| c.field.is_some()) {
+        let name = snake_case(&column.header, column.index);
+        if !taken.contains(&name) {
+            taken.push(name.clone());
+            column.header_var = Some(name);
+        }
     }
     columns
 }
@@ -569,6 +592,46 @@ mod tests {
         let m = map(&["email", "Tel.", "tel"]);
         let vars: Vec<_> = m.columns.vars().collect();
         assert_eq!(vars, ["email", "tel", "tel_2"]);
+    }
+
+    #[test]
+    fn a_mapped_column_is_a_variable_under_its_header_too() {
+        let m = map(&["E-mailadres", "Voornaam", "Klant Nummer", "first_name_2"]);
+        let column = |header: &str| {
+            m.columns
+                .columns
+                .iter()
+                .find(|c| c.header == header)
+                .unwrap()
+        };
+        assert_eq!(column("Voornaam").var, "first_name");
+        assert_eq!(column("Voornaam").header_var.as_deref(), Some("voornaam"));
+        assert_eq!(
+            column("E-mailadres").header_var.as_deref(),
+            Some("e_mailadres")
+        );
+        assert_eq!(
+            column("Klant Nummer").header_var,
+            None,
+            "unmapped: var is the header"
+        );
+        let vars: Vec<_> = m.columns.vars().collect();
+        for var in [
+            "email",
+            "first_name",
+            "klant_nummer",
+            "voornaam",
+            "e_mailadres",
+        ] {
+            assert!(vars.contains(&var), "{var}: {vars:?}");
+        }
+        assert_eq!(
+            m.columns.column_of_var("voornaam").unwrap().header,
+            "Voornaam"
+        );
+        // A header whose snake_case is a field's name adds nothing.
+        let m = map(&["email", "first_name"]);
+        assert!(m.columns.columns.iter().all(|c| c.header_var.is_none()));
     }
 
     #[test]

@@ -116,6 +116,14 @@ impl RecipientReader {
             };
             vars.entry(column.var.clone()).or_insert(var);
         }
+        // A mapped column's own header name gives the column's own value
+        // (for a preset's derived field, the cell rather than the field).
+        for column in &mapping.columns.columns {
+            if let Some(name) = &column.header_var {
+                vars.entry(name.clone())
+                    .or_insert(Var::Column(column.index));
+            }
+        }
         Ok(RecipientReader {
             header_fields: headers.len(),
             records: records.read_ahead(match base[Field::Email.index()] {

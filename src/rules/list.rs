@@ -365,7 +365,10 @@ pub fn check_header(
             column.field,
             Some(f) if !matches!(f, Field::FirstName | Field::LastName | Field::Name)
         ) || PRESET_USED.contains(&name.as_str());
-        let used_by_templates = used_by_templates.is_none_or(|used| used.contains(&column.var));
+        let used_by_templates = used_by_templates.is_none_or(|used| {
+            used.contains(&column.var)
+                || column.header_var.as_ref().is_some_and(|v| used.contains(v))
+        });
         if !used_by_rules && !used_by_templates {
             findings.push(locate(Finding::new(
                 RuleId::UnusedColumn,

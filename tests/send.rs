@@ -1551,3 +1551,32 @@ fn a_ca_file_that_is_not_pem_is_refused_when_the_campaign_is_read() {
     assert!(!err.contains("sendable"), "before the lint: {err}");
     assert!(server.received().is_empty());
 }
+
+#[test]
+fn a_2000_character_word_made_a_2005_octet_subject_line() {
+    let campaign = Campaign::new(None, 0, 0);
+    let word = "x".repeat(2000);
+    write_list(
+        &campaign,
+        &format!("a@example.nl,{word},yes,bbq\nb@example.nl,\"Bob\x1b[2J\",yes,bbq\n"),
+    );
+    let out = campaign.dir.path().join("out");
+    let output = campaign.send(&["--dry-run", out.to_str().unwrap()]);
+    // Bob's subject would carry an escape sequence: refused, naming the column.
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(
+            "b@example.nl: not sent: a merge value puts the control character \\x1b into the \
+             Subject header (the value of `first_name`)"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    let messages = dry_run_messages(&out);
+    assert_eq!(messages.len(), 1);
+    let text = std::fs::read_to_string(&messages[0]).unwrap();
+    let head = &text[..text.find("\r\n\r\n").unwrap()];
+    let longest = head.split("\r\n").map(str::len).max().unwrap();
+    assert!(longest <= 998, "a header line of {longest} octets: {head}");
+    assert!(head.contains("Subject: =?utf-8?b?"), "{head}");
+}

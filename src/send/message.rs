@@ -268,9 +268,12 @@ impl<'a> MessageFactory<'a> {
             .from(self.from.clone())
             .to(to)
             .envelope(envelope)
-            .subject(subject)
             .message_id(Some(self.message_id(address)))
             .date(SystemTime::now());
+        builder = match encoded_subject(&subject) {
+            Some(encoded) => builder.raw_header(encoded),
+            None => builder.subject(subject),
+        };
         for (name, value) in &self.kept_headers {
             if let Ok(name) = HeaderName::new_from_ascii(name.clone()) {
                 builder = builder.raw_header(HeaderValue::new(name, value.clone()));
@@ -351,6 +354,34 @@ enum MultiPartOrSingle {
 
 fn header(name: &'static str, value: String) -> HeaderValue {
     HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+}
+
+/// Words longer than this cannot be folded (lettre folds only at spaces)
+/// and would make a line longer than RFC 5322's 998 octets (§2.1.1).
+const LONGEST_FOLDABLE_WORD: usize = 900;
+
+/// The `Subject` header for a subject with a word too long to fold: all of
+/// it as RFC 2047 encoded words, which may be split anywhere, each line
+/// under 78 characters. `None` for the usual subject, which lettre writes
+/// (folded at spaces, non-ASCII words encoded).
+fn encoded_subject(subject: &str) -> Option<HeaderValue> {
+    if !subject
+        .split_whitespace()
+        .any(|word| word.len() > LONGEST_FOLDABLE_WORD)
+    {
+        return None;
+    }
+    let mut encoded = String::new();
+    {
+        use email_encoding::headers::writer::EmailWriter;
+        let mut writer = EmailWriter::new(&mut encoded, "Subject: ".len(), 0, false);
+        email_encoding::headers::rfc2047::encode(subject, &mut writer).ok()?;
+    }
+    Some(HeaderValue::dangerous_new_pre_encoded(
+        HeaderName::new_from_ascii_str("Subject"),
+        subject.to_owned(),
+        encoded,
+    ))
 }
 
 /// Refuses a rendered header value holding a control character other than

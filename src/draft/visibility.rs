@@ -68,11 +68,25 @@ impl Hiding {
 /// `None` when a reader can see it.
 pub fn hidden_links(html: &str, links: &[OptOutLink]) -> Vec<Option<Hiding>> {
     let sheets = style_sheet_texts(html);
+    let sheet = parse_sheets(&sheets);
+    links.iter().map(|link| why_hidden(&sheet, link)).collect()
+}
+
+/// Why each link is hidden when every one of them is; `None` as soon as one
+/// is visible (the links after it are not looked at, so a body with
+/// thousands of visible opt-out links costs one look).
+pub fn all_hidden(html: &str, links: &[OptOutLink]) -> Option<Vec<Hiding>> {
+    let sheets = style_sheet_texts(html);
+    let sheet = parse_sheets(&sheets);
+    links.iter().map(|link| why_hidden(&sheet, link)).collect()
+}
+
+fn parse_sheets(texts: &[String]) -> StyleSheet<'_> {
     let mut sheet = StyleSheet::new();
-    for text in &sheets {
+    for text in texts {
         sheet.parse_more(text);
     }
-    links.iter().map(|link| why_hidden(&sheet, link)).collect()
+    sheet
 }
 
 /// The text of every `<style>` element, with the `<!--`/`-->` wrappers that

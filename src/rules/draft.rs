@@ -88,9 +88,7 @@ fn check_hidden_opt_out(draft: &Draft, file: &str, out: &mut Vec<Finding>) {
             continue;
         }
         let links = opt_out::opt_out_links(&part.text);
-        let hidden: Option<Vec<visibility::Hiding>> = visibility::hidden_links(&part.text, &links)
-            .into_iter()
-            .collect();
+        let hidden = visibility::all_hidden(&part.text, &links);
         let (Some(link), Some(hiding)) = (links.first(), hidden.and_then(|h| h.into_iter().next()))
         else {
             continue;

@@ -134,8 +134,9 @@ pub fn opt_out_links(html: &str) -> Vec<OptOutLink> {
 
 /// How many elements of a link's chain are kept: Chrome's parser stops
 /// nesting at 512 (deeper elements become siblings), so no reader sees
-/// styles from deeper than that. The link's nearest half and the document's
-/// outermost half are kept, which bounds the work per link.
+/// styles from deeper than that. A deeper link keeps its nearest ancestors
+/// and the document's `<body>` and `<html>`, which bounds the work per
+/// link.
 const MAX_CHAIN: usize = 512;
 
 fn chain_of(document: &Html, node: NodeId) -> Vec<ElementInfo> {
@@ -154,53 +155,62 @@ fn chain_of(document: &Html, node: NodeId) -> Vec<ElementInfo> {
             bgcolor: element.attr("bgcolor").map(str::to_string),
         }
     };
-    let elements = || {
-        std::iter::once(anchor)
-            .chain(anchor.ancestors())
-            .filter_map(ElementRef::wrap)
-    };
-    let depth = elements().count();
-    if depth <= MAX_CHAIN {
-        return elements().map(info).collect();
-    }
-    elements()
-        .take(MAX_CHAIN / 2)
-        .chain(elements().skip(depth - MAX_CHAIN / 2))
+    let mut chain: Vec<ElementInfo> = std::iter::once(anchor)
+        .chain(anchor.ancestors())
+        .filter_map(ElementRef::wrap)
+        .take(MAX_CHAIN + 1)
         .map(info)
-        .collect()
+        .collect();
+    if chain.len() > MAX_CHAIN {
+        chain.truncate(MAX_CHAIN - 2);
+        let html = document.root_element();
+        if let Some(body) = html
+            .children()
+            .filter_map(ElementRef::wrap)
+            .find(|e| e.value().name() == "body")
+        {
+            chain.push(info(body));
+        }
+        chain.push(info(html));
+    }
+    chain
 }
 
-/// For each link of the flow, whether it is an opt-out link.
+/// For each link of the flow, whether it is an opt-out link. Each
+/// sentence is read once however many links it holds.
 fn opt_out_flags(flow: &html::Flow) -> Vec<bool> {
     let v = vocabulary();
     let mut flags = vec![false; flow.links.len()];
     let kept = text::kept_lines(flow.units.iter().map(|u| u.text.as_str()));
+    // The last sentence of the previous unit: what a link at the start of
+    // a unit may borrow.
+    let mut previous_last: Option<&str> = None;
     for (at, unit) in flow.units.iter().enumerate() {
         if !kept[at] {
+            previous_last = None;
             continue;
         }
         let spans = sentences(&unit.text);
+        let mut previous_says: Option<bool> = None;
+        let mut says: Vec<Option<bool>> = vec![None; spans.len()];
+        let mut says_at =
+            |i: usize| *says[i].get_or_insert_with(|| v.says_opt_out(&unit.text[spans[i].clone()]));
+        let mut first = 0;
         for (range, index) in &unit.links {
             let link = &flow.links[*index];
             if href_is_opt_out(&link.href) || v.says_opt_out(&link.text) {
                 flags[*index] = true;
                 continue;
             }
-            // The sentences the link's text is in.
-            let first = spans
-                .iter()
-                .position(|s| s.end > range.start)
-                .unwrap_or(spans.len().saturating_sub(1));
-            let last = spans
-                .iter()
-                .position(|s| s.end >= range.end)
-                .unwrap_or(spans.len().saturating_sub(1))
-                .max(first);
-            let (Some(start), Some(end)) = (spans.get(first), spans.get(last)) else {
-                continue;
-            };
-            let sentence = &unit.text[start.start..end.end];
-            if v.says_opt_out(sentence) {
+            // The sentences the link's text is in (links come in order).
+            while first + 1 < spans.len() && spans[first].end <= range.start {
+                first += 1;
+            }
+            let mut last = first;
+            while last + 1 < spans.len() && spans[last].end < range.end {
+                last += 1;
+            }
+            if (first..=last).any(&mut says_at) {
                 flags[*index] = true;
                 continue;
             }
@@ -208,20 +218,25 @@ fn opt_out_flags(flow: &html::Flow) -> Vec<bool> {
             // below: [link]", "You get this because of your subscription
             // settings. Click here to change them.": the sentence before
             // says what the link does.
-            let before = if first > 0 {
-                Some(&unit.text[spans[first - 1].clone()])
-            } else {
-                at.checked_sub(1)
-                    .and_then(|p| flow.units.get(p))
-                    .and_then(|u| sentences(&u.text).last().map(|s| &u.text[s.clone()]))
+            let sentence = &unit.text[spans[first].start..spans[last].end];
+            let Some(before) = (match first {
+                0 => previous_last,
+                _ => Some(&unit.text[spans[first - 1].clone()]),
+            }) else {
+                continue;
             };
-            if let Some(before) = before
-                && (before.trim_end().ends_with(':') || v.short_link_sentence(sentence))
-                && v.says_opt_out(before)
+            // (A "click here" sentence is short: longer ones are not read.)
+            let short = sentence.len() <= 240 && v.short_link_sentence(sentence);
+            if (before.trim_end().ends_with(':') || short)
+                && match first {
+                    0 => *previous_says.get_or_insert_with(|| v.says_opt_out(before)),
+                    _ => says_at(first - 1),
+                }
             {
                 flags[*index] = true;
             }
         }
+        previous_last = spans.last().map(|s| &unit.text[s.clone()]);
     }
     flags
 }

@@ -200,21 +200,31 @@ fn chromium() -> Option<PathBuf> {
     })
 }
 
-/// Where Chromium itself connects at start, whatever the page (its network
-/// clock, component updater and account service: an empty page makes the
-/// same requests). Not the page's requests, so not counted.
-const BROWSER_SERVICES: [&str; 3] = [
-    "clients2.google.com",
-    "update.googleapis.com",
-    "accounts.google.com",
-];
+/// Where Chromium itself connects at start, whatever the page: its network
+/// clock (clients2.google.com), component updater (update.googleapis.com)
+/// and account service (accounts.google.com) — an empty page makes the same
+/// requests. Google's service domains are treated as the browser's own, all
+/// but those a page would load fonts or scripts from, which count.
+fn is_browser_service(host: &str) -> bool {
+    const PAGE_HOSTS: [&str; 4] = [
+        "fonts.googleapis.com",
+        "fonts.gstatic.com",
+        "ajax.googleapis.com",
+        "www.google-analytics.com",
+    ];
+    const SERVICE_DOMAINS: [&str; 4] = ["google.com", "googleapis.com", "gvt1.com", "gvt2.com"];
+    !PAGE_HOSTS.contains(&host)
+        && SERVICE_DOMAINS
+            .iter()
+            .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+}
 
 /// A proxy that answers nothing and notes the requests made through it:
 /// the browser is told to send every request through it, so any request
 /// the page makes shows up here.
 struct CountingProxy {
     port: u16,
-    /// The first line of every request not to [`BROWSER_SERVICES`].
+    /// The first line of every request not to the browser's own services.
     requests: Arc<Mutex<Vec<String>>>,
 }
 
@@ -234,7 +244,7 @@ impl CountingProxy {
                 let n = stream.read(&mut buffer).unwrap_or(0);
                 let head = String::from_utf8_lossy(&buffer[..n]);
                 let line = head.lines().next().unwrap_or("").to_owned();
-                if !BROWSER_SERVICES.contains(&request_host(&line)) {
+                if !is_browser_service(request_host(&line)) {
                     noted.lock().expect("not poisoned").push(line);
                 }
             }

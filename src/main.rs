@@ -509,7 +509,9 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
         }
         Err(SendError::Transport(e)) => {
             eprintln!(
-                "mailgate: error: {e}; the journal is intact, fix the cause and run send again"
+                "mailgate: error: {e}\nmailgate: the journal records everything sent so far; \
+                 fix the cause, then resume with: {}",
+                resume_command(&campaign_path, &options)
             );
             return Ok(Outcome::Violations);
         }
@@ -540,16 +542,7 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
     }
     let interrupted = STOP.load(Ordering::SeqCst);
     let unbuilt = summary.not_built_total > 0;
-    let mut hint = format!("mailgate send {}", campaign_path.display());
-    if options.skip_blocked {
-        hint.push_str(" --skip-blocked");
-    }
-    if let Some(shard) = options.shard {
-        hint.push_str(&format!(" --shard {}/{}", shard.index, shard.count));
-    }
-    if let Some(journal) = &options.journal {
-        hint.push_str(&format!(" --journal {}", journal.display()));
-    }
+    let hint = resume_command(&campaign_path, &options);
     if summary.not_yet_sent > 0 && !interrupted {
         eprintln!(
             "mailgate: {} not yet sent (--limit); send them with: {hint}",
@@ -571,6 +564,24 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Violations);
     }
     Ok(Outcome::Clean)
+}
+
+/// The command that resumes this send.
+fn resume_command(
+    campaign_path: &std::path::Path,
+    options: &mailgate::send::SendOptions,
+) -> String {
+    let mut hint = format!("mailgate send {}", campaign_path.display());
+    if options.skip_blocked {
+        hint.push_str(" --skip-blocked");
+    }
+    if let Some(shard) = options.shard {
+        hint.push_str(&format!(" --shard {}/{}", shard.index, shard.count));
+    }
+    if let Some(journal) = &options.journal {
+        hint.push_str(&format!(" --journal {}", journal.display()));
+    }
+    hint
 }
 
 /// A progress bar (sent / failed / deferred, rate, ETA) fed from the counters.

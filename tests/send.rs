@@ -1580,3 +1580,45 @@ fn a_2000_character_word_made_a_2005_octet_subject_line() {
     assert!(longest <= 998, "a header line of {longest} octets: {head}");
     assert!(head.contains("Subject: =?utf-8?b?"), "{head}");
 }
+
+#[test]
+fn a_relay_lost_in_mid_run_is_retried_then_the_run_stops_with_the_cause_and_the_resume_command() {
+    let mut server = SmtpServer::start(tls_server().data_delay(Duration::from_millis(20)));
+    let campaign = Campaign::new(Some(&server), LONG_QUEUE, 0);
+    let child = campaign
+        .command(&["--yes", "--format", "json"])
+        .env("MAILGATE_RELAY_DOWN_SECS", "3")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while server.received().len() < 30 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let port = server.port();
+    server.kill();
+    let lost_at = std::time::Instant::now();
+    let output = output_within(child, Duration::from_secs(60));
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        lost_at.elapsed() >= Duration::from_secs(3),
+        "gave up before the limit: {err}"
+    );
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(err.contains("no session could be opened again"), "{err}");
+    assert!(err.contains("cannot connect"), "the cause: {err}");
+    assert!(err.contains("resume with: mailgate send"), "{err}");
+    // Every message the relay stored is recorded sent or unknown, none
+    // deferred or unrecorded: the resume would not send them again.
+    let steps = journal_last_steps(&campaign.journal());
+    for message in server.received() {
+        let step = steps.get(&message.rcpt_to[0]).map(String::as_str);
+        assert!(
+            matches!(step, Some("sent" | "unknown" | "data-end")),
+            "{} was received but the journal says {step:?}",
+            message.rcpt_to[0]
+        );
+    }
+}

@@ -425,6 +425,7 @@ pub fn run(
                     journal,
                     rate,
                     connections: smtp.connections.max(1) as usize,
+                    down: RelayDown::default(),
                 },
                 Some(state),
             )
@@ -599,6 +600,7 @@ enum Sink {
         journal: Journal,
         rate: Option<RateLimiter>,
         connections: usize,
+        down: RelayDown,
     },
 }
 
@@ -632,6 +634,7 @@ impl Sink {
                     connector,
                     journal,
                     rate,
+                    down,
                     ..
                 } => {
                     for outgoing in &batch {
@@ -651,8 +654,14 @@ impl Sink {
                         if let Some(rate) = rate {
                             rate.wait();
                         }
-                        let outcome =
-                            deliver_with_retries(connector, &mut session, &outgoing, stop, journal);
+                        let outcome = deliver_with_retries(
+                            connector,
+                            &mut session,
+                            &outgoing,
+                            stop,
+                            journal,
+                            down,
+                        );
                         match outcome {
                             Ok(Delivery::Unknown(reason)) => {
                                 journal.record_unknown(&outgoing.address, &reason)?;
@@ -720,6 +729,74 @@ fn take_batch(queue: &Mutex<mpsc::Receiver<Outgoing>>) -> Vec<Outgoing> {
     batch
 }
 
+/// How long the relay may stay unreachable in mid-run (no session can be
+/// opened by any connection) before `send` gives up with the cause; the
+/// SPEC's two minutes. `MAILGATE_RELAY_DOWN_SECS` shortens it (the tests
+/// use a few seconds).
+fn relay_down_limit() -> Duration {
+    std::env::var("MAILGATE_RELAY_DOWN_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(120))
+}
+
+/// The longest wait between two tries to reach a relay that is down.
+const BACKOFF_MAX: Duration = Duration::from_secs(10);
+
+/// Since when no connection could open a session (None while one can):
+/// shared by the workers, so the limit counts from the first failure.
+#[derive(Default)]
+struct RelayDown(Mutex<Option<std::time::Instant>>);
+
+impl RelayDown {
+    /// Notes a failed connect; the time since the relay went down.
+    fn failed(&self) -> Duration {
+        let mut since = self.0.lock().expect("not poisoned");
+        since.get_or_insert_with(std::time::Instant::now).elapsed()
+    }
+
+    fn reached(&self) {
+        *self.0.lock().expect("not poisoned") = None;
+    }
+}
+
+/// Opens a session, waiting with backoff while the relay cannot be reached
+/// (no try of the message is used up by that); `Ok(None)` when `stop` was
+/// set meanwhile, `Err` when the relay stayed down past the limit.
+fn reconnect(
+    connector: &Connector,
+    down: &RelayDown,
+    stop: &AtomicBool,
+) -> Result<Option<Session>, SendError> {
+    let mut wait = BACKOFF;
+    loop {
+        match connector.connect() {
+            Ok(session) => {
+                down.reached();
+                return Ok(Some(session));
+            }
+            Err(Err(fatal)) => return Err(fatal.into()),
+            Err(Ok(reason)) => {
+                let elapsed = down.failed();
+                let limit = relay_down_limit();
+                if elapsed >= limit {
+                    return Err(SendError::Transport(connector.error(format!(
+                        "the relay was lost in mid-run and no session could be opened again \
+                         for {} s: {reason}",
+                        limit.as_secs()
+                    ))));
+                }
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(None);
+                }
+                std::thread::sleep(wait.min(limit.saturating_sub(elapsed)));
+                wait = (wait * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+}
+
 /// Delivers one message, retrying 4xx replies and dropped sessions with
 /// exponential backoff on a fresh session.
 fn deliver_with_retries(
@@ -728,6 +805,7 @@ fn deliver_with_retries(
     outgoing: &Outgoing,
     stop: &AtomicBool,
     journal: &Journal,
+    down: &RelayDown,
 ) -> Result<Delivery, SendError> {
     let mut wait = BACKOFF;
     let mut last = Delivery::Deferred("not tried".to_owned());
@@ -740,14 +818,12 @@ fn deliver_with_retries(
             wait *= 2;
         }
         if session.as_ref().is_none_or(|s| s.has_broken()) {
-            *session = match connector.connect() {
-                Ok(connection) => Some(connection),
-                Err(Ok(reason)) => {
-                    last = Delivery::Deferred(reason);
-                    continue;
-                }
-                Err(Err(fatal)) => return Err(fatal.into()),
-            };
+            *session = reconnect(connector, down, stop)?;
+            if session.is_none() {
+                last =
+                    Delivery::Deferred("interrupted while the relay could not be reached".into());
+                break;
+            }
         }
         let open = session.as_mut().expect("connected above");
         let data_end = || {

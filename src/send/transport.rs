@@ -167,6 +167,11 @@ impl Connector {
         })
     }
 
+    /// An error about this relay (`host:port: what`).
+    pub fn error(&self, what: impl Into<String>) -> TransportError {
+        self.fail(what)
+    }
+
     fn fail(&self, what: impl Into<String>) -> TransportError {
         TransportError {
             host: self.host.clone(),

@@ -437,6 +437,13 @@ impl SmtpServer {
         counts
     }
 
+    /// Kills the server (every connection is reset, nothing listens on the
+    /// port any more) and keeps what it received: a relay lost in mid-run.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// The faults injected so far, in order.
     pub fn events(&self) -> Vec<FaultEvent> {
         let Ok(text) = fs::read_to_string(self.maildir().join("events.jsonl")) else {

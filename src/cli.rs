@@ -136,6 +136,12 @@ pub struct SendArgs {
     /// Re-send messages whose outcome an earlier run did not record (may duplicate).
     #[arg(long)]
     pub resend_unknown: bool,
+    /// Send one recipient's message only to ADDRESS, subject prefixed [test]; not journaled.
+    #[arg(long, value_name = "ADDRESS")]
+    pub test_to: Option<String>,
+    /// With --test-to: the recipient on line N of the list (default: the first sendable).
+    #[arg(long, value_name = "N", requires = "test_to")]
+    pub row: Option<u64>,
     /// Go on with the journal although the draft, list, suppression lists or campaign
     /// settings changed (who was sent stays sent; the change is recorded).
     #[arg(long)]

@@ -442,6 +442,29 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
         let mut err = anstream::stderr().lock();
         report.finish(&gate.lint, &mut err)?;
     }
+    if let Some(to) = &args.test_to {
+        // One message to the user's own address: no journal, no gate (it
+        // reaches no recipient), no confirmation.
+        return match send::test_send(&campaign, &gate, &options, to, args.row) {
+            Ok(sent) => {
+                eprintln!(
+                    "mailgate: test message for {} (line {} of the list), subject prefixed \
+                     [test], sent to {to} only: {}",
+                    sent.recipient, sent.line, sent.reply
+                );
+                Ok(Outcome::Clean)
+            }
+            Err(SendError::Refused(message)) => {
+                eprintln!("mailgate: {message}");
+                Ok(Outcome::Violations)
+            }
+            Err(SendError::Transport(e)) => {
+                eprintln!("mailgate: error: {e}");
+                Ok(Outcome::Violations)
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
     if let Err(refused) = gate.check(&options) {
         eprintln!("mailgate: {refused}");
         return Ok(Outcome::Violations);

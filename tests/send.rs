@@ -1622,3 +1622,43 @@ fn a_relay_lost_in_mid_run_is_retried_then_the_run_stops_with_the_cause_and_the_
         );
     }
 }
+
+#[test]
+fn test_to_sends_one_rendered_message_to_that_address_only_unjournaled() {
+    let server = SmtpServer::start(tls_server());
+    let campaign = Campaign::new(Some(&server), 5, 2);
+    let output = campaign.send(&["--test-to", "tester@delinde.example"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert!(err.contains("sent to tester@delinde.example only"), "{err}");
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].rcpt_to, ["tester@delinde.example"]);
+    let text = received[0].text();
+    assert!(
+        text.contains("Subject: [test] Naam1, de lente komt"),
+        "{text}"
+    );
+    assert!(text.contains("Beste Naam1,"), "{text}");
+    assert!(!campaign.journal().exists(), "a test send is not journaled");
+
+    // --row: the recipient on that line of the list (line 4: the third).
+    let output = campaign.send(&["--test-to", "tester@delinde.example", "--row", "4"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let received = server.received();
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[1].rcpt_to, ["tester@delinde.example"]);
+    assert!(
+        received[1]
+            .text()
+            .contains("Subject: [test] Naam3, de lente komt")
+    );
+    assert!(!campaign.journal().exists());
+    // Nobody on the list was mailed.
+    assert!(
+        server
+            .rcpt_counts()
+            .keys()
+            .all(|a| a == "tester@delinde.example")
+    );
+}

@@ -15,10 +15,16 @@ const SCOPES: [(&str, &str); 4] = [
     ("campaign", "Campaign"),
 ];
 
+/// The scopes whose rule files may carry a `pub fn check` of their scope's
+/// `Check` signature: the generated `CHECKS` lists them, in order.
+const SCOPES_WITH_CHECKS: [&str; 2] = ["draft", "campaign"];
+
 struct Rule {
     stem: String,
     order: u32,
     path: PathBuf,
+    /// Whether the file has a `pub fn check`.
+    check: bool,
 }
 
 fn main() {
@@ -48,6 +54,19 @@ fn main() {
                 rule.stem
             );
             count += 1;
+        }
+        if SCOPES_WITH_CHECKS.contains(&folder) {
+            let checks: Vec<String> = rules
+                .iter()
+                .filter(|r| r.check)
+                .map(|r| format!("{}::check", r.stem))
+                .collect();
+            let _ = writeln!(
+                modules,
+                "/// The checks of this scope's rule files, in the registry's order.\n\
+                 pub(crate) static CHECKS: &[Check] = &[{}];",
+                checks.join(", ")
+            );
         }
         write(&out.join(format!("{folder}.rs")), &modules);
     }
@@ -124,7 +143,13 @@ fn rules_in(folder: &Path) -> Vec<Rule> {
             .and_then(|s| s.to_str())
             .expect("a UTF-8 file name")
             .to_owned();
-        rules.push(Rule { stem, order, path });
+        let check = text.contains("\npub fn check(");
+        rules.push(Rule {
+            stem,
+            order,
+            path,
+            check,
+        });
     }
     rules.sort_by(|a, b| (a.order, &a.stem).cmp(&(b.order, &b.stem)));
     rules

@@ -17,6 +17,9 @@ pub use crate::paths::display;
 use crate::recipients::suppression::Suppression;
 use crate::recipients::{ColumnMap, Field, InputError, RecipientReader, Row, VarRef};
 use crate::report::{Emitter, Summary};
+use crate::rules::draft::{template_error, unknown_merge_field};
+use crate::rules::list::{non_utf8, unreadable_suppression_line};
+use crate::rules::recipient::empty_merge_field;
 use crate::rules::{self, Levels, RuleId};
 
 /// Why a lint could not be carried out (exit code 2).
@@ -134,47 +137,19 @@ pub fn lint_with_addresses(
     let draft = Draft::load(&campaign.draft)?;
     let draft_file = display(&campaign.draft);
     let (templates, problems) = Templates::compile(&draft);
-    for problem in problems {
-        let field = rules::draft::template_field(&draft, problem.source);
-        sink.report(
-            Finding::new(RuleId::TemplateError, problem.message)
-                .file(&draft_file)
-                .line(problem.line)
-                .field(field),
-        )?;
-    }
-    let mut sender_reported = false;
-    for finding in rules::draft::check(&draft, campaign) {
-        sender_reported |= finding.rule == RuleId::MissingSender;
+    for finding in template_error::in_draft(&draft, problems, &draft_file) {
         sink.report(finding)?;
     }
-    // The From that send builds, built here the same way: a From the draft
-    // rules accept but the message builder cannot use (a control character
-    // in its display name) must stop the lint, not the send.
-    if !sender_reported && let Err(problem) = crate::send::message::sender(&draft) {
-        sink.report(
-            Finding::new(RuleId::MissingSender, problem)
-                .file(&draft_file)
-                .line(draft.header("From").map(|h| h.line))
-                .field("From"),
-        )?;
+    for finding in rules::draft::check(&draft, campaign) {
+        sink.report(finding)?;
     }
 
     // The list.
     let mut suppression = Suppression::default();
     for path in &campaign.suppression {
         let loaded = suppression.load(path)?;
-        let file = display(path);
-        for line in loaded.unreadable {
-            sink.report(
-                Finding::new(
-                    RuleId::UnreadableSuppressionLine,
-                    "this line of the suppression list holds no e-mail address, so the \
-                     person it means stays sendable; write their address on it",
-                )
-                .file(&file)
-                .line(line),
-            )?;
+        for finding in unreadable_suppression_line::check(&loaded.unreadable, &display(path)) {
+            sink.report(finding)?;
         }
     }
     let mut reader = RecipientReader::open(&campaign.recipients, &campaign.columns)?;
@@ -187,15 +162,7 @@ pub fn lint_with_addresses(
         .map(UnsubscribeTemplate::compile)
     {
         Some(Err(message)) => {
-            let mut finding = Finding::new(
-                RuleId::TemplateError,
-                format!("unsubscribe_url is not a valid template: {message}"),
-            )
-            .field("unsubscribe_url");
-            if let Some(file) = &campaign_file {
-                finding = finding.file(file);
-            }
-            sink.report(finding)?;
+            sink.report(template_error::in_unsubscribe_url(campaign, &message))?;
             None
         }
         Some(Ok(template)) => Some(template),
@@ -321,16 +288,8 @@ pub fn lint_with_addresses(
     }
 
     // What could only be known after the last row.
-    if let Some(line) = reader.first_non_utf8_line() {
-        sink.report(
-            Finding::new(
-                RuleId::NonUtf8,
-                "the file is not UTF-8 and was read as Windows-1252; save it as UTF-8 \
-                 (in Excel: \"CSV UTF-8\") to be sure names come out right",
-            )
-            .file(&list_file)
-            .line(line),
-        )?;
+    if let Some(finding) = non_utf8::check(reader.first_non_utf8_line(), &list_file) {
+        sink.report(finding)?;
     }
     for finding in values.finish(&list_file) {
         sink.report(finding)?;
@@ -385,26 +344,9 @@ fn report_unknown_variables(
     campaign: &Campaign,
     known: &BTreeSet<String>,
 ) -> std::io::Result<()> {
-    for finding in rules::draft::unknown_merge_fields(templates, draft, known) {
-        sink.report(finding)?;
-    }
-    let unknown = unsubscribe
-        .map(|t| t.variables())
-        .unwrap_or_default()
-        .iter()
-        .filter(|v| !known.contains(*v));
-    for variable in unknown {
-        let mut finding = Finding::new(
-            RuleId::UnknownMergeField,
-            format!(
-                "unsubscribe_url uses `{variable}`, which is no column and no built-in{}",
-                rules::draft::unknown_hint(variable, known)
-            ),
-        )
-        .field("unsubscribe_url");
-        if let Some(file) = campaign.display_path() {
-            finding = finding.file(file);
-        }
+    for finding in
+        unknown_merge_field::check_templates(templates, unsubscribe, draft, campaign, known)
+    {
         sink.report(finding)?;
     }
     Ok(())
@@ -502,38 +444,22 @@ impl<'a, 's> RowChecker<'a, 's> {
                 });
             }
         }
-        // Most rows have every merge field filled: said here, without the
-        // templates' machinery (which would find the same).
-        let names = self.templates.tracked_variables();
-        let any_empty = || {
-            self.tracked.iter().zip(names).any(|(var, name)| {
-                row.var_at(*var, name)
-                    .is_some_and(|v| crate::recipients::trim(v).is_empty())
-            })
-        };
-        if !verdict.stopped && any_empty() {
-            let tracked = |i: usize| {
-                let name = self.templates.tracked_variables()[i].as_str();
-                row.var_at(self.tracked[i], name)
-            };
-            let shown = self
-                .templates
-                .empty_fields_shown_with(&tracked, &|name| row.var(name));
-            for variable in shown {
-                let header = self
-                    .columns
-                    .column_of_var(variable)
-                    .map_or(variable, |c| c.header.as_str());
-                let mut message = verdict.message_buffer();
-                for piece in ["`", variable, "` is empty, so the recipient sees a gap"] {
-                    message.push_str(piece);
-                }
-                findings.push(RowFinding {
-                    rule: RuleId::EmptyMergeField,
-                    message: Cow::Owned(message),
-                    field: header,
-                });
-            }
+        if !verdict.stopped {
+            empty_merge_field::check(
+                self.templates,
+                self.columns,
+                &self.tracked,
+                row,
+                |header, variable| {
+                    let mut message = verdict.message_buffer();
+                    empty_merge_field::message(&mut message, variable);
+                    findings.push(RowFinding {
+                        rule: RuleId::EmptyMergeField,
+                        message: Cow::Owned(message),
+                        field: header,
+                    });
+                },
+            );
         }
     }
 }

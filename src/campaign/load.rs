@@ -12,7 +12,7 @@ use jiff::civil::Date;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::{Campaign, ConfigFinding, Jurisdiction, Overrides, ProductGroup, Rate, Smtp, Tls};
+use super::{Campaign, Jurisdiction, Overrides, ProductGroup, Rate, Smtp, Tls};
 use crate::recipients::Field;
 use crate::rules::{Level, RuleId};
 use crate::suggest::suggest;
@@ -224,7 +224,6 @@ struct Settings {
     soft_opt_in_months: Option<u32>,
     consent_max_age_months: Option<u32>,
     smtp: Option<Smtp>,
-    findings: Vec<ConfigFinding>,
 }
 
 impl Campaign {
@@ -322,7 +321,6 @@ impl Campaign {
                 smtp.ca_file = smtp.ca_file.map(&resolve);
                 smtp
             }),
-            findings: settings.findings,
         })
     }
 }
@@ -403,7 +401,7 @@ fn read_settings(reader: &mut Reader<'_>) -> Option<Settings> {
             }
             "smtp" => {
                 if let Some(t) = reader.table(value, name) {
-                    settings.smtp = read_smtp(reader, t, &mut settings.findings);
+                    settings.smtp = read_smtp(reader, t);
                 }
             }
             _ => {
@@ -622,11 +620,7 @@ fn ca_file_problem(campaign: &Path, ca_file: &Path) -> Option<String> {
     ))
 }
 
-fn read_smtp(
-    reader: &mut Reader<'_>,
-    table: &DeTable<'_>,
-    findings: &mut Vec<ConfigFinding>,
-) -> Option<Smtp> {
+fn read_smtp(reader: &mut Reader<'_>, table: &DeTable<'_>) -> Option<Smtp> {
     reader.unknown_keys(table, "smtp", SMTP_KEYS);
     let mut host = None;
     let mut port = None;
@@ -642,6 +636,7 @@ fn read_smtp(
         connections: 4,
         rate: None,
         tls_line: None,
+        password_line: None,
     };
     for (key, value) in table.iter() {
         let name: &str = key.get_ref();
@@ -664,17 +659,8 @@ fn read_smtp(
             }
             "username" => smtp.username = reader.string(value, name),
             "password_env" => smtp.password_env = reader.string(value, name),
-            "password" => {
-                // Never keep the value: it is a secret that must not travel further.
-                findings.push(ConfigFinding {
-                    rule: RuleId::PasswordInConfig,
-                    message: "a password is written in the campaign file; remove it and set \
-                              `password_env` to the name of an environment variable"
-                        .to_owned(),
-                    line: Some(reader.line_of(key.span().start)),
-                    key: "smtp.password".to_owned(),
-                });
-            }
+            // Never keep the value: it is a secret that must not travel further.
+            "password" => smtp.password_line = Some(reader.line_of(key.span().start)),
             "ca_file" => {
                 smtp.ca_file = reader.string(value, name).map(PathBuf::from);
                 if let Some(problem) = smtp
@@ -832,14 +818,12 @@ rate = "3000/min"
     }
 
     #[test]
-    fn password_literal_is_a_finding_not_kept() {
+    fn password_literal_is_located_not_kept() {
         let campaign = load_text(
             "[campaign]\ndraft = \"d.eml\"\nrecipients = \"r.csv\"\n[smtp]\nhost = \"h\"\npassword = \"hunter2\"\n",
         )
         .unwrap();
-        assert_eq!(campaign.findings.len(), 1);
-        assert_eq!(campaign.findings[0].rule, RuleId::PasswordInConfig);
-        assert_eq!(campaign.findings[0].line, Some(6));
+        assert_eq!(campaign.smtp.as_ref().unwrap().password_line, Some(6));
         assert!(!format!("{campaign:?}").contains("hunter2"));
     }
 

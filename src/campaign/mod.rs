@@ -47,6 +47,9 @@ pub struct Smtp {
     pub rate: Option<Rate>,
     /// Line of the `tls` key (or of the table), for `insecure-transport`.
     pub tls_line: Option<u64>,
+    /// Line of a `password` key, for `password-in-config` (its value is
+    /// never kept: a secret must not travel further).
+    pub password_line: Option<u64>,
 }
 
 /// A `[products]` similarity group.
@@ -55,16 +58,6 @@ pub struct ProductGroup {
     pub name: String,
     pub products: Vec<String>,
     pub line: Option<u64>,
-}
-
-/// Something the campaign file itself is faulted for (campaign rules that
-/// are found while reading it, e.g. `password-in-config`).
-#[derive(Clone, Debug)]
-pub struct ConfigFinding {
-    pub rule: crate::rules::RuleId,
-    pub message: String,
-    pub line: Option<u64>,
-    pub key: String,
 }
 
 /// A validated campaign: the file's settings with command-line overrides
@@ -97,8 +90,6 @@ pub struct Campaign {
     pub soft_opt_in_months: u32,
     pub consent_max_age_months: u32,
     pub smtp: Option<Smtp>,
-    /// Campaign-rule findings made while reading the file.
-    pub findings: Vec<ConfigFinding>,
 }
 
 impl Campaign {

@@ -1,45 +1,27 @@
-//! Campaign rules: `password-in-config`, `insecure-transport`,
-//! `missing-product`, `unknown-product`.
+//! Campaign rules (SPEC §3): `missing-product`, `unknown-product`,
+//! `insecure-transport`, `password-in-config`. Each rule is a file of
+//! `src/rules/campaign/`; a rule file with a `pub fn check` (of the
+//! [`Check`] signature) needs only the campaign file and is run by
+//! [`check_config`]; the product rules need the list read first.
 
-// The rule files of this scope (src/rules/campaign/), found by build.rs.
-include!(concat!(env!("OUT_DIR"), "/rules/campaign.rs"));
-
+use crate::campaign::Campaign;
 pub use crate::campaign::is_loopback;
-use crate::campaign::{Campaign, Tls};
 use crate::diagnostic::Finding;
-use crate::normalise::same_product;
-use crate::rules::RuleId;
+
+/// The check of a campaign rule that needs only the campaign file.
+pub type Check = fn(&Campaign, &mut Vec<Finding>);
+
+// The rule files of this scope (src/rules/campaign/) and `CHECKS`, the
+// checks among them, found by build.rs.
+include!(concat!(env!("OUT_DIR"), "/rules/campaign.rs"));
 
 /// The rules that need only the campaign file.
 pub fn check_config(campaign: &Campaign) -> Vec<Finding> {
-    let file = campaign.display_path();
-    let locate = |finding: Finding| match &file {
-        Some(file) => finding.file(file),
-        None => finding,
-    };
-    let mut findings: Vec<Finding> = campaign
-        .findings
-        .iter()
-        .map(|f| locate(Finding::new(f.rule, &f.message).line(f.line).field(&f.key)))
-        .collect();
-    if let Some(smtp) = &campaign.smtp
-        && smtp.tls == Tls::None
-        && !is_loopback(&smtp.host)
-    {
-        findings.push(locate(
-            Finding::new(
-                RuleId::InsecureTransport,
-                format!(
-                    "tls = \"none\" sends mail and the password in clear text to {}; \
-                         use \"starttls\" or \"tls\"",
-                    smtp.host
-                ),
-            )
-            .line(smtp.tls_line)
-            .field("smtp.tls"),
-        ));
+    let mut out = Vec::new();
+    for check in CHECKS {
+        check(campaign, &mut out);
     }
-    findings
+    locate(out, campaign.display_path().as_deref())
 }
 
 /// The product rules, known after the list has been read: whether any
@@ -59,63 +41,16 @@ pub fn check_products(
     } else {
         "campaign.product"
     };
-    let locate = |finding: Finding| match file {
-        Some(file) if !from_flag => finding.file(file),
-        _ => finding,
-    };
-    let mut findings = Vec::new();
-    if campaign.products.is_empty() {
-        if relies_on_soft_opt_in {
-            findings.push(locate(
-                Finding::new(
-                    RuleId::MissingProduct,
-                    "customers would be mailed on soft opt-in, which covers only products \
-                     similar to what they bought, but the campaign names no product; set \
-                     `product = \"...\"` in [campaign] or pass --product",
-                )
-                .field(field),
-            ));
-        }
-        return findings;
-    }
-    for (product, &seen) in campaign.products.iter().zip(purchased) {
-        let grouped = campaign
-            .product_groups
-            .iter()
-            .any(|g| g.products.iter().any(|p| same_product(p, product)));
-        if !grouped && !seen {
-            findings.push(locate(
-                Finding::new(
-                    RuleId::UnknownProduct,
-                    format!(
-                        "`{product}` is in no [products] group and no customer bought it: \
-                         a typo? soft opt-in can cover nobody for it"
-                    ),
-                )
-                .line(campaign.products_line)
-                .field(field),
-            ));
-        }
-    }
-    findings
+    let mut out = Vec::new();
+    missing_product::check_list(campaign, relies_on_soft_opt_in, field, &mut out);
+    unknown_product::check_list(campaign, purchased, field, &mut out);
+    locate(out, file.filter(|_| !from_flag))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_hosts() {
-        for host in ["localhost", "127.0.0.1", "127.3.4.5", "::1", "[::1]"] {
-            assert!(is_loopback(host), "{host}");
-        }
-        for host in [
-            "smtp.example.nl",
-            "10.0.0.1",
-            "192.168.1.1",
-            "localhost.example.nl",
-        ] {
-            assert!(!is_loopback(host), "{host}");
-        }
+/// Points every finding at the campaign file, when there is one.
+fn locate(findings: Vec<Finding>, file: Option<&str>) -> Vec<Finding> {
+    match file {
+        Some(file) => findings.into_iter().map(|f| f.file(file)).collect(),
+        None => findings,
     }
 }

@@ -1,5 +1,9 @@
 //! `insecure-transport`: tls = "none" to a host that is not loopback.
 
+use crate::campaign::{Campaign, Tls, is_loopback};
+use crate::diagnostic::Finding;
+use crate::rules::RuleId;
+
 crate::declare_rule! {
     name: "insecure-transport",
     scope: campaign,
@@ -7,4 +11,45 @@ crate::declare_rule! {
     order: 30,
     summary: "tls = \"none\" to a host that is not loopback",
     explain: "insecure_transport.md",
+}
+
+/// `tls = "none"` to a host that is not loopback.
+pub fn check(campaign: &Campaign, out: &mut Vec<Finding>) {
+    if let Some(smtp) = &campaign.smtp
+        && smtp.tls == Tls::None
+        && !is_loopback(&smtp.host)
+    {
+        out.push(
+            Finding::new(
+                RuleId::InsecureTransport,
+                format!(
+                    "tls = \"none\" sends mail and the password in clear text to {}; \
+                         use \"starttls\" or \"tls\"",
+                    smtp.host
+                ),
+            )
+            .line(smtp.tls_line)
+            .field("smtp.tls"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for host in ["localhost", "127.0.0.1", "127.3.4.5", "::1", "[::1]"] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "smtp.example.nl",
+            "10.0.0.1",
+            "192.168.1.1",
+            "localhost.example.nl",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
 }

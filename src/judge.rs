@@ -38,6 +38,12 @@ pub trait Fields {
     fn address_is_deliverable(&self) -> bool {
         is_deliverable(self.get(Field::Email))
     }
+
+    /// When the list's own bookkeeping says the address bounced (a
+    /// Mailchimp export's `CLEAN_TIME`): that value, else `""`.
+    fn bounced(&self) -> &str {
+        ""
+    }
 }
 
 impl Fields for crate::recipients::Row<'_> {
@@ -49,6 +55,11 @@ impl Fields for crate::recipients::Row<'_> {
 
     fn address_is_deliverable(&self) -> bool {
         crate::recipients::Row::address_is_deliverable(self)
+    }
+
+    #[inline]
+    fn bounced(&self) -> &str {
+        crate::recipients::Row::bounced(self)
     }
 }
 
@@ -615,6 +626,20 @@ impl<'s> Judge<'s> {
                     ["`", email, "` is not a deliverable e-mail address"],
                 );
             }
+            verdict.stopped = true;
+            return;
+        }
+        let bounced = row.bounced();
+        if !bounced.is_empty() {
+            verdict.push_pieces(
+                RuleId::InvalidAddress,
+                Field::Email,
+                [
+                    "Mailchimp cleaned the address (",
+                    bounced,
+                    "): it bounced, so mail to it is not delivered",
+                ],
+            );
             verdict.stopped = true;
             return;
         }

@@ -155,6 +155,9 @@ pub fn lint_with_addresses(
     let mut reader = RecipientReader::open(&campaign.recipients, &campaign.columns)?;
     let list_file = display(&campaign.recipients);
     let listmonk = reader.preset() == crate::recipients::Preset::Listmonk;
+    if listmonk {
+        sink.emitter.note(LISTMONK_NOTE);
+    }
     // The campaign's unsubscribe_url is a template too.
     let unsubscribe = match campaign
         .unsubscribe_url
@@ -351,6 +354,12 @@ fn report_unknown_variables(
     }
     Ok(())
 }
+
+/// What a listmonk export does not hold, said when one is recognised.
+const LISTMONK_NOTE: &str = "this is a listmonk subscriber export: it records no consent (date and \
+     source) and no per-list subscription status, only the subscriber's overall status \
+     (blocklisted means opted out); give consent_at and consent_source as attributes, or \
+     export only the list's confirmed subscribers";
 
 /// Files written besides the report (`--report-out`, `--sendable-out`).
 #[derive(Clone, Debug, Default)]

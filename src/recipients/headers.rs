@@ -96,6 +96,17 @@ impl ColumnMap {
         detect_preset(self.columns.iter().map(|c| c.header.as_str()))
     }
 
+    /// Whether `column` is one of an export's own bookkeeping columns
+    /// (Mailchimp's `MEMBER_RATING`, `LEID`, `TAGS`, …) rather than the
+    /// sender's data.
+    pub fn is_bookkeeping(&self, column: &Column) -> bool {
+        self.preset() == Preset::Mailchimp
+            && column.field.is_none()
+            && MAILCHIMP_BOOKKEEPING
+                .iter()
+                .any(|name| normalized_eq(&column.header, name))
+    }
+
     /// Every template variable the columns provide, each once, in column
     /// order (a preset's shared field name appears once), then the mapped
     /// columns' header names. listmonk attributes are not included: see
@@ -219,7 +230,38 @@ pub(super) struct Mailchimp {
     pub optin_ip: Option<usize>,
     pub derive_consent_at: bool,
     pub derive_consent_source: bool,
+    /// `CLEAN_TIME`: non-empty when Mailchimp "cleaned" the address (it
+    /// bounced).
+    pub clean_time: Option<usize>,
 }
+
+/// Mailchimp's own bookkeeping columns (compared as headers are): what an
+/// audience export carries besides the merge fields and the opt-in record.
+/// No rule reads them; `unused-column` names them once, as a group, and
+/// `national-id` never looks at their values (a `LEID` is a 9-digit number
+/// that may pass the eleven-test by chance). The opt-in record's own
+/// columns (`CONFIRM_TIME`, `OPTIN_IP`, …) and `CLEAN_TIME` are read.
+const MAILCHIMP_BOOKKEEPING: &[&str] = &[
+    "member rating",
+    "latitude",
+    "longitude",
+    "gmtoff",
+    "dstoff",
+    "timezone",
+    "cc",
+    "region",
+    "last changed",
+    "leid",
+    "euid",
+    "notes",
+    "tags",
+    "unsub campaign title",
+    "unsub campaign id",
+    "unsub reason",
+    "unsub reason other",
+    "clean campaign title",
+    "clean campaign id",
+];
 
 /// The columns of a listmonk export that hold more than a value.
 #[derive(Debug, Clone, Copy)]
@@ -260,6 +302,7 @@ pub(super) fn map_header(
                 optin_ip: find("optin ip"),
                 derive_consent_at: false,
                 derive_consent_source: false,
+                clean_time: find("clean time"),
             };
             let times = [m.confirm_time, m.optin_time];
             // OPTIN_TIME holds consent_at by alias; any other column doing so

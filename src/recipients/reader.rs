@@ -482,6 +482,16 @@ impl<'r> Row<'r> {
             .unwrap_or_else(|| super::address::is_deliverable(self.get(Field::Email)))
     }
 
+    /// The value of the export's own bounce record (a Mailchimp export's
+    /// `CLEAN_TIME`, trimmed): non-empty when the address bounced; `""`
+    /// for other lists.
+    pub fn bounced(&self) -> &'r str {
+        match self.reader.mailchimp.and_then(|m| m.clean_time) {
+            Some(column) => super::trim(self.cell(column)),
+            None => "",
+        }
+    }
+
     /// The address hashes of the rows after this one that are already read,
     /// in order: some or none of the rest, for a caller that prepares for
     /// them (the lint fetches their address book slots ahead).

@@ -42,6 +42,8 @@ pub struct HumanEmitter {
     group_of: Vec<Option<usize>>,
     /// Lines of the draft and campaign files, read once when first shown.
     sources: HashMap<String, Option<Vec<String>>>,
+    /// [`Emitter::note`]s, shown above the summary line.
+    notes: Vec<String>,
 }
 
 /// Renders a draft, campaign or CSV-header diagnostic the way rustc and
@@ -166,6 +168,10 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 impl Emitter for HumanEmitter {
+    fn note(&mut self, text: &str) {
+        self.notes.push(text.to_owned());
+    }
+
     fn diagnostic(&mut self, d: &Diagnostic) -> io::Result<()> {
         let rule = d.rule();
         let slot = rule as usize;
@@ -266,6 +272,13 @@ impl Emitter for HumanEmitter {
             }
         }
         if !groups.is_empty() {
+            writeln!(out)?;
+        }
+        for note in &self.notes {
+            let style = severity_style(Severity::Info);
+            writeln!(out, "{style}note{style:#}: {note}")?;
+        }
+        if !self.notes.is_empty() {
             writeln!(out)?;
         }
         let verdict = if summary.errors > 0 {

@@ -93,6 +93,14 @@ pub trait Emitter {
         Ok(())
     }
 
+    /// A note about the input that is no rule's finding (what a recognised
+    /// export does not record): the human format prints it above the
+    /// summary line; the machine formats, whose diagnostics are a stable
+    /// contract, leave it out.
+    fn note(&mut self, text: &str) {
+        let _ = text;
+    }
+
     /// True when the format previews the message of one sendable recipient.
     fn wants_preview(&self) -> bool {
         false

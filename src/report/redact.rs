@@ -114,6 +114,10 @@ impl Emitter for Redact {
         self.inner.wants_cells()
     }
 
+    fn note(&mut self, text: &str) {
+        self.inner.note(text);
+    }
+
     fn cells(&mut self, line: u64, cells: &[Cell<'_>]) -> io::Result<()> {
         let mut row = String::new();
         write_row(&mut row, Some(line));

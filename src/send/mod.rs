@@ -223,6 +223,10 @@ impl Emitter for ScopeCounter<'_> {
     fn finish(&mut self, summary: &Summary, out: &mut dyn io::Write) -> io::Result<()> {
         self.inner.finish(summary, out)
     }
+
+    fn note(&mut self, text: &str) {
+        self.inner.note(text);
+    }
 }
 
 /// Runs the whole lint; `report` receives its diagnostics (to show them).

@@ -409,6 +409,7 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
         accept_changes: args.accept_changes,
         confirmed: args.yes,
         password: None,
+        progress: io::stderr().is_terminal(),
     };
     send::check_journal_choice(&campaign, &options)?;
     // A missing password is settled before the lint: asked for (not echoed)
@@ -626,8 +627,17 @@ fn progress_bar<'s>(
             let sent = counters.sent.load(Ordering::Relaxed);
             let failed = counters.failed.load(Ordering::Relaxed);
             let deferred = counters.deferred.load(Ordering::Relaxed);
-            bar.set_length(counters.queued.load(Ordering::Relaxed));
-            bar.set_position(sent + failed + deferred);
+            // The total is counted before the first message goes out; the
+            // bar appears once it is known.
+            let total = counters.total.load(Ordering::Relaxed);
+            let queued = counters.queued.load(Ordering::Relaxed);
+            if total == 0 && queued == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                continue;
+            }
+            bar.set_length(total.max(queued));
+            let unknown = counters.unknown.load(Ordering::Relaxed);
+            bar.set_position(sent + failed + deferred + unknown);
             bar.set_message(format!(
                 "sent {sent} · failed {failed} · deferred {deferred}"
             ));

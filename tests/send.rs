@@ -1662,3 +1662,35 @@ fn test_to_sends_one_rendered_message_to_that_address_only_unjournaled() {
             .all(|a| a == "tester@delinde.example")
     );
 }
+
+#[test]
+fn the_progress_bar_knows_its_total_from_the_start() {
+    let server = SmtpServer::start(tls_server().data_delay(Duration::from_millis(20)));
+    let campaign = Campaign::new(Some(&server), 150, 0);
+    let command = format!(
+        "{} send {} --yes",
+        env!("CARGO_BIN_EXE_mailgate"),
+        campaign.path().display()
+    );
+    let child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env(PASSWORD_ENV, PASSWORD)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs send on a terminal");
+    let output = output_within(child, Duration::from_secs(60));
+    let screen = String::from_utf8_lossy(&output.stdout).into_owned();
+    // Every frame reads `done/total sent …`: collect the totals drawn.
+    let totals: Vec<&str> = screen
+        .split(" sent ")
+        .filter_map(|before| before.rsplit(' ').next())
+        .filter_map(|frame| frame.split_once('/').map(|(_, total)| total))
+        .collect();
+    assert!(!totals.is_empty(), "no progress bar drawn: {screen}");
+    assert!(totals.iter().all(|t| *t == "150"), "{totals:?}");
+    assert!(screen.contains("150 sent"), "{screen}");
+    assert_eq!(server.rcpt_counts().len(), 150);
+}

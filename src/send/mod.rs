@@ -99,6 +99,9 @@ pub struct SendOptions {
     pub confirmed: bool,
     /// The relay password, when the user typed it in (else `password_env`).
     pub password: Option<transport::Password>,
+    /// Count this run's messages before sending ([`Counters::total`]), for
+    /// a progress bar.
+    pub progress: bool,
 }
 
 /// SPEC §5's JSON summary.
@@ -330,8 +333,11 @@ pub struct Counters {
     pub deferred: AtomicU64,
     /// Ended DATA without a reply this run.
     pub unknown: AtomicU64,
-    /// Messages queued for this run (the progress bar's length).
+    /// Messages queued for this run so far.
     pub queued: AtomicU64,
+    /// Messages this run will hand over, counted before the first one
+    /// (with [`SendOptions::progress`]; 0 until then).
+    pub total: AtomicU64,
 }
 
 /// One message ready for the wire.
@@ -435,6 +441,11 @@ pub fn run(
             )
         }
     };
+
+    if options.progress {
+        let total = count_this_run(campaign, gate, options, state.as_ref())?;
+        counters.total.store(total, Ordering::SeqCst);
+    }
 
     // Pick this run's recipients and render their messages.
     let workers = match &sink {
@@ -616,6 +627,59 @@ fn prefix_subject(message: &[u8], prefix: &str) -> Vec<u8> {
     out
 }
 
+/// What this run does with one row of the list.
+enum ThisRun {
+    /// Not sendable, not the address's first row, or another shard's.
+    Skip,
+    AlreadySent,
+    Failed,
+    /// Unknown, and no `--resend-unknown`.
+    Unknown,
+    Send,
+}
+
+fn this_run(
+    gate: &Gate,
+    options: &SendOptions,
+    state: Option<&journal::JournalState>,
+    address: &str,
+    line: u64,
+) -> ThisRun {
+    let key = gate.addresses.key(address);
+    // Sendable, and the first row that holds the address: sent once.
+    if !gate.addresses.is_sendable(key) || gate.addresses.first_line(key) != Some(line) {
+        return ThisRun::Skip;
+    }
+    if options.shard.is_some_and(|s| !s.holds(address)) {
+        return ThisRun::Skip;
+    }
+    match state.and_then(|s| s.status(address)) {
+        Some(Status::Sent) => ThisRun::AlreadySent,
+        Some(Status::Failed) => ThisRun::Failed,
+        Some(Status::Unknown) if !options.resend_unknown => ThisRun::Unknown,
+        _ => ThisRun::Send,
+    }
+}
+
+/// How many messages this run will hand over (for the progress bar, which
+/// knows its total from the start): one quick read of the list.
+fn count_this_run(
+    campaign: &Campaign,
+    gate: &Gate,
+    options: &SendOptions,
+    state: Option<&journal::JournalState>,
+) -> Result<u64, SendError> {
+    let mut reader =
+        RecipientReader::open(&campaign.recipients, &campaign.columns).map_err(LintError::from)?;
+    let mut count = 0u64;
+    while let Some(row) = reader.next_row().map_err(LintError::from)? {
+        if let ThisRun::Send = this_run(gate, options, state, row.get(Field::Email), row.line()) {
+            count += 1;
+        }
+    }
+    Ok(options.limit.map_or(count, |limit| count.min(limit)))
+}
+
 /// Reads the list again and queues a message for every recipient this run
 /// should send to. Returns after the last one is queued (or on `stop`).
 #[allow(clippy::too_many_arguments)]
@@ -639,28 +703,21 @@ fn produce(
             break;
         }
         let address = row.get(Field::Email);
-        let key = gate.addresses.key(address);
-        // Sendable, and the first row that holds the address: sent once.
-        if !gate.addresses.is_sendable(key) || gate.addresses.first_line(key) != Some(row.line()) {
-            continue;
-        }
-        if options.shard.is_some_and(|s| !s.holds(address)) {
-            continue;
-        }
-        match state.and_then(|s| s.status(address)) {
-            Some(Status::Sent) => {
+        match this_run(gate, options, state, address, row.line()) {
+            ThisRun::Skip => continue,
+            ThisRun::AlreadySent => {
                 summary.already_sent += 1;
                 continue;
             }
-            Some(Status::Failed) => {
+            ThisRun::Failed => {
                 summary.failed += 1;
                 continue;
             }
-            Some(Status::Unknown) if !options.resend_unknown => {
+            ThisRun::Unknown => {
                 summary.unknown += 1;
                 continue;
             }
-            _ => {}
+            ThisRun::Send => {}
         }
         if options.limit.is_some_and(|limit| queued >= limit) {
             // Left for a later run: still to do, never tried.

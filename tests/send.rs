@@ -1694,3 +1694,83 @@ fn the_progress_bar_knows_its_total_from_the_start() {
     assert!(screen.contains("150 sent"), "{screen}");
     assert_eq!(server.rcpt_counts().len(), 150);
 }
+
+/// A self-signed server certificate made with `openssl req -x509`, its
+/// basicConstraints as given (`CA:TRUE` is openssl's default).
+fn self_signed(dir: &std::path::Path, name: &str, ca: bool) -> (PathBuf, PathBuf) {
+    let cert = dir.join(format!("{name}.pem"));
+    let key = dir.join(format!("{name}.key"));
+    let constraints = if ca {
+        "basicConstraints=critical,CA:TRUE"
+    } else {
+        "basicConstraints=critical,CA:FALSE"
+    };
+    let status = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+        .args(["-addext", constraints])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl (installed by scripts/setup-test-deps.sh)");
+    assert!(status.success());
+    (cert, key)
+}
+
+#[test]
+fn a_self_signed_certificate_as_ca_file_works_or_the_refusal_says_what_to_give() {
+    let certs = tempfile::tempdir().unwrap();
+    // Made with CA:FALSE: it is its own trust anchor, and the send works.
+    let (cert, key) = self_signed(certs.path(), "leaf", false);
+    let server = SmtpServer::start(tls_server().certificate(&cert, &key));
+    let campaign = Campaign::new(Some(&server), 3, 0);
+    let toml = std::fs::read_to_string(campaign.path()).unwrap();
+    let with_cert: String = toml
+        .lines()
+        .map(|l| {
+            if l.starts_with("ca_file") {
+                format!("ca_file = \"{}\"\n", cert.display())
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(campaign.path(), &with_cert).unwrap();
+    let output = campaign.send(&["--yes"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(server.rcpt_counts().len(), 3);
+
+    // openssl's default, CA:TRUE: TLS refuses a CA as the server's own
+    // certificate (webpki's CaUsedAsEndEntity); the message says what to do.
+    let (cert, key) = self_signed(certs.path(), "ca", true);
+    let server = SmtpServer::start(tls_server().certificate(&cert, &key));
+    let campaign = Campaign::new(Some(&server), 3, 0);
+    let toml = std::fs::read_to_string(campaign.path()).unwrap();
+    let with_cert: String = toml
+        .lines()
+        .map(|l| {
+            if l.starts_with("ca_file") {
+                format!("ca_file = \"{}\"\n", cert.display())
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(campaign.path(), &with_cert).unwrap();
+    let output = campaign.send(&["--yes"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("CA certificate"), "{err}");
+    assert!(
+        err.contains("CA:FALSE"),
+        "says how to make one that works: {err}"
+    );
+    assert!(err.contains("issued by that CA"), "{err}");
+    assert!(server.received().is_empty());
+}

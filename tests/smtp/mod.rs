@@ -60,6 +60,8 @@ pub struct SmtpOptions {
     pub pipelining: bool,
     pub smtputf8: bool,
     pub verbose: bool,
+    /// The server's certificate and key (PEM) instead of the test CA's.
+    pub certificate: Option<(PathBuf, PathBuf)>,
 }
 
 impl SmtpOptions {
@@ -143,6 +145,12 @@ impl SmtpOptions {
         self.smtputf8 = true;
         self
     }
+    /// Present this certificate (with its key), e.g. a self-signed one,
+    /// instead of the one the test CA signed.
+    pub fn certificate(mut self, cert: &Path, key: &Path) -> Self {
+        self.certificate = Some((cert.to_path_buf(), key.to_path_buf()));
+        self
+    }
     /// Log every SMTP command to the server log.
     pub fn verbose(mut self) -> Self {
         self.verbose = true;
@@ -181,8 +189,13 @@ impl SmtpOptions {
 
     fn args(&self, certs: &Path) -> Vec<String> {
         let mut args = Vec::new();
-        let cert = certs.join("server.pem").display().to_string();
-        let key = certs.join("server.key").display().to_string();
+        let (cert, key) = match &self.certificate {
+            Some((cert, key)) => (cert.display().to_string(), key.display().to_string()),
+            None => (
+                certs.join("server.pem").display().to_string(),
+                certs.join("server.key").display().to_string(),
+            ),
+        };
         if self.starttls {
             args.extend(["--starttls".into(), cert.clone(), key.clone()]);
         }

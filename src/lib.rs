@@ -27,6 +27,7 @@ pub mod hash;
 pub mod init;
 pub mod judge;
 pub mod levels;
+pub mod limits;
 pub mod lint;
 pub mod normalise;
 pub mod output_file;

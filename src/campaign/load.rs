@@ -203,6 +203,31 @@ impl Reader<'_> {
     }
 }
 
+/// The campaign file's text, at most [`MAX_CAMPAIGN_BYTES`] of it; the
+/// error is the message for the user.
+///
+/// [`MAX_CAMPAIGN_BYTES`]: crate::limits::MAX_CAMPAIGN_BYTES
+fn read_campaign_file(path: &Path) -> Result<String, String> {
+    use crate::limits::{MAX_CAMPAIGN_BYTES, ReadError, megabytes, read_at_most};
+    let bytes = read_at_most(path, MAX_CAMPAIGN_BYTES).map_err(|e| match e {
+        ReadError::Io(e) => format!(
+            "cannot read the campaign file: {e}; check the path, or run `mailgate init` to \
+             create one"
+        ),
+        ReadError::TooLarge { max } => format!(
+            "the campaign file is larger than {}; is it the right file? A campaign file holds \
+             a few settings (see `mailgate init`)",
+            megabytes(max)
+        ),
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "cannot read the campaign file: it is not UTF-8 text (byte {}); save it as UTF-8",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
 /// Raw settings read from the file, before overrides and defaults.
 #[derive(Default)]
 struct Settings {
@@ -234,14 +259,11 @@ impl Campaign {
         let mut settings = Settings::default();
         let mut errors = Vec::new();
         if let Some(path) = path {
-            let source = std::fs::read_to_string(path).map_err(|e| {
+            let source = read_campaign_file(path).map_err(|message| {
                 ConfigErrors(vec![ConfigError {
                     path: path.to_path_buf(),
                     line: None,
-                    message: format!(
-                        "cannot read the campaign file: {e}; check the path, or run \
-                         `mailgate init` to create one"
-                    ),
+                    message,
                 }])
             })?;
             let mut reader = Reader {

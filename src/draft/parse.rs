@@ -23,14 +23,22 @@ impl Draft {
     /// unreadable or not an e-mail message (no header block, binary data) is a
     /// [`DraftError`] that says what to do.
     pub fn load(path: &Path) -> Result<Draft, DraftError> {
-        let raw = std::fs::read(path).map_err(|e| DraftError {
+        use crate::limits::{MAX_DRAFT_BYTES, ReadError, megabytes, read_at_most};
+        let raw = read_at_most(path, MAX_DRAFT_BYTES).map_err(|e| DraftError {
             path: path.to_path_buf(),
             line: None,
-            message: match e.kind() {
-                std::io::ErrorKind::NotFound => "the draft file does not exist; check the `draft` \
-                     path in the campaign file (relative to that file) or the --draft flag"
-                    .to_string(),
-                _ => format!("cannot read the draft: {e}"),
+            message: match e {
+                ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    "the draft file does not exist; check the `draft` path in the campaign file \
+                     (relative to that file) or the --draft flag"
+                        .to_string()
+                }
+                ReadError::Io(e) => format!("cannot read the draft: {e}"),
+                ReadError::TooLarge { max } => format!(
+                    "the draft is larger than {}, more than any mail provider accepts; is it \
+                     the right file? Keep large files on a website and link to them",
+                    megabytes(max)
+                ),
             },
         })?;
         Draft::parse(path, raw)

@@ -93,6 +93,8 @@ pub struct Draft {
     /// alternatives, in file order.
     pub parts: Vec<BodyPart>,
     pub attachments: Vec<Attachment>,
+    /// How each part's lines map to the file's (by part index).
+    pub(crate) line_maps: Vec<parse::LineMap>,
 }
 
 /// A draft that cannot be read or is not an e-mail message at all.

@@ -14,6 +14,16 @@ pub const MAX_DRAFT_BYTES: u64 = 50 << 20;
 /// The largest campaign file read: 10 MB (a real one is a few kilobytes).
 pub const MAX_CAMPAIGN_BYTES: u64 = 10 << 20;
 
+/// The longest row (record) of a recipient list or suppression file: 1 MB,
+/// thousands of times a real row. A longer one is almost always a quote
+/// left open, which makes the rest of the file one value; read on, it
+/// would be held in memory whole.
+pub const MAX_RECORD_BYTES: u64 = 1 << 20;
+
+/// The most columns a recipient list may have: 16,384, as many as a
+/// spreadsheet (Excel, LibreOffice) holds.
+pub const MAX_COLUMNS: usize = 16_384;
+
 /// Reads the whole file at `path`, refusing one larger than `max` bytes
 /// without reading more than that: a device or FIFO that never ends
 /// (`/dev/zero`) stops there too.

@@ -542,7 +542,7 @@ pub(super) fn list_headers(headers: &[String]) -> String {
     let mut list = headers
         .iter()
         .take(SHOWN)
-        .map(|h| format!("\"{h}\""))
+        .map(|h| format!("\"{}\"", shortened(h)))
         .collect::<Vec<_>>()
         .join(", ");
     if headers.len() > SHOWN {
@@ -551,18 +551,29 @@ pub(super) fn list_headers(headers: &[String]) -> String {
     list
 }
 
+/// A header as shown in a message: at most 60 characters (a header of a
+/// megabyte would otherwise fill the screen).
+fn shortened(header: &str) -> std::borrow::Cow<'_, str> {
+    const SHOWN: usize = 60;
+    match header.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}…", &header[..cut]).into(),
+        None => header.into(),
+    }
+}
+
 fn missing_email(headers: &[String]) -> String {
     if let Some(address) = headers.iter().find(|h| h.contains('@')) {
         return format!(
-            "the first line holds an address (\"{address}\"), not a header; add a first line \
-             naming the columns, e.g. `email`, or list the addresses under an `email` header"
+            "the first line holds an address (\"{}\"), not a header; add a first line \
+             naming the columns, e.g. `email`, or list the addresses under an `email` header",
+            shortened(address)
         );
     }
     let guess = headers
         .iter()
         .find(|h| h.to_lowercase().contains("mail"))
         .or(headers.first())
-        .map_or("…", String::as_str);
+        .map_or("…".into(), |h| shortened(h));
     format!(
         "no email column: none of the headers {} is email, e-mail, email address, emailadres \
          or e-mailadres. Name the address column in the campaign file: \

@@ -29,6 +29,8 @@ const READ_BUFFER: usize = 64 * 1024;
 const RAW_ROOM: usize = 64 * 1024;
 /// Room the field ends are grown by when the parser fills them.
 const ENDS_ROOM: usize = 1024;
+/// The longest record read (see [`crate::limits::MAX_RECORD_BYTES`]).
+const MAX_RECORD_BYTES: usize = crate::limits::MAX_RECORD_BYTES as usize;
 
 type Stream = LineEnds<Chain<Cursor<Vec<u8>>, File>>;
 
@@ -223,6 +225,18 @@ impl Records {
             let (len, fields, separators) = match parsed {
                 Ok(Some(sizes)) => sizes,
                 Ok(None) => return Ok(None),
+                Err(err) if err.get_ref().is_some_and(|e| e.is::<RecordTooLong>()) => {
+                    return Err(InputError::new(
+                        &self.path,
+                        Some(line_before),
+                        format!(
+                            "the row starting on this line is longer than {}, far more than \
+                             any list needs; is a quote left open (then the rest of the file \
+                             is one value), or is this not a CSV file?",
+                            crate::limits::megabytes(MAX_RECORD_BYTES as u64)
+                        ),
+                    ));
+                }
                 Err(err) => {
                     return Err(InputError::new(
                         &self.path,
@@ -276,6 +290,19 @@ impl Records {
         ReadAhead::spawn(self, email_column)
     }
 }
+
+/// [`Parser::read_record`]'s error for a record longer than
+/// [`MAX_RECORD_BYTES`].
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a record longer than {MAX_RECORD_BYTES} bytes")
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
 
 impl Parser {
     /// Starts noting whether the input that the records of a batch are
@@ -371,6 +398,13 @@ impl Parser {
             }
             len += written;
             fields += ended;
+            // Lines the fast path reads are shorter than its buffer; only
+            // here can a record grow without end (a line that never
+            // ends, a quote never closed): it stops at the limit.
+            if len > MAX_RECORD_BYTES {
+                self.done = true;
+                return Err(io::Error::new(io::ErrorKind::InvalidData, RecordTooLong));
+            }
             match result {
                 ReadRecordResult::InputEmpty
                 | ReadRecordResult::OutputFull

@@ -96,6 +96,18 @@ impl RecipientReader {
             ));
         }
         let header_line = records.line();
+        if records.len() > crate::limits::MAX_COLUMNS {
+            return Err(InputError::new(
+                path,
+                Some(header_line),
+                format!(
+                    "the header names {} columns, more than a spreadsheet holds ({}); is this \
+                     the right file?",
+                    records.len(),
+                    crate::limits::MAX_COLUMNS,
+                ),
+            ));
+        }
         let headers: Vec<String> = (0..records.len())
             .map(|i| records.get(i).trim().to_owned())
             .collect();

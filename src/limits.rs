@@ -7,9 +7,11 @@
 use std::io::{self, Read};
 use std::path::Path;
 
-/// The largest draft read: 50 MB, a hundred times a large newsletter
-/// (mail providers refuse messages of 25–50 MB anyway).
-pub const MAX_DRAFT_BYTES: u64 = 50 << 20;
+/// The largest draft read: 100 MB, a few hundred times a large newsletter,
+/// and more than mail providers accept (25–50 MB); a draft with a 50 MB
+/// attachment (68 MB in base64) is still read, to be told what is wrong
+/// with it.
+pub const MAX_DRAFT_BYTES: u64 = 100 << 20;
 
 /// The largest campaign file read: 10 MB (a real one is a few kilobytes).
 pub const MAX_CAMPAIGN_BYTES: u64 = 10 << 20;
@@ -44,10 +46,12 @@ pub fn read_at_most(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
 pub enum ReadError {
     Io(io::Error),
     /// More than `max` bytes.
-    TooLarge { max: u64 },
+    TooLarge {
+        max: u64,
+    },
 }
 
-/// `bytes` for a message: `50 MB`.
+/// `bytes` for a message: `100 MB`.
 pub fn megabytes(bytes: u64) -> String {
     format!("{} MB", bytes >> 20)
 }

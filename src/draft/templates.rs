@@ -46,9 +46,9 @@ pub const MAX_TRACKED_VARIABLES: usize = 64;
 /// The work one render of one template may do, in minijinja's fuel: about
 /// one unit per instruction run and one per 64 bytes of text made (output,
 /// strings, lists). So a render runs at most a few million steps and makes
-/// at most about 128 MB — more than twice the largest draft mailgate reads
-/// ([`super::MAX_DRAFT_BYTES`]), and thousands of times what the loops of a
-/// real newsletter need.
+/// at most about 128 MB — more than the largest draft mailgate reads
+/// ([`crate::limits::MAX_DRAFT_BYTES`]), and thousands of times what the
+/// loops of a real newsletter need.
 pub const RENDER_FUEL: u64 = 2_000_000;
 
 /// The message of a render that ran out of [`RENDER_FUEL`].
@@ -680,7 +680,10 @@ fn visit_identifiers<'t>(text: &'t str, mut visit: impl FnMut(&'t str, u64)) {
     // Newlines are counted up to here.
     let mut counted = 0;
     let mut line_at = |offset: usize| {
-        line += bytes[counted..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+        line += bytes[counted..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
         counted = offset;
         line
     };
@@ -852,7 +855,10 @@ mod tests {
             .render(TemplateSource::Part(0), &context! { first_name => "Anna" })
             .unwrap_err();
         assert!(
-            matches!(err.kind(), ErrorKind::InvalidOperation | ErrorKind::OutOfFuel),
+            matches!(
+                err.kind(),
+                ErrorKind::InvalidOperation | ErrorKind::OutOfFuel
+            ),
             "{err}"
         );
     }

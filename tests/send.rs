@@ -1774,3 +1774,27 @@ fn a_self_signed_certificate_as_ca_file_works_or_the_refusal_says_what_to_give()
     assert!(err.contains("issued by that CA"), "{err}");
     assert!(server.received().is_empty());
 }
+
+#[test]
+fn a_relay_that_offers_no_login_is_named_with_the_fix() {
+    // The campaign has a username, the relay offers no AUTH at all.
+    let server = SmtpServer::start(SmtpOptions::new().starttls().no_auth());
+    let campaign = Campaign::new(Some(&server), 3, 0);
+    let toml = std::fs::read_to_string(campaign.path()).unwrap();
+    std::fs::write(
+        campaign.path(),
+        toml + &format!("username = \"mailer\"\npassword_env = \"{PASSWORD_ENV}\"\n"),
+    )
+    .unwrap();
+    let output = campaign.send(&["--yes"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("127.0.0.1:{}", server.port())),
+        "{err}"
+    );
+    assert!(err.contains("offers no login mechanism"), "{err}");
+    assert!(err.contains("drop `username`"), "the fix: {err}");
+    assert!(!err.contains("internal client error"), "{err}");
+    assert!(server.received().is_empty());
+}

@@ -62,6 +62,8 @@ pub struct SmtpOptions {
     pub verbose: bool,
     /// The server's certificate and key (PEM) instead of the test CA's.
     pub certificate: Option<(PathBuf, PathBuf)>,
+    /// Offer no AUTH in the EHLO reply.
+    pub no_auth: bool,
 }
 
 impl SmtpOptions {
@@ -143,6 +145,11 @@ impl SmtpOptions {
     /// Offer SMTPUTF8 (RFC 6531): UTF-8 addresses are accepted.
     pub fn smtputf8(mut self) -> Self {
         self.smtputf8 = true;
+        self
+    }
+    /// Offer no AUTH at all (a relay that needs no login).
+    pub fn no_auth(mut self) -> Self {
+        self.no_auth = true;
         self
     }
     /// Present this certificate (with its key), e.g. a self-signed one,
@@ -242,6 +249,9 @@ impl SmtpOptions {
         }
         if self.verbose {
             args.push("--verbose".into());
+        }
+        if self.no_auth {
+            args.push("--no-auth".into());
         }
         args
     }

@@ -10,7 +10,7 @@ faults a careful sender must survive.
         [--auth USER:PASSWORD [--auth-plaintext]] \
         [--seed N] [--fail-451 F] [--fail-550 F] [--drop-mid-data F] \
         [--fail-451-addrs A,B] [--fail-550-addrs A,B] [--drop-mid-data-addrs A,B] \
-        [--reject-sender] [--data-delay SECONDS] [--pipelining] [--exit-on-stdin-eof]
+        [--reject-sender] [--data-delay SECONDS] [--pipelining] [--no-auth] [--exit-on-stdin-eof]
 
 The first line on stdout is `READY <port>`; everything else goes to stderr.
 SIGTERM and SIGINT stop the server.
@@ -124,6 +124,8 @@ def parse_args(argv):
                    help="wait this long after storing a message before replying: the "
                         "window in which a client that dies has a message accepted "
                         "without seeing the reply")
+    p.add_argument("--no-auth", action="store_true",
+                   help="offer no AUTH in the EHLO reply (a relay that needs no login)")
     p.add_argument("--pipelining", action="store_true",
                    help="offer PIPELINING (RFC 2920) in the EHLO reply; aiosmtpd reads "
                         "commands in order from its buffer either way")
@@ -205,6 +207,8 @@ def main(argv):
             session.host_name = hostname
             if args.pipelining:
                 responses.insert(-1, "250-PIPELINING")  # before the last line, "250 HELP"
+            if args.no_auth:
+                responses = [r for r in responses if not r[4:].upper().startswith("AUTH")]
             return responses
 
         async def handle_MAIL(self, server, session, envelope, address, mail_options):

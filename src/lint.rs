@@ -210,7 +210,13 @@ pub fn lint_with_addresses(
     let mut customer_values = rules::list::CustomerValues::default();
     let mut list_sources = rules::list::ListSourceValues::default();
     let columns = reader.columns().clone();
-    let rows = RowChecker::new(&judge, &templates, &reader, &columns);
+    let headers = HeaderCheck::new(
+        &templates,
+        draft.subject.is_some(),
+        unsubscribe.as_ref(),
+        &reader,
+    );
+    let rows = RowChecker::new(&judge, &templates, &reader, &columns).with_headers(headers);
     // Reused from row to row.
     let mut verdict = Verdict::default();
     let mut findings = Vec::new();
@@ -274,9 +280,10 @@ pub fn lint_with_addresses(
         values.scan(&row);
         customer_values.scan(&row);
         list_sources.scan(&row);
-        // The judgement decides who is blocked (SPEC §2); the levels
+        // The judgement decides who is blocked (SPEC §2), and so does a
+        // message that cannot be built (send would refuse it); the levels
         // applied in the sink only decide what is reported.
-        if verdict.blocked() {
+        if verdict.blocked() || findings.iter().any(|f| f.rule == RuleId::InvalidMergeValue) {
             book.block(slot);
         }
         // Size the address book once, from the first rows, rather than let
@@ -396,7 +403,86 @@ struct RowFinding<'a> {
 
 /// Judges one row and locates its findings; shared by the lint pass and the
 /// second pass that writes per-recipient files.
+/// The headers `send` renders from merge values (`Subject`, the
+/// unsubscribe URL), checked row by row with the same code
+/// ([`crate::send::message::render_headers`]), so that a row lint calls
+/// sendable is one `send` can build.
+struct HeaderCheck<'a> {
+    templates: &'a Templates,
+    has_subject: bool,
+    unsubscribe: Option<&'a UnsubscribeTemplate>,
+    /// The variables a template reads, resolved in the list's header.
+    variables: Vec<(String, VarRef)>,
+    /// The unsubscribe URL's scheme comes from a merge value: every row is
+    /// rendered. Otherwise only a row with a control character in a value
+    /// can fail, and only such a row is rendered (a long list costs a scan).
+    every_row: bool,
+}
+
+impl<'a> HeaderCheck<'a> {
+    fn new(
+        templates: &'a Templates,
+        has_subject: bool,
+        unsubscribe: Option<&'a UnsubscribeTemplate>,
+        reader: &RecipientReader,
+    ) -> Self {
+        let mut names: BTreeSet<String> = templates.variables().clone();
+        if let Some(u) = unsubscribe {
+            names.extend(u.variables().iter().cloned());
+        }
+        let variables = names
+            .into_iter()
+            .filter(|n| !BUILTIN_VARIABLES.contains(&n.as_str()))
+            .map(|n| {
+                let var = reader.resolve_var(&n);
+                (n, var)
+            })
+            .collect();
+        HeaderCheck {
+            templates,
+            has_subject,
+            unsubscribe,
+            variables,
+            every_row: unsubscribe.is_some_and(|u| u.source().trim_start().starts_with('{')),
+        }
+    }
+
+    /// Why `row`'s headers cannot be built: (the variable at fault, if
+    /// known, and the message).
+    fn problem(&self, row: &Row<'_>) -> Option<(Option<String>, String)> {
+        let control = |v: &str| v.chars().any(|c| c.is_control() && c != '\t');
+        let suspect = self.every_row
+            || self
+                .variables
+                .iter()
+                .any(|(name, var)| row.var_at(*var, name).is_some_and(control));
+        if !suspect {
+            return None;
+        }
+        let values: std::collections::BTreeMap<String, String> = self
+            .variables
+            .iter()
+            .map(|(name, var)| {
+                (
+                    name.clone(),
+                    row.var_at(*var, name).unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        let error = crate::send::message::render_headers(
+            self.templates,
+            self.has_subject,
+            self.unsubscribe,
+            row.get(Field::Email),
+            &values,
+        )
+        .err()?;
+        Some((error.column().map(str::to_owned), error.to_string()))
+    }
+}
+
 struct RowChecker<'a, 's> {
+    headers_check: Option<HeaderCheck<'a>>,
     judge: &'a Judge<'s>,
     templates: &'a Templates,
     columns: &'a ColumnMap,
@@ -414,6 +500,7 @@ impl<'a, 's> RowChecker<'a, 's> {
         columns: &'a ColumnMap,
     ) -> Self {
         RowChecker {
+            headers_check: None,
             judge,
             templates,
             columns,
@@ -424,6 +511,12 @@ impl<'a, 's> RowChecker<'a, 's> {
                 .map(|name| reader.resolve_var(name))
                 .collect(),
         }
+    }
+
+    /// Also checks every row's headers as `send` would build them.
+    fn with_headers(mut self, check: HeaderCheck<'a>) -> Self {
+        self.headers_check = Some(check);
+        self
     }
 
     /// Judges `row` into `verdict` and puts its findings in `findings`
@@ -452,6 +545,20 @@ impl<'a, 's> RowChecker<'a, 's> {
                     field: self.headers[reason.field.index()],
                 });
             }
+        }
+        if !verdict.stopped
+            && let Some((variable, message)) =
+                self.headers_check.as_ref().and_then(|c| c.problem(row))
+        {
+            let field = variable
+                .as_deref()
+                .and_then(|v| self.columns.column_of_var(v))
+                .map_or("unsubscribe_url", |c| c.header.as_str());
+            findings.push(RowFinding {
+                rule: RuleId::InvalidMergeValue,
+                message: Cow::Owned(message),
+                field,
+            });
         }
         if !verdict.stopped {
             empty_merge_field::check(

@@ -690,8 +690,9 @@ fn html_values_are_escaped_and_line_breaks_never_become_headers() {
         "{text}"
     );
 
-    // A CR/LF in a value that goes into the Subject is refused: for that
-    // recipient, who is named with the line; the others' messages go.
+    // A CR/LF in a value that goes into the Subject is refused: the lint
+    // blocks that recipient (invalid-merge-value, with the line), and the
+    // others' messages go with --skip-blocked.
     std::fs::write(
         campaign.dir.path().join("recipients.csv"),
         "email,first_name,customer,purchased\n\
@@ -704,9 +705,17 @@ fn html_values_are_escaped_and_line_breaks_never_become_headers() {
     let output = campaign.send(&["--dry-run", out.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("recipients.csv:3: b@example.nl: not sent: a merge value puts a line break into the Subject header"),
-        "{}",
-        stderr(&output)
+        !out.exists() || dry_run_messages(&out).is_empty(),
+        "refused: nothing written"
+    );
+    let output = campaign.send(&["--dry-run", out.to_str().unwrap(), "--skip-blocked"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = String::from_utf8_lossy(&output.stdout).into_owned() + &stderr(&output);
+    assert!(
+        report.contains(
+            "recipients.csv:3 b@example.nl: a merge value puts a line break into the Subject header"
+        ),
+        "{report}"
     );
     let mut written: Vec<String> = dry_run_messages(&out)
         .iter()
@@ -731,23 +740,38 @@ fn many_unbuildable_recipients_are_counted_not_all_listed() {
     csv.push_str("ok@example.nl,Anna,yes,bbq\n");
     std::fs::write(campaign.dir.path().join("recipients.csv"), csv).unwrap();
     let out = campaign.dir.path().join("out");
-    let output = campaign.send(&["--dry-run", out.to_str().unwrap(), "--format", "json"]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let err = stderr(&output);
-    assert_eq!(err.matches(": not sent: ").count(), 20, "{err}");
-    assert!(err.contains("… and 5 more not sent"), "{err}");
+    let output = campaign.send(&[
+        "--dry-run",
+        out.to_str().unwrap(),
+        "--skip-blocked",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let s = summary(&output);
     assert_eq!(
-        (s["sent"].as_u64(), s["failed"].as_u64()),
-        (Some(1), Some(25)),
+        (
+            s["sent"].as_u64(),
+            s["blocked"].as_u64(),
+            s["failed"].as_u64()
+        ),
+        (Some(1), Some(25), Some(0)),
         "{s}"
+    );
+    // The lint's report names a few rows and counts the rest.
+    let output = campaign.send(&["--dry-run", out.to_str().unwrap()]);
+    let report = String::from_utf8_lossy(&output.stdout).into_owned() + &stderr(&output);
+    assert!(
+        report.contains("error[invalid-merge-value]: 25 recipients, e.g. rows 2, 4, 6 …"),
+        "{report}"
     );
 }
 
 #[test]
 fn a_value_that_would_inject_a_header_fails_that_recipient_only() {
-    // Against the relay: the others are delivered, the one is recorded as
-    // failed in the journal (never attempted), and a rerun sends nothing.
+    // Against the relay: the lint blocks the one (invalid-merge-value, as
+    // send would refuse to build it), the others are delivered with
+    // --skip-blocked, and a rerun sends nothing.
     let server = SmtpServer::start(tls_server());
     let campaign = Campaign::new(Some(&server), 0, 0);
     std::fs::write(
@@ -758,17 +782,21 @@ fn a_value_that_would_inject_a_header_fails_that_recipient_only() {
          c@example.nl,Cor,yes,bbq\n",
     )
     .unwrap();
+    // The lint blocks b (invalid-merge-value): without --skip-blocked
+    // nothing is sent, with it the others are.
     let output = campaign.send(&["--yes", "--format", "json"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("recipients.csv:3: b@example.nl: not sent"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(server.received().is_empty());
+    let output = campaign.send(&["--yes", "--skip-blocked", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let s = summary(&output);
     assert_eq!(
-        (s["sent"].as_u64(), s["failed"].as_u64()),
-        (Some(2), Some(1)),
+        (
+            s["sent"].as_u64(),
+            s["blocked"].as_u64(),
+            s["failed"].as_u64()
+        ),
+        (Some(2), Some(1), Some(0)),
         "{s}"
     );
     let counts = server.rcpt_counts();
@@ -776,30 +804,15 @@ fn a_value_that_would_inject_a_header_fails_that_recipient_only() {
     assert_eq!(counts.get("c@example.nl"), Some(&1), "{counts:?}");
     assert!(!counts.contains_key("b@example.nl"), "{counts:?}");
     assert!(!counts.contains_key("victim@example.nl"), "{counts:?}");
-    let journal = std::fs::read_to_string(campaign.journal()).unwrap();
-    let records: Vec<serde_json::Value> = journal
-        .lines()
-        .skip(1)
-        .map(|l| serde_json::from_str(l).unwrap())
-        .filter(|r: &serde_json::Value| r["rcpt"] == "b@example.nl")
-        .collect();
-    assert_eq!(records.len(), 1, "{journal}");
-    assert_eq!(records[0]["t"], "failed");
-    assert!(
-        records[0]["reply"]
-            .as_str()
-            .unwrap()
-            .contains("header injection")
-    );
 
-    // The rerun skips everyone: two already sent, one failed for good.
-    let again = campaign.send(&["--yes", "--format", "json"]);
+    // The rerun sends nothing: two already sent, one still blocked.
+    let again = campaign.send(&["--yes", "--skip-blocked", "--format", "json"]);
     let s = summary(&again);
     assert_eq!(
         (
             s["sent"].as_u64(),
             s["already_sent"].as_u64(),
-            s["failed"].as_u64()
+            s["blocked"].as_u64()
         ),
         (Some(0), Some(2), Some(1)),
         "{s}"
@@ -1561,16 +1574,16 @@ fn a_2000_character_word_made_a_2005_octet_subject_line() {
         &format!("a@example.nl,{word},yes,bbq\nb@example.nl,\"Bob\x1b[2J\",yes,bbq\n"),
     );
     let out = campaign.dir.path().join("out");
-    let output = campaign.send(&["--dry-run", out.to_str().unwrap()]);
-    // Bob's subject would carry an escape sequence: refused, naming the column.
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let output = campaign.send(&["--dry-run", out.to_str().unwrap(), "--skip-blocked"]);
+    // Bob's subject would carry an escape sequence: blocked, naming the column.
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = String::from_utf8_lossy(&output.stdout).into_owned() + &stderr(&output);
     assert!(
-        stderr(&output).contains(
-            "b@example.nl: not sent: a merge value puts the control character \\x1b into the \
+        report.contains(
+            "b@example.nl: a merge value puts the control character \\x1b into the \
              Subject header (the value of `first_name`)"
         ),
-        "{}",
-        stderr(&output)
+        "{report}"
     );
     let messages = dry_run_messages(&out);
     assert_eq!(messages.len(), 1);

@@ -236,3 +236,46 @@ fn a_bare_cr_in_the_from_passed_lint_and_stopped_send() {
     assert_eq!(found[0].0, Some(1));
     assert!(found[0].1.contains("Sh\\rop"), "{found:?}");
 }
+
+#[test]
+fn a_row_lint_called_sendable_failed_in_send() {
+    // A line break in a value the Subject shows: lint blocks that row (with
+    // the column), and send --skip-blocked then sends every other row and
+    // fails none.
+    let dir = case(
+        b"email,first_name,consent_at,consent_source\n\
+          jan@example.nl,Jan,2026-01-01,form\n\
+          piet@example.nl,\"Piet\r\nBcc: all@example.nl\",2026-01-01,form\n\
+          kees@example.nl,Kees,2026-01-01,form\n",
+    );
+    let output = lint(dir.path(), &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let found = diagnostics(&output, "invalid-merge-value");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, Some(3));
+    assert!(found[0].1.contains("first_name"), "{found:?}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["summary"]["sendable"], 2);
+
+    std::fs::write(
+        dir.path().join("campaign.toml"),
+        "[campaign]\nname = \"t\"\ndraft = \"d.eml\"\nrecipients = \"r.csv\"\nproduct = \"bbq\"\n",
+    )
+    .unwrap();
+    let output = mailgate(
+        dir.path(),
+        &[
+            "send",
+            "campaign.toml",
+            "--dry-run",
+            "out",
+            "--skip-blocked",
+            "--format",
+            "json",
+        ],
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(summary["summary"]["failed"], 0, "{summary}");
+    assert_eq!(summary["summary"]["sent"], 2, "{summary}");
+}

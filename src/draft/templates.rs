@@ -749,6 +749,7 @@ fn for_each_identifier<'t>(expr: &'t str, mut visit: impl FnMut(usize, &'t str))
 pub struct UnsubscribeTemplate {
     env: minijinja::Environment<'static>,
     variables: Vec<String>,
+    source: String,
 }
 
 impl UnsubscribeTemplate {
@@ -768,12 +769,21 @@ impl UnsubscribeTemplate {
         let variables = template_variables(&env, "unsubscribe_url")
             .into_iter()
             .collect();
-        Ok(UnsubscribeTemplate { env, variables })
+        Ok(UnsubscribeTemplate {
+            env,
+            variables,
+            source: source.to_owned(),
+        })
     }
 
     /// The variables the template reads.
     pub fn variables(&self) -> &[String] {
         &self.variables
+    }
+
+    /// The template as written in the campaign file.
+    pub fn source(&self) -> &str {
+        &self.source
     }
 
     pub fn render(&self, context: &minijinja::Value) -> Result<String, String> {

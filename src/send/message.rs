@@ -202,25 +202,20 @@ impl<'a> MessageFactory<'a> {
         address: &str,
         values: &BTreeMap<String, String>,
     ) -> Result<Message, BuildError> {
+        let headers = render_headers(
+            self.templates,
+            self.draft.subject.is_some(),
+            self.unsubscribe.as_ref(),
+            address,
+            values,
+        )?;
+        let subject = headers.subject;
+        let unsubscribe_url = headers.unsubscribe_url;
         let mut context: BTreeMap<&str, &str> = values
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         context.insert("email", address);
-        let unsubscribe_url = match &self.unsubscribe {
-            Some(template) => {
-                let url = template
-                    .render(&context_value(&context))
-                    .map_err(|e| BuildError::Template("unsubscribe_url", e))?;
-                check_header_value("List-Unsubscribe", &url, values)?;
-                Some(
-                    crate::campaign::unsubscribe::rendered(&url)
-                        .map_err(BuildError::Unsubscribe)?
-                        .into_owned(),
-                )
-            }
-            None => None,
-        };
         if let Some(url) = &unsubscribe_url {
             context.insert("unsubscribe_url", url);
         }
@@ -243,14 +238,6 @@ impl<'a> MessageFactory<'a> {
         };
         let context = context_value(&context);
 
-        let subject = match self.draft.subject {
-            Some(_) => self
-                .templates
-                .render(TemplateSource::Subject, &context)
-                .map_err(|e| BuildError::Template("Subject", e.to_string()))?,
-            None => String::new(),
-        };
-        check_header_value("Subject", &subject, values)?;
         // The address module decides what can go on the wire (a quoted
         // local part as written, the domain as its IDNA A-label); lettre's
         // mailbox parser would refuse a quoted local part with a space.
@@ -354,6 +341,70 @@ enum MultiPartOrSingle {
 
 fn header(name: &'static str, value: String) -> HeaderValue {
     HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+}
+
+impl BuildError {
+    /// The variable whose value is at fault, when one is.
+    pub fn column(&self) -> Option<&str> {
+        match self {
+            BuildError::ControlInHeader { column, .. } => Some(column),
+            _ => None,
+        }
+    }
+}
+
+/// One recipient's header texts rendered from their values.
+pub struct HeaderTexts {
+    pub subject: String,
+    /// The unsubscribe URL, percent-encoded ([`crate::campaign::unsubscribe::rendered`]).
+    pub unsubscribe_url: Option<String>,
+}
+
+/// Renders one recipient's `Subject` and unsubscribe URL and checks them:
+/// the one path by which `send` builds these headers and `lint` checks,
+/// row by row, that it can (a control character from a merge value, an
+/// unsubscribe URL that is no https/http/mailto URL).
+pub fn render_headers(
+    templates: &Templates,
+    has_subject: bool,
+    unsubscribe: Option<&UnsubscribeTemplate>,
+    address: &str,
+    values: &BTreeMap<String, String>,
+) -> Result<HeaderTexts, BuildError> {
+    let mut context: BTreeMap<&str, &str> = values
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    context.insert("email", address);
+    let unsubscribe_url = match unsubscribe {
+        Some(template) => {
+            let url = template
+                .render(&context_value(&context))
+                .map_err(|e| BuildError::Template("unsubscribe_url", e))?;
+            check_header_value("List-Unsubscribe", &url, values)?;
+            Some(
+                crate::campaign::unsubscribe::rendered(&url)
+                    .map_err(BuildError::Unsubscribe)?
+                    .into_owned(),
+            )
+        }
+        None => None,
+    };
+    if let Some(url) = &unsubscribe_url {
+        context.insert("unsubscribe_url", url);
+    }
+    let subject = if has_subject {
+        templates
+            .render(TemplateSource::Subject, &context_value(&context))
+            .map_err(|e| BuildError::Template("Subject", e.to_string()))?
+    } else {
+        String::new()
+    };
+    check_header_value("Subject", &subject, values)?;
+    Ok(HeaderTexts {
+        subject,
+        unsubscribe_url,
+    })
 }
 
 /// Words longer than this cannot be folded (lettre folds only at spaces)

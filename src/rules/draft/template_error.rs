@@ -49,7 +49,8 @@ pub fn in_unsubscribe_url(campaign: &Campaign, message: &str) -> Finding {
         RuleId::TemplateError,
         format!("unsubscribe_url is not a valid template: {message}"),
     )
-    .field("unsubscribe_url");
+    .field("unsubscribe_url")
+    .line(campaign.unsubscribe_url_line);
     match campaign.display_path() {
         Some(file) => finding.file(file),
         None => finding,

@@ -15,7 +15,7 @@ use crate::judge::{Basis, Judge, Verdict};
 use crate::output_file::OutputFile;
 pub use crate::paths::display;
 use crate::recipients::suppression::Suppression;
-use crate::recipients::{ColumnMap, Field, InputError, RecipientReader, Row, VarRef};
+use crate::recipients::{ColumnMap, Dialect, Field, InputError, RecipientReader, Row, VarRef};
 use crate::report::{Emitter, Summary};
 use crate::rules::draft::{template_error, unknown_merge_field};
 use crate::rules::list::{non_utf8, unreadable_suppression_line};
@@ -176,7 +176,10 @@ pub fn lint_with_addresses(
         used_variables.extend(template.variables().iter().cloned());
     }
     let used = templates.all_compiled().then_some(&used_variables);
+    // Columns that never go into the cleaned list, whatever their level.
+    let mut sensitive: Vec<String> = Vec::new();
     for finding in rules::list::check_header(reader.columns(), used, &list_file) {
+        note_sensitive(&finding, &mut sensitive);
         sink.report(finding)?;
     }
     let mut known_variables: BTreeSet<String> = reader
@@ -302,6 +305,7 @@ pub fn lint_with_addresses(
         sink.report(finding)?;
     }
     for finding in values.finish(&list_file) {
+        note_sensitive(&finding, &mut sensitive);
         sink.report(finding)?;
     }
     let customer_header = columns.header_of(Field::Customer).unwrap_or("customer");
@@ -340,9 +344,45 @@ pub fn lint_with_addresses(
     summary.sendable = book.len() - summary.blocked;
 
     if outputs.report.is_some() || outputs.sendable.is_some() {
-        write_outputs(campaign, &rows, &book, outputs)?;
+        let dialect = Dialect::of(
+            &campaign.recipients,
+            reader.delimiter(),
+            reader.first_non_utf8_line().is_some(),
+        )
+        .map_err(|e| InputError::new(&campaign.recipients, None, e.to_string()))?;
+        // The cleaned list keeps what a template or a rule uses (data
+        // minimisation), and never special-category data or national ids.
+        let kept: Vec<usize> = columns
+            .columns
+            .iter()
+            .filter(|c| rules::list::column_is_used(c, used))
+            .filter(|c| !sensitive.contains(&c.header))
+            .map(|c| c.index)
+            .collect();
+        let written = Written { dialect, kept };
+        write_outputs(campaign, &rows, &book, outputs, &written)?;
     }
     Ok((summary, book))
+}
+
+/// Keeps the column a `special-category-data` or `national-id` finding
+/// names.
+fn note_sensitive(finding: &Finding, sensitive: &mut Vec<String>) {
+    if matches!(
+        finding.rule,
+        RuleId::SpecialCategoryData | RuleId::NationalId
+    ) && let Some(header) = &finding.field
+    {
+        sensitive.push(header.clone());
+    }
+}
+
+/// How the per-recipient files are written: in the list's dialect, and
+/// (`--sendable-out`) with which of its columns.
+struct Written {
+    dialect: Dialect,
+    /// The columns of the cleaned list, by index, in the list's order.
+    kept: Vec<usize>,
 }
 
 /// `unknown-merge-field` for the draft's templates and the unsubscribe URL.
@@ -588,29 +628,18 @@ fn write_outputs(
     rows: &RowChecker<'_, '_>,
     book: &AddressBook,
     outputs: &Outputs,
+    written: &Written,
 ) -> Result<(), LintError> {
     let mut reader = RecipientReader::open(&campaign.recipients, &campaign.columns)?;
-    let mut report = outputs.report.as_deref().map(CsvOut::create).transpose()?;
-    let mut sendable = outputs
-        .sendable
-        .as_deref()
-        .map(CsvOut::create)
-        .transpose()?;
+    let create = |path: &Path| CsvOut::create(path, written.dialect);
+    let mut report = outputs.report.as_deref().map(create).transpose()?;
+    let mut sendable = outputs.sendable.as_deref().map(create).transpose()?;
     if let Some(out) = &mut report {
-        out.writer
-            .write_record(["address", "row", "basis", "sendable", "rules"])
-            .map_err(|e| out.error(e))?;
+        out.write(["address", "row", "basis", "sendable", "rules"])?;
     }
     if let Some(out) = &mut sendable {
-        let headers = rows
-            .columns
-            .columns
-            .iter()
-            .map(|c| escape::spreadsheet_cell(&c.header))
-            .collect::<Vec<_>>();
-        out.writer
-            .write_record(headers.iter().map(|h| h.as_bytes()))
-            .map_err(|e| out.error(e))?;
+        let columns = &rows.columns.columns;
+        out.write(written.kept.iter().map(|&i| columns[i].header.as_str()))?;
     }
     let mut verdict = Verdict::default();
     let mut findings = Vec::new();
@@ -629,27 +658,14 @@ fn write_outputs(
             let line = row.line().to_string();
             let ok_text = if ok { "yes" } else { "no" };
             let rules = fired.join(" ");
-            let cells = [email, &line, basis, ok_text, &rules];
-            out.writer
-                .write_record(
-                    cells
-                        .map(escape::spreadsheet_cell)
-                        .iter()
-                        .map(|c| c.as_bytes()),
-                )
-                .map_err(|e| out.error(e))?;
+            out.write([email, &line, basis, ok_text, &rules])?;
         }
         // A sendable address is written once, from its first row.
         if let Some(out) = &mut sendable
             && ok
             && first == Some(row.line())
         {
-            let values = (0..rows.columns.columns.len())
-                .map(|i| escape::spreadsheet_cell(row.value(i)))
-                .collect::<Vec<_>>();
-            out.writer
-                .write_record(values.iter().map(|v| v.as_bytes()))
-                .map_err(|e| out.error(e))?;
+            out.write(written.kept.iter().map(|&i| row.value(i)))?;
         }
     }
     for out in [report, sendable].into_iter().flatten() {
@@ -658,22 +674,60 @@ fn write_outputs(
     Ok(())
 }
 
-/// A CSV file written under a temporary name and renamed when complete.
+/// A CSV file in the list's dialect, written under a temporary name and
+/// renamed when complete.
 struct CsvOut {
     writer: csv::Writer<std::io::BufWriter<std::fs::File>>,
     file: OutputFile,
     path: std::path::PathBuf,
+    dialect: Dialect,
+    /// One record's cells, as written (reused).
+    cells: Vec<Vec<u8>>,
 }
 
 impl CsvOut {
-    fn create(path: &Path) -> Result<Self, LintError> {
+    fn create(path: &Path, dialect: Dialect) -> Result<Self, LintError> {
+        use std::io::Write as _;
         let file = OutputFile::create(path)?;
-        let writer = csv::Writer::from_writer(std::io::BufWriter::new(file.file().try_clone()?));
+        let mut out = std::io::BufWriter::new(file.file().try_clone()?);
+        let mut out_error = |e: std::io::Error| {
+            LintError::Output(std::io::Error::new(
+                e.kind(),
+                format!("cannot write {}: {e}", path.display()),
+            ))
+        };
+        if dialect.bom {
+            out.write_all(b"\xEF\xBB\xBF").map_err(&mut out_error)?;
+        }
+        let writer = csv::WriterBuilder::new()
+            .delimiter(dialect.delimiter)
+            .terminator(dialect.terminator())
+            .from_writer(out);
         Ok(CsvOut {
             writer,
             file,
             path: path.to_owned(),
+            dialect,
+            cells: Vec::new(),
         })
+    }
+
+    /// Writes one record: each cell made safe for a spreadsheet, then
+    /// encoded as the list was (the place for any further per-cell step).
+    fn write<'c>(&mut self, cells: impl IntoIterator<Item = &'c str>) -> Result<(), LintError> {
+        let mut n = 0;
+        for cell in cells {
+            if self.cells.len() <= n {
+                self.cells.push(Vec::new());
+            }
+            let shown = escape::spreadsheet_cell(cell);
+            let bytes = &mut self.cells[n];
+            bytes.clear();
+            bytes.extend_from_slice(&self.dialect.encode(&shown));
+            n += 1;
+        }
+        let result = self.writer.write_record(&self.cells[..n]);
+        result.map_err(|e| self.error(e))
     }
 
     /// A failed write, naming the file (its io error told once, not once

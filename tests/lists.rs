@@ -89,3 +89,106 @@ fn send_fills_a_merge_field_named_after_a_dutch_header() {
         "{bodies}"
     );
 }
+
+/// Runs `lint` in `dir` writing both per-recipient files; returns their bytes.
+fn outputs(dir: &Path, flags: &[&str]) -> (Vec<u8>, Vec<u8>) {
+    let output = mailgate(dir)
+        .args(["lint", "campaign.toml"])
+        .args(["--report-out", "why.csv", "--sendable-out", "clean.csv"])
+        .args(flags)
+        .output()
+        .expect("mailgate runs");
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (
+        std::fs::read(dir.join("why.csv")).expect("the report-out file"),
+        std::fs::read(dir.join("clean.csv")).expect("the sendable-out file"),
+    )
+}
+
+fn records(bytes: &[u8], delimiter: u8) -> Vec<Vec<String>> {
+    let text = encoding_rs::WINDOWS_1252.decode(bytes).0;
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.expect("a record").iter().map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn outputs_of_a_dutch_excel_list_are_semicolon_windows_1252_crlf() {
+    // Regression: a `;` + Windows-1252 list gave `,` + UTF-8 output that
+    // Dutch Excel shows as one garbled column.
+    let dir = copy_case("dutch-excel-aliases");
+    let (report, clean) = outputs(dir.path(), &[]);
+    for bytes in [&report, &clean] {
+        assert!(std::str::from_utf8(bytes).is_err() || bytes.is_ascii());
+        assert!(
+            !bytes.starts_with(b"\xEF\xBB\xBF"),
+            "no BOM was in the list"
+        );
+        let lines = bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty());
+        for line in lines {
+            assert!(line.ends_with(b"\r"), "CRLF like the list");
+        }
+    }
+    assert!(report.starts_with(b"address;row;basis;sendable;rules\r\n"));
+    assert!(
+        clean.windows(5).any(|w| w == b"Ren\xE9e"),
+        "Renée in Windows-1252"
+    );
+    let rows = records(&clean, b';');
+    assert_eq!(rows[0][0], "E-mailadres");
+    let addresses: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        addresses,
+        [
+            "jeroen.vandermeer@example.nl",
+            "renee.brouwer@example.nl",
+            "francoise.dubois@example.nl"
+        ]
+    );
+    assert!(rows[1..].iter().any(|r| r.contains(&"Renée".to_owned())));
+}
+
+#[test]
+fn outputs_of_a_utf8_list_with_a_bom_keep_the_bom() {
+    let dir = copy_case("bom-semicolon");
+    let (report, clean) = outputs(dir.path(), &[]);
+    for bytes in [&report, &clean] {
+        assert!(
+            bytes.starts_with(b"\xEF\xBB\xBF"),
+            "Excel's CSV UTF-8 has a BOM"
+        );
+        assert!(std::str::from_utf8(bytes).is_ok());
+        assert!(bytes.contains(&b';'));
+    }
+}
+
+#[test]
+fn the_cleaned_list_keeps_only_used_columns_and_never_special_or_national_ids() {
+    // Regression: the "clean" list still carried the health-data column.
+    for flags in [
+        &[][..],
+        &["-A", "special-category-data", "-A", "unused-column"],
+    ] {
+        let dir = copy_case("special-category-data");
+        let (_, clean) = outputs(dir.path(), flags);
+        let rows = records(&clean, b',');
+        assert_eq!(
+            rows[0],
+            ["email", "consent_at", "consent_source", "purchased"],
+            "{flags:?}"
+        );
+    }
+    let dir = copy_case("national-id");
+    let (_, clean) = outputs(dir.path(), &["-A", "national-id"]);
+    let rows = records(&clean, b',');
+    assert_eq!(rows[0], ["email", "consent_at", "consent_source"]);
+    assert_eq!(rows.len(), 8, "each sendable address once");
+}

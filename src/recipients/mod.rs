@@ -7,6 +7,7 @@
 
 pub mod address;
 pub mod dates;
+pub mod dialect;
 mod headers;
 mod input;
 pub mod list_source;
@@ -14,6 +15,7 @@ mod reader;
 pub mod suppression;
 
 pub use dates::parse_date;
+pub use dialect::Dialect;
 pub use headers::{Column, ColumnMap, Preset};
 pub use list_source::ListSource;
 pub use reader::{RecipientReader, Row, VarRef};

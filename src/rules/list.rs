@@ -10,7 +10,7 @@ include!(concat!(env!("OUT_DIR"), "/rules/list.rs"));
 use crate::diagnostic::Finding;
 use std::collections::BTreeSet;
 
-use crate::recipients::{ColumnMap, Field, ListSource, Row};
+use crate::recipients::{Column, ColumnMap, Field, ListSource, Row};
 use crate::rules::RuleId;
 
 /// Distinct values of one column with their counts and first lines, for
@@ -333,6 +333,21 @@ fn normalise_header(header: &str) -> String {
 /// Headers that a preset reads although they map to no logical field.
 const PRESET_USED: &[&str] = &["optinip", "confirmip", "cleantime", "attributes", "status"];
 
+/// Whether a rule consults `column` or a template uses its variable (under
+/// either name). `used_by_templates` is `None` when that is not known (a
+/// template did not compile): then every column counts as used.
+pub fn column_is_used(column: &Column, used_by_templates: Option<&BTreeSet<String>>) -> bool {
+    let used_by_rules = matches!(
+        column.field,
+        Some(f) if !matches!(f, Field::FirstName | Field::LastName | Field::Name)
+    ) || PRESET_USED.contains(&normalise_header(&column.header).as_str());
+    used_by_rules
+        || used_by_templates.is_none_or(|used| {
+            used.contains(&column.var)
+                || column.header_var.as_ref().is_some_and(|v| used.contains(v))
+        })
+}
+
 /// The rules that need only the header. `used_by_templates` is `None` when
 /// it is not known (a template did not compile): then no column is called
 /// unused, rather than every column that only the broken template uses.
@@ -345,7 +360,6 @@ pub fn check_header(
     // An export's own bookkeeping columns left unused: one finding for all.
     let mut bookkeeping: Vec<&str> = Vec::new();
     for column in &columns.columns {
-        let name = normalise_header(&column.header);
         let locate = |f: Finding| f.file(file).line(1).field(&column.header);
         if national_id_name(&column.header) {
             findings.push(locate(Finding::new(
@@ -367,17 +381,10 @@ pub fn check_header(
                 ),
             )));
         }
-        let used_by_rules = matches!(
-            column.field,
-            Some(f) if !matches!(f, Field::FirstName | Field::LastName | Field::Name)
-        ) || PRESET_USED.contains(&name.as_str());
-        let used_by_templates = used_by_templates.is_none_or(|used| {
-            used.contains(&column.var)
-                || column.header_var.as_ref().is_some_and(|v| used.contains(v))
-        });
-        if !used_by_rules && !used_by_templates && columns.is_bookkeeping(column) {
+        let used = column_is_used(column, used_by_templates);
+        if !used && columns.is_bookkeeping(column) {
             bookkeeping.push(&column.header);
-        } else if !used_by_rules && !used_by_templates {
+        } else if !used {
             findings.push(locate(Finding::new(
                 RuleId::UnusedColumn,
                 format!(

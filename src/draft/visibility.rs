@@ -36,7 +36,6 @@
 use std::collections::HashMap;
 
 use cssparser::{ParseError, Parser, Token};
-use scraper::{Html, Selector};
 use simplecss::{AttributeOperator, DeclarationTokenizer, PseudoClass, StyleSheet};
 
 use super::opt_out::{ElementInfo, OptOutLink};
@@ -93,18 +92,9 @@ fn parse_sheets(texts: &[String]) -> StyleSheet<'_> {
 /// old mail templates put around their rules blanked out (simplecss does not
 /// read them).
 fn style_sheet_texts(html: &str) -> Vec<String> {
-    let Ok(styles) = Selector::parse("style") else {
-        return Vec::new();
-    };
-    Html::parse_document(html)
-        .select(&styles)
-        .map(|style| {
-            style
-                .text()
-                .collect::<String>()
-                .replace("<!--", "    ")
-                .replace("-->", "   ")
-        })
+    super::opt_out::style_sheets(html)
+        .into_iter()
+        .map(|sheet| sheet.replace("<!--", "    ").replace("-->", "   "))
         .collect()
 }
 

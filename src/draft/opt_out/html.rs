@@ -9,7 +9,9 @@
 //! a stack of open elements only as counters, so its time is linear in the
 //! size of the document however deep it nests.
 
+use std::cell::RefCell;
 use std::ops::Range;
+use std::rc::Rc;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
@@ -38,6 +40,35 @@ pub(super) struct FlowLink {
     pub text: String,
     /// Index of the unit the link's text starts in.
     pub unit: usize,
+}
+
+/// An HTML body parsed, and read as the opt-out detector reads it.
+pub(super) struct Parsed {
+    pub document: Html,
+    pub flow: Flow,
+}
+
+/// `html` parsed. Several rules ask about the same HTML part (is there an
+/// opt-out, which links, are they hidden, does it name the sender), so the
+/// last part parsed is kept (per thread, keyed by its length and xxh3 hash)
+/// and a 200 KB newsletter is parsed once rather than four times.
+pub(super) fn parsed(html: &str) -> Rc<Parsed> {
+    thread_local! {
+        static LAST: RefCell<Option<((usize, u64), Rc<Parsed>)>> = const { RefCell::new(None) };
+    }
+    let key = (html.len(), xxhash_rust::xxh3::xxh3_64(html.as_bytes()));
+    LAST.with(|last| {
+        if let Some((k, parsed)) = &*last.borrow()
+            && *k == key
+        {
+            return Rc::clone(parsed);
+        }
+        let document = Html::parse_document(html);
+        let flow = flow(&document, false);
+        let parsed = Rc::new(Parsed { document, flow });
+        *last.borrow_mut() = Some((key, Rc::clone(&parsed)));
+        parsed
+    })
 }
 
 /// Elements whose content a reader never sees as body text.

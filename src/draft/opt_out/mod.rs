@@ -48,12 +48,11 @@ pub fn has_opt_out(part: &BodyPart) -> bool {
 /// `<head>`, `<script>` and `<style>` are not read, and a dead link's text
 /// is not read at all: `<a href="#">Afmelden</a>` is no opt-out.
 pub fn html_has_opt_out(html: &str) -> bool {
-    let document = Html::parse_document(html);
-    let flow = html::flow(&document, false);
-    if opt_out_flags(&flow).contains(&true) {
+    let parsed = html::parsed(html);
+    if opt_out_flags(&parsed.flow).contains(&true) {
         return true;
     }
-    let readings = html_readings(&flow);
+    let readings = html_readings(&parsed.flow);
     instruction_found(&readings)
 }
 
@@ -114,9 +113,9 @@ pub struct ElementInfo {
 /// whose text or sentence says unsubscribe / opt out / no longer receive /
 /// manage preferences / afmelden / …
 pub fn opt_out_links(html: &str) -> Vec<OptOutLink> {
-    let document = Html::parse_document(html);
-    let flow = html::flow(&document, false);
-    let flags = opt_out_flags(&flow);
+    let parsed = html::parsed(html);
+    let (document, flow) = (&parsed.document, &parsed.flow);
+    let flags = opt_out_flags(flow);
     let lines = href_lines(html, &flow.links);
     flow.links
         .iter()
@@ -127,7 +126,7 @@ pub fn opt_out_links(html: &str) -> Vec<OptOutLink> {
             href: link.href.clone(),
             text: link.text.clone(),
             line,
-            chain: chain_of(&document, link.node),
+            chain: chain_of(document, link.node),
         })
         .collect()
 }
@@ -344,6 +343,20 @@ fn href_is_opt_out(href: &str) -> bool {
     false
 }
 
+/// The text of every `<style>` element of an HTML body (outside
+/// `<template>` and the like too: a sheet applies wherever it stands).
+pub fn style_sheets(html: &str) -> Vec<String> {
+    let parsed = html::parsed(html);
+    let Ok(styles) = scraper::Selector::parse("style") else {
+        return Vec::new();
+    };
+    parsed
+        .document
+        .select(&styles)
+        .map(|style| style.text().collect::<String>())
+        .collect()
+}
+
 /// The 1-based source line of each link's `href`, found by reading the
 /// source's `href` attributes in order (the parser keeps no positions). A
 /// link whose `href` is not among the next few found is `None`.
@@ -368,8 +381,7 @@ fn href_lines(source: &str, links: &[html::FlowLink]) -> Vec<Option<u64>> {
 /// applied. For rules that ask whether the body *says* something, such as
 /// the sender's name or postal address.
 pub fn visible_text(html: &str) -> String {
-    let document = Html::parse_document(html);
-    let flow = html::flow(&document, true);
+    let flow = html::flow(&html::parsed(html).document, true);
     let mut text = String::new();
     for unit in flow.units {
         text.push('\n');

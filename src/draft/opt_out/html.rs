@@ -48,13 +48,17 @@ pub(super) struct Parsed {
     pub flow: Flow,
 }
 
-/// `html` parsed. Several rules ask about the same HTML part (is there an
+/// The last part parsed: its length and hash, and what was read.
+type Memo = ((usize, u64), Rc<Parsed>);
+
+/// `html` parsed (elements nested deeper than [`MAX_DEPTH`] flattened, see
+/// [`flatten_deep_nesting`]). Several rules ask about the same HTML part (is there an
 /// opt-out, which links, are they hidden, does it name the sender), so the
 /// last part parsed is kept (per thread, keyed by its length and xxh3 hash)
 /// and a 200 KB newsletter is parsed once rather than four times.
 pub(super) fn parsed(html: &str) -> Rc<Parsed> {
     thread_local! {
-        static LAST: RefCell<Option<((usize, u64), Rc<Parsed>)>> = const { RefCell::new(None) };
+        static LAST: RefCell<Option<Memo>> = const { RefCell::new(None) };
     }
     let key = (html.len(), xxhash_rust::xxh3::xxh3_64(html.as_bytes()));
     LAST.with(|last| {
@@ -63,7 +67,7 @@ pub(super) fn parsed(html: &str) -> Rc<Parsed> {
         {
             return Rc::clone(parsed);
         }
-        let document = Html::parse_document(html);
+        let document = Html::parse_document(&flatten_deep_nesting(html));
         let flow = flow(&document, false);
         let parsed = Rc::new(Parsed { document, flow });
         *last.borrow_mut() = Some((key, Rc::clone(&parsed)));
@@ -311,5 +315,174 @@ fn push_text(units: &mut [Unit], links: &mut [FlowLink], link: Option<usize>, te
     {
         link.text.push_str(text);
         link.text.push(' ');
+    }
+}
+
+/// How deep elements may nest before their tags are left out. Chrome's
+/// parser stops nesting at 512 as well; html5ever checks every block's
+/// scope against all open elements, so deeper nesting costs quadratic time
+/// (20,000 nested `<div>`s took seconds).
+pub(super) const MAX_DEPTH: usize = 512;
+
+/// Elements that never nest in the tree, because they are void or closed
+/// implicitly by the next of their kind (`<p>`, `<li>`, `<td>`): they do not
+/// count towards the depth. `<a>` does not nest either (a new one closes
+/// the open one), and is always kept: it is what the rules look for.
+const FLAT: [&str; 26] = [
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "a", "tbody", "thead",
+    "tfoot",
+];
+
+/// `html` with the start and end tags of elements nested deeper than
+/// [`MAX_DEPTH`] left out (their text stays); borrowed unchanged when it
+/// does not nest that deep, which is every real mail. One pass over the
+/// bytes: comments, `<script>`/`<style>` contents and quoted attribute
+/// values are skipped over, not read as tags.
+pub(super) fn flatten_deep_nesting(html: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = html.as_bytes();
+    let mut depth = 0usize;
+    let mut out: Option<String> = None;
+    let mut copied = 0; // bytes of `html` already in `out`
+    let mut i = 0;
+    while let Some(lt) = memchr::memchr(b'<', &bytes[i..]).map(|p| i + p) {
+        let Some(tag) = read_tag(bytes, lt) else {
+            i = lt + 1;
+            continue;
+        };
+        i = tag.end;
+        let flat = FLAT.iter().any(|f| f.eq_ignore_ascii_case(&tag.name));
+        if tag.name.is_empty() || flat || tag.self_closing {
+            continue;
+        }
+        let drop = if tag.closing {
+            let deep = depth > MAX_DEPTH;
+            depth = depth.saturating_sub(1);
+            deep
+        } else {
+            depth += 1;
+            depth > MAX_DEPTH
+        };
+        if drop {
+            let out = out.get_or_insert_with(|| String::with_capacity(html.len()));
+            out.push_str(&html[copied..lt]);
+            copied = tag.end;
+        }
+    }
+    match out {
+        None => std::borrow::Cow::Borrowed(html),
+        Some(mut out) => {
+            out.push_str(&html[copied..]);
+            std::borrow::Cow::Owned(out)
+        }
+    }
+}
+
+struct Tag {
+    /// Lower case; empty for comments, doctypes and the like.
+    name: String,
+    closing: bool,
+    self_closing: bool,
+    /// Offset just past the tag (past the raw text of `<script>`/`<style>`).
+    end: usize,
+}
+
+/// The tag starting at `bytes[lt] == b'<'`, or `None` when it is none.
+fn read_tag(bytes: &[u8], lt: usize) -> Option<Tag> {
+    let rest = &bytes[lt + 1..];
+    if rest.starts_with(b"!--") {
+        let end = find(bytes, lt + 4, b"-->").map_or(bytes.len(), |p| p + 3);
+        return Some(Tag {
+            name: String::new(),
+            closing: false,
+            self_closing: false,
+            end,
+        });
+    }
+    if rest.first().is_some_and(|&b| b == b'!' || b == b'?') {
+        let end = memchr::memchr(b'>', rest).map_or(bytes.len(), |p| lt + 1 + p + 1);
+        return Some(Tag {
+            name: String::new(),
+            closing: false,
+            self_closing: false,
+            end,
+        });
+    }
+    let closing = rest.first() == Some(&b'/');
+    let start = lt + 1 + usize::from(closing);
+    let name_len = bytes[start..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b':')
+        .count();
+    if name_len == 0 || !bytes[start].is_ascii_alphabetic() {
+        return None;
+    }
+    let name = String::from_utf8_lossy(&bytes[start..start + name_len]).to_ascii_lowercase();
+    // The tag's end: the first `>` outside a quoted attribute value.
+    let mut j = start + name_len;
+    let mut quote: Option<u8> = None;
+    while j < bytes.len() {
+        match (quote, bytes[j]) {
+            (Some(q), b) if b == q => quote = None,
+            (None, b'"' | b'\'') => quote = Some(bytes[j]),
+            (None, b'>') => break,
+            _ => {}
+        }
+        j += 1;
+    }
+    let self_closing = j > 0 && bytes.get(j - 1) == Some(&b'/');
+    let mut end = (j + 1).min(bytes.len());
+    if !closing && matches!(name.as_str(), "script" | "style" | "textarea" | "title") {
+        let close = format!("</{name}");
+        end = find_ignore_case(bytes, end, close.as_bytes()).unwrap_or(bytes.len());
+    }
+    Some(Tag {
+        name,
+        closing,
+        self_closing,
+        end,
+    })
+}
+
+fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(bytes.get(from..)?, needle).map(|p| from + p)
+}
+
+fn find_ignore_case(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    bytes
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+        .map(|p| from + p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_nesting_is_left_alone() {
+        let html = "<div><p>a<p>b<table><tr><td><a href=x>c</a></td></tr></table>\
+                    <!-- <div> --><script>if (a<b) {}</script></div>";
+        assert!(matches!(
+            flatten_deep_nesting(html),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_flattened_and_links_kept() {
+        let n = MAX_DEPTH + 100;
+        let html = format!(
+            "{}<a href=\"{{{{ unsubscribe_url }}}}\">Afmelden</a>{}",
+            "<div class='x>y'>".repeat(n),
+            "</div>".repeat(n)
+        );
+        let flat = flatten_deep_nesting(&html);
+        assert_eq!(flat.matches("<div").count(), MAX_DEPTH);
+        assert_eq!(flat.matches("</div>").count(), MAX_DEPTH);
+        assert!(flat.contains("<a href=\"{{ unsubscribe_url }}\">Afmelden</a>"));
+        let parsed = parsed(&html);
+        assert_eq!(parsed.flow.links.len(), 1);
     }
 }

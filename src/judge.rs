@@ -274,6 +274,9 @@ struct Coverage {
     seen: RefCell<FastHashMap<Box<str>, (u64, bool)>>,
 }
 
+/// How many distinct purchased names [`Judge::note_purchased_names`] keeps.
+pub const PURCHASED_NAMES_KEPT: usize = 256;
+
 /// How many cells a [`Coverage`] remembers.
 const SEEN_CELLS: usize = 4096;
 /// The longest cell a [`Coverage`] remembers: a handful of product names.
@@ -883,6 +886,19 @@ impl<'s> Judge<'s> {
         for item in list_items(purchased) {
             for (product, seen) in self.promoted.iter().zip(seen.iter_mut()) {
                 *seen |= same_product(&product.name, item);
+            }
+        }
+    }
+
+    /// Adds the distinct names in the row's purchases to `names` (at most
+    /// [`PURCHASED_NAMES_KEPT`]), for `unknown-product`'s did-you-mean.
+    pub fn note_purchased_names(&self, row: &impl Fields, names: &mut Vec<String>) {
+        for item in list_items(row.get(Field::Purchased)) {
+            if names.len() >= PURCHASED_NAMES_KEPT {
+                return;
+            }
+            if !names.iter().any(|n| n == item) {
+                names.push(item.to_owned());
             }
         }
     }

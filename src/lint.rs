@@ -208,6 +208,9 @@ pub fn lint_with_addresses(
     let mut purchased_promoted = vec![false; campaign.products.len()];
     // Once every promoted product is seen, no row needs looking at for it.
     let mut all_promoted_seen = purchased_promoted.is_empty();
+    // What customers bought, while a promoted product is unseen: the names
+    // an unknown product may be a misspelling of.
+    let mut purchased_names: Vec<String> = Vec::new();
     let mut recipients = 0u64;
     let mut values = rules::list::ValueScan::new(reader.columns());
     let mut customer_values = rules::list::CustomerValues::default();
@@ -278,6 +281,7 @@ pub fn lint_with_addresses(
         relies_on_soft_opt_in |= verdict.soft_opt_in_tried;
         if !all_promoted_seen {
             judge.mark_purchased_products(&row, &mut purchased_promoted);
+            judge.note_purchased_names(&row, &mut purchased_names);
             all_promoted_seen = purchased_promoted.iter().all(|&seen| seen);
         }
         values.scan(&row);
@@ -334,6 +338,7 @@ pub fn lint_with_addresses(
         campaign_file.as_deref(),
         relies_on_soft_opt_in,
         &purchased_promoted,
+        &purchased_names,
     ) {
         sink.report(finding)?;
     }

@@ -192,3 +192,51 @@ fn the_cleaned_list_keeps_only_used_columns_and_never_special_or_national_ids() 
     assert_eq!(rows[0], ["email", "consent_at", "consent_source"]);
     assert_eq!(rows.len(), 8, "each sendable address once");
 }
+
+/// The messages of a JSON lint of `list` and `draft` with `--product P`.
+fn messages(list: &str, draft: &str, product: &str) -> Vec<(String, String)> {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(dir.path().join("r.csv"), list).expect("write the list");
+    let base =
+        std::fs::read_to_string(case("dutch-excel-aliases").join("draft.eml")).expect("a draft");
+    let draft = base.replacen("{{ voornaam }}, e-bikes", draft, 1);
+    std::fs::write(dir.path().join("d.eml"), draft).expect("write the draft");
+    let output = mailgate(dir.path())
+        .args(["lint", "--recipients", "r.csv", "--draft", "d.eml"])
+        .args(["--product", product, "--format", "json"])
+        .output()
+        .expect("mailgate runs");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap_or_default().to_owned(),
+                d["message"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn did_you_mean_for_products_merge_fields_and_columns() {
+    let list = "E-mailadres;Voornaam;Achternaam;Gekocht;Laatste aankoop;Herkomt\r\n\
+                jan@example.nl;Jan;Jansen;e-bike;2026-05-01;eigen\r\n";
+    let found = messages(list, "{{ voornam }}, e-bikes", "ebike");
+    let message = |rule: &str| {
+        found
+            .iter()
+            .find(|(r, _)| r == rule)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_else(|| panic!("no {rule} in {found:?}"))
+    };
+    assert!(message("unknown-product").contains("did you mean `e-bike`?"));
+    assert!(message("unknown-merge-field").contains("did you mean `voornaam`?"));
+    let unused = message("unused-column");
+    assert!(
+        unused.contains("[columns] list_source = \"Herkomt\""),
+        "{unused}"
+    );
+}

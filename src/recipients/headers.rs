@@ -177,6 +177,25 @@ pub(super) fn normalized_eq(a: &str, b: &str) -> bool {
     crate::normalise::same_header(a, b)
 }
 
+/// The logical field a header that maps to none looks like a misspelling
+/// of (`Emial`, `Toestemmingdatum`, `Laatste_aankoopp`), by its own name
+/// or an alias: for a did-you-mean that suggests the `[columns]` line.
+pub fn likely_field(header: &str) -> Option<Field> {
+    let key = crate::normalise::header_key(header);
+    let names: Vec<(String, Field)> = Field::ALL
+        .into_iter()
+        .map(|f| (crate::normalise::header_key(f.name()), f))
+        .chain(
+            ALIASES
+                .iter()
+                .map(|&(alias, f)| (crate::normalise::header_key(alias), f)),
+        )
+        .collect();
+    let keys: Vec<&str> = names.iter().map(|(k, _)| k.as_str()).collect();
+    let near = crate::suggest::suggest(&key, &keys)?;
+    names.iter().find(|(k, _)| k == near).map(|&(_, f)| f)
+}
+
 /// The field a header names by alias or by the field's own name.
 fn field_for_header(header: &str) -> Option<Field> {
     Field::ALL
@@ -660,6 +679,19 @@ mod tests {
         let m = map(&["email", "Tel.", "tel"]);
         let vars: Vec<_> = m.columns.vars().collect();
         assert_eq!(vars, ["email", "tel", "tel_2"]);
+    }
+
+    #[test]
+    fn a_misspelt_header_is_likely_its_field() {
+        assert_eq!(likely_field("Emial"), Some(Field::Email));
+        assert_eq!(
+            likely_field("Laatste aankoopp"),
+            Some(Field::LastPurchaseAt)
+        );
+        assert_eq!(likely_field("Herkomt"), Some(Field::ListSource));
+        assert_eq!(likely_field("consent_att"), Some(Field::ConsentAt));
+        assert_eq!(likely_field("Klantnummer"), None);
+        assert_eq!(likely_field("Telefoon"), None);
     }
 
     #[test]

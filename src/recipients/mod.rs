@@ -16,7 +16,7 @@ pub mod suppression;
 
 pub use dates::parse_date;
 pub use dialect::Dialect;
-pub use headers::{Column, ColumnMap, Preset};
+pub use headers::{Column, ColumnMap, Preset, likely_field};
 pub use list_source::ListSource;
 pub use reader::{RecipientReader, Row, VarRef};
 

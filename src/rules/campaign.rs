@@ -26,12 +26,13 @@ pub fn check_config(campaign: &Campaign) -> Vec<Finding> {
 
 /// The product rules, known after the list has been read: whether any
 /// customer relies on soft opt-in, and which promoted products appeared in
-/// some customer's purchases.
+/// some customer's purchases (and the names purchased, for suggestions).
 pub fn check_products(
     campaign: &Campaign,
     file: Option<&str>,
     relies_on_soft_opt_in: bool,
     purchased: &[bool],
+    purchased_names: &[String],
 ) -> Vec<Finding> {
     // Where the products were named: the campaign file's key, or the
     // `--product` flag (then there is no line in any file to point at).
@@ -43,7 +44,7 @@ pub fn check_products(
     };
     let mut out = Vec::new();
     missing_product::check_list(campaign, relies_on_soft_opt_in, field, &mut out);
-    unknown_product::check_list(campaign, purchased, field, &mut out);
+    unknown_product::check_list(campaign, purchased, purchased_names, field, &mut out);
     locate(out, file.filter(|_| !from_flag))
 }
 

@@ -385,11 +385,22 @@ pub fn check_header(
         if !used && columns.is_bookkeeping(column) {
             bookkeeping.push(&column.header);
         } else if !used {
+            // A header that looks like a logical field no column holds is
+            // likely meant to be it: say how to map it.
+            let hint = crate::recipients::likely_field(&column.header)
+                .filter(|&f| column.field.is_none() && !columns.has(f))
+                .map(|f| {
+                    format!(
+                        "; if it holds {f}, map it in the campaign file: [columns] {f} = \"{}\"",
+                        column.header
+                    )
+                })
+                .unwrap_or_default();
             findings.push(locate(Finding::new(
                 RuleId::UnusedColumn,
                 format!(
                     "column `{}` is used by no template and no rule; leave it out of the \
-                     export (data minimisation)",
+                     export (data minimisation){hint}",
                     column.header
                 ),
             )));

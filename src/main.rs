@@ -48,7 +48,15 @@ fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            let _ = writeln!(io::stderr(), "mailgate: error: {e:#}");
+            // Messages quote file content (a TOML key, a CSV header): its
+            // control characters are shown escaped, line by line, so that
+            // only mailgate's own line breaks break lines.
+            let text = format!("{e:#}");
+            let shown: Vec<_> = text
+                .split('\n')
+                .map(mailgate::escape::control_chars)
+                .collect();
+            let _ = writeln!(io::stderr(), "mailgate: error: {}", shown.join("\n"));
             ExitCode::from(2)
         }
     }
@@ -141,7 +149,13 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<Outcome> {
 
 /// Every problem of the campaign settings, one per line.
 fn config_error(errors: mailgate::campaign::ConfigErrors) -> anyhow::Error {
-    let lines: Vec<String> = errors.0.iter().map(|e| format!("  {e}")).collect();
+    // Each problem on one line: a key or value quoted from the file has its
+    // control characters (a line break too) shown escaped.
+    let lines: Vec<String> = errors
+        .0
+        .iter()
+        .map(|e| format!("  {}", mailgate::escape::control_chars(&e.to_string())))
+        .collect();
     anyhow::anyhow!(
         "the campaign settings are not usable ({} problem{}):\n{}",
         lines.len(),

@@ -279,3 +279,28 @@ fn a_row_lint_called_sendable_failed_in_send() {
     assert_eq!(summary["summary"]["failed"], 0, "{summary}");
     assert_eq!(summary["summary"]["sent"], 2, "{summary}");
 }
+
+#[test]
+fn a_line_break_in_a_quoted_key_or_header_started_a_line_of_its_own_on_stderr() {
+    let dir = campaign("https://x.example/u", DRAFT);
+    let toml = std::fs::read_to_string(dir.path().join("campaign.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("campaign.toml"),
+        toml + "\"a\\n::warning file=x.rs::owned\\u001b[2J\" = 1\n",
+    )
+    .unwrap();
+    let output = mailgate(dir.path(), &["lint", "campaign.toml"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("a\\n::warning file=x.rs::owned\\x1b[2J"),
+        "{stderr}"
+    );
+    assert!(!stderr.lines().any(|l| l.starts_with("::")), "{stderr}");
+
+    let dir = case(b"naam,\"x\n::warning file=y::z\"\nJan,1\n");
+    let output = lint(dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.lines().any(|l| l.starts_with("::")), "{stderr}");
+}

@@ -97,7 +97,13 @@ impl fmt::Display for Field {
 /// which becomes a diagnostic). Always names the file, and the line when
 /// there is one, and says what to do.
 #[derive(Debug, thiserror::Error)]
-#[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+#[error(
+    "{}{}: {}",
+    path.display(),
+    line.map(|l| format!(":{l}")).unwrap_or_default(),
+    // Messages quote the file (a header, a value): shown escaped.
+    crate::escape::control_chars(message)
+)]
 pub struct InputError {
     pub path: std::path::PathBuf,
     pub line: Option<u64>,

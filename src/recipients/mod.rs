@@ -6,10 +6,10 @@
 //! hands out a borrowed [`Row`] per data line.
 
 pub mod address;
+mod csv;
 pub mod dates;
 pub mod dialect;
 mod headers;
-mod input;
 pub mod list_source;
 mod reader;
 pub mod suppression;

@@ -17,8 +17,8 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
+use super::csv::{ReadAhead, Record, Records};
 use super::headers::{self, Listmonk, Mailchimp};
-use super::input::{ReadAhead, Record, Records};
 use super::{ColumnMap, Field, InputError, Preset};
 use crate::hash::FastHashMap;
 

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
 
-use super::input::Records;
+use super::csv::Records;
 use super::{Field, InputError, address_key};
 use crate::hash::FastHashSet;
 

@@ -147,6 +147,13 @@ mod tests {
         assert_eq!(fold("Æble Øl Łódź"), "aeble ol lodz");
         // `e` and a combining grave accent: what some keyboards write.
         assert_eq!(fold("Cre\u{300}me"), "creme");
+        // The opt-out vocabulary's words, as languages write them.
+        assert_eq!(fold("Désinscrire"), "desinscrire");
+        assert_eq!(fold("ABBESTELLEN Straße"), "abbestellen strasse");
+        assert_eq!(fold("Wypisz się"), "wypisz sie");
+        assert_eq!(fold("ÇIKIN İptal"), "cikin iptal");
+        assert_eq!(fold("ħassar"), "hassar");
+        assert_eq!(fold("Απεγγραφή"), "απεγγραφη");
     }
 
     #[test]

@@ -34,40 +34,30 @@ pub struct Declaration {
     pub explain: &'static str,
 }
 
-/// What the registry knows about one rule.
+/// What the registry knows about one rule: its [`RuleId`] and its
+/// [`Declaration`], whose fields it derefs to (`info.name`, `info.scope`).
 #[derive(Debug)]
 pub struct RuleInfo {
     pub id: RuleId,
-    /// The stable kebab-case name.
-    pub name: &'static str,
-    pub scope: Scope,
-    /// The level under the default (`nl`) jurisdiction.
-    pub default: Severity,
-    /// Where a jurisdiction's profile changes the default (`None`: allowed).
-    pub jurisdictions: &'static [(Jurisdiction, Option<Severity>)],
-    /// One line for `mailgate rules`.
-    pub summary: &'static str,
-    /// The full text for `mailgate explain`: what, why (with the article or
-    /// RFC), an example, and how to fix it.
-    pub explain: &'static str,
+    pub declaration: &'static Declaration,
 }
 
 impl RuleInfo {
     /// The registry entry of a declaration found in the folder of `scope`.
-    const fn declared(id: RuleId, scope: Scope, declaration: &Declaration) -> RuleInfo {
+    const fn declared(id: RuleId, scope: Scope, declaration: &'static Declaration) -> RuleInfo {
         assert!(
             declaration.scope as u8 == scope as u8,
             "a rule's declared scope is not the folder it is in"
         );
-        RuleInfo {
-            id,
-            name: declaration.name,
-            scope: declaration.scope,
-            default: declaration.default,
-            jurisdictions: declaration.jurisdictions,
-            summary: declaration.summary,
-            explain: declaration.explain,
-        }
+        RuleInfo { id, declaration }
+    }
+}
+
+impl std::ops::Deref for RuleInfo {
+    type Target = Declaration;
+
+    fn deref(&self) -> &Declaration {
+        self.declaration
     }
 }
 

@@ -1811,3 +1811,21 @@ fn a_relay_that_offers_no_login_is_named_with_the_fix() {
     assert!(!err.contains("internal client error"), "{err}");
     assert!(server.received().is_empty());
 }
+
+#[test]
+fn an_internationalised_sender_domain_went_out_as_raw_utf8() {
+    let server = SmtpServer::start(tls_server());
+    let campaign = Campaign::new(Some(&server), 2, 0);
+    let draft = DRAFT.replace(
+        "From: De Linde <nieuwsbrief@delinde.example>",
+        "From: De Linde <nieuwsbrief@délinde.example>",
+    );
+    std::fs::write(campaign.dir.path().join("draft.eml"), draft).unwrap();
+    let output = campaign.send(&["--yes", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let received = server.received();
+    assert_eq!(received.len(), 2);
+    for message in &received {
+        assert_eq!(message.mail_from, "nieuwsbrief@xn--dlinde-bva.example");
+    }
+}

@@ -247,9 +247,13 @@ impl<'a> MessageFactory<'a> {
             .map_err(|e| BuildError::Message(format!("address `{address}`: {e}")))?;
         // The envelope is given, not derived from the To header: lettre
         // cannot read a quoted local part back from a header it wrote.
-        let envelope =
-            lettre::address::Envelope::new(Some(self.from.email.clone()), vec![to_address.clone()])
-                .map_err(|e| BuildError::Message(format!("address `{address}`: {e}")))?;
+        // The sender's domain goes on the wire as its IDNA A-label too.
+        let from_address = crate::recipients::address::WireAddress::new(self.from.email.as_ref())
+            .ok()
+            .and_then(|w| lettre::Address::new(&w.local, &w.domain).ok())
+            .unwrap_or_else(|| self.from.email.clone());
+        let envelope = lettre::address::Envelope::new(Some(from_address), vec![to_address.clone()])
+            .map_err(|e| BuildError::Message(format!("address `{address}`: {e}")))?;
         let to = Mailbox::new(None, to_address);
         let mut builder = Message::builder()
             .from(self.from.clone())

@@ -132,14 +132,19 @@ const QUOTE_CLASSES: [&str; 5] = [
 /// `id`s that start Outlook's quoted message: everything after is the quote.
 const REPLY_HEADER_IDS: [&str; 3] = ["divRplyFwdMsg", "appendonsend", "x_divRplyFwdMsg"];
 
-/// What a `href` is.
+/// Whether a link goes somewhere when the mail is read: an absolute
+/// `http(s)://` URL, a `mailto:`, or a template that renders one. Not
+/// empty, `#…`, `javascript:`, a relative path (a mail has no base URL), or
+/// another program's merge tag that mailgate does not fill in (`*|UNSUB|*`,
+/// `%unsubscribe_url%`, `[unsubscribe]`): sent by mailgate, such a link
+/// leads nowhere.
 pub(super) fn is_working_href(href: &str) -> bool {
     let lower = href.trim().to_ascii_lowercase();
-    !(lower.is_empty()
-        || lower.starts_with('#')
-        || lower.starts_with("javascript:")
-        || lower == "about:blank"
-        || super::swallowed_markup(href))
+    let absolute = ["http://", "https://", "mailto:", "//"]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme));
+    (absolute || lower.starts_with("{{") || lower.starts_with("{%"))
+        && !super::swallowed_markup(href)
 }
 
 enum Skip {

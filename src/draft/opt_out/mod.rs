@@ -685,6 +685,11 @@ mod tests {
         html_no(r##"<p><a href="#">Afmelden</a></p>"##);
         html_no(r#"<p><a href="">Unsubscribe</a></p>"#);
         html_no(r#"<p><a href="javascript:void(0)">Unsubscribe</a></p>"#);
+        // Another program's merge tag, or a relative path: nowhere to go
+        // when mailgate sends it.
+        html_no(r#"<p><a href="*|UNSUB|*">Unsubscribe from this list</a></p>"#);
+        html_no(r#"<p><a href="%unsubscribe_url%">Unsubscribe</a></p>"#);
+        html_no(r#"<p><a href="unsubscribe.html">Unsubscribe</a></p>"#);
     }
 
     #[test]

@@ -54,12 +54,13 @@ pub fn classify(value: &str) -> ListSource {
         .unwrap_or(value.len());
     let (word, rest) = value.split_at(end);
     let is = |words: &[String]| words.iter().any(|w| w.eq_ignore_ascii_case(word));
-    if is(&WORDS.purchased) {
-        return ListSource::Purchased;
-    }
+    // Own first: the usual non-empty value (`own`), two words to compare.
     let rest = super::trim(rest);
     if (rest.is_empty() || rest.starts_with(':')) && is(&WORDS.own) {
         return ListSource::Own;
+    }
+    if is(&WORDS.purchased) {
+        return ListSource::Purchased;
     }
     ListSource::Unknown
 }

@@ -498,7 +498,7 @@ impl<'r> Row<'r> {
     /// `CLEAN_TIME`, trimmed): non-empty when the address bounced; `""`
     /// for other lists.
     pub fn bounced(&self) -> &'r str {
-        match self.reader.mailchimp.and_then(|m| m.clean_time) {
+        match self.reader.mailchimp.as_ref().and_then(|m| m.clean_time) {
             Some(column) => super::trim(self.cell(column)),
             None => "",
         }

@@ -338,6 +338,14 @@ impl Templates {
         let mut compiled = Vec::new();
         let mut problems = Vec::new();
         for (source, name, lines, text) in inputs {
+            if let Some(line) = too_deep(&text) {
+                problems.push(TemplateProblem {
+                    source,
+                    line: lines.eml_line(line),
+                    message: TOO_DEEP.to_owned(),
+                });
+                continue;
+            }
             match env.add_template_owned(name.clone(), text.clone()) {
                 Ok(()) if let Some(e) = bomb(&env, &name) => {
                     problems.push(TemplateProblem {
@@ -670,6 +678,73 @@ fn unclosed_tag_line(error: &Error, text: &str) -> Option<u64> {
     Some(text[..opened].matches('\n').count() as u64 + 1)
 }
 
+/// The most filters and operators one tag may chain. minijinja's parser
+/// guards nesting (brackets, blocks) but builds chains (`x | f | f …`,
+/// `a + b + c …`, `x.a.b …`) into trees as deep as they are long, which its
+/// compiler then walks recursively: a draft with 100,000 filters in one
+/// tag overflowed the stack and aborted mailgate. A real tag chains a few.
+pub const MAX_TAG_OPERATORS: usize = 400;
+
+/// The message of a tag past [`MAX_TAG_OPERATORS`].
+pub const TOO_DEEP: &str = "a tag chains more than 400 filters or operators \
+     (`| filter`, `+`, `.`, `[…]`, …), far more than any message needs; split it up";
+
+/// The line (1-based, within `text`) of the first tag that chains more than
+/// [`MAX_TAG_OPERATORS`] filters and operators (outside string literals).
+fn too_deep(text: &str) -> Option<u64> {
+    let bytes = text.as_bytes();
+    let mut pos = 0;
+    while let Some(found) = memchr::memchr(b'{', &bytes[pos..]) {
+        let open = pos + found;
+        let close: &[u8] = match bytes.get(open + 1) {
+            Some(b'{') => b"}}",
+            Some(b'%') => b"%}",
+            _ => {
+                pos = open + 1;
+                continue;
+            }
+        };
+        let body_start = open + 2;
+        let body_end = memchr::memmem::find(&bytes[body_start..], close)
+            .map_or(bytes.len(), |i| body_start + i);
+        let mut operators = 0;
+        let mut quote = None;
+        let mut i = body_start;
+        while i < body_end {
+            let b = bytes[i];
+            match quote {
+                Some(_) if b == b'\\' => i += 1,
+                Some(q) if b == q => quote = None,
+                Some(_) => {}
+                None if b == b'"' || b == b'\'' => quote = Some(b),
+                None if b"|.[(+-*/%~<>=!".contains(&b) => operators += 1,
+                None if b.is_ascii_alphabetic() => {
+                    // A word operator (`and`, `or`, `is`, `not`, `in`, `if`)
+                    // counts once; other words are names.
+                    let start = i;
+                    while i < body_end && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                        i += 1;
+                    }
+                    if matches!(
+                        &bytes[start..i],
+                        b"and" | b"or" | b"is" | b"not" | b"in" | b"if"
+                    ) {
+                        operators += 1;
+                    }
+                    continue;
+                }
+                None => {}
+            }
+            if operators > MAX_TAG_OPERATORS {
+                return Some(text[..open].matches('\n').count() as u64 + 1);
+            }
+            i += 1;
+        }
+        pos = (body_end + 2).min(bytes.len());
+    }
+    None
+}
+
 /// Calls `visit(name, line)` for every identifier named in a `{{ }}` or
 /// `{% %}` tag of `text`, outside string literals and not as an attribute
 /// (`x.name`), in order, with its 1-based line within `text`. One pass over
@@ -755,6 +830,9 @@ pub struct UnsubscribeTemplate {
 impl UnsubscribeTemplate {
     /// Compiles `unsubscribe_url`; the error is minijinja's message.
     pub fn compile(source: &str) -> Result<Self, String> {
+        if too_deep(source).is_some() {
+            return Err(TOO_DEEP.to_owned());
+        }
         let mut env = environment();
         env.add_template_owned("unsubscribe_url", source.to_owned())
             .map_err(|e| e.to_string())?;
@@ -840,6 +918,53 @@ mod tests {
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].source, TemplateSource::Subject);
         assert_eq!(problems[0].line, 2);
+    }
+
+    #[test]
+    fn a_hundred_thousand_chained_filters_overflowed_the_stack() {
+        // Found by tests/fuzz.rs: minijinja builds a chain into a tree as
+        // deep as it is long and compiles it recursively.
+        for chain in [" | upper", " + 1", ".x", "[0]"] {
+            let tag = format!("{{{{ first_name{} }}}}", chain.repeat(100_000));
+            let (_, problems) = Templates::compile(&draft(&format!(
+                "From: a@example.nl\nSubject: Hoi\n\nregel 1\n{tag}\n"
+            )));
+            assert_eq!(problems.len(), 1, "{chain}: {problems:?}");
+            assert_eq!(problems[0].message, TOO_DEEP);
+            assert_eq!(problems[0].line, 5);
+        }
+        let url = format!(
+            "https://x.example/u?e={{{{ email{} }}}}",
+            " | urlencode".repeat(100_000)
+        );
+        assert_eq!(
+            UnsubscribeTemplate::compile(&url).err().as_deref(),
+            Some(TOO_DEEP)
+        );
+    }
+
+    #[test]
+    fn chains_up_to_the_limit_compile_and_render_on_a_small_stack() {
+        // Tests run on threads of 2 MB, a quarter of the binary's main
+        // thread: the limit leaves room.
+        for chain in [" | upper", " ~ 'x'", ".x", "[0]"] {
+            let tag = format!(
+                "{{{{ first_name{} }}}}",
+                chain.repeat(MAX_TAG_OPERATORS - 1)
+            );
+            let templates = plain(&format!("{tag}\n"));
+            let _ = templates.render(TemplateSource::Part(0), &context! { first_name => "a" });
+        }
+        // Operators inside a string are text.
+        let long = format!("{{{{ '{}' }}}}\n", "|".repeat(10_000));
+        let templates = plain(&long);
+        assert_eq!(
+            templates
+                .render(TemplateSource::Part(0), &context! {})
+                .unwrap()
+                .len(),
+            10_001
+        );
     }
 
     #[test]

@@ -207,7 +207,10 @@ fn bare(word: &str) -> Option<&str> {
     let mut word = word
         .trim()
         .trim_matches(|c| matches!(c, '"' | '\'' | '<' | '>'));
-    if word.len() >= 7 && word[..7].eq_ignore_ascii_case("mailto:") {
+    if word
+        .get(..7)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("mailto:"))
+    {
         word = &word[7..];
         word = word.split('?').next().unwrap_or(word);
     }
@@ -222,6 +225,15 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+
+    #[test]
+    fn a_cell_with_a_multibyte_character_at_byte_seven_panicked() {
+        // Found by tests/fuzz.rs: `mailto:` was looked for by slicing the
+        // first seven bytes, which cut `é` in two.
+        assert_eq!(bare("abcdeé@example.nl"), Some("abcdeé@example.nl"));
+        assert_eq!(bare("MAILTO:jan@example.nl"), Some("jan@example.nl"));
+        assert_eq!(bare("mailtö:x"), None);
+    }
 
     fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
         let path = dir.path().join(name);

@@ -43,6 +43,13 @@ if ! command -v chromium >/dev/null 2>&1; then
     fi
 fi
 
+# `script` runs `mailgate send` on a pseudo-terminal in tests/send.rs (the
+# password prompt, the progress bar); Debian's essential bsdutils has it.
+if ! command -v script >/dev/null 2>&1; then
+    say "installing bsdutils (script, for the terminal tests of send)"
+    apt_install bsdutils
+fi
+
 # --- Test certificates ------------------------------------------------------
 if ! command -v openssl >/dev/null 2>&1; then
     say "installing openssl"

@@ -11,20 +11,28 @@
 //! earlier ones.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::fmt::Write as _;
 
+use jiff::Unit;
 use jiff::civil::Date;
-use jiff::{ToSpan, Unit};
 
 use crate::campaign::{Campaign, Jurisdiction};
-use crate::hash::{FastHashMap, FastHashSet};
+use crate::hash::FastHashSet;
 use crate::normalise::same_product;
 use crate::recipients::address::is_deliverable;
 use crate::recipients::list_source::{self, ListSource};
 use crate::recipients::suppression::Suppression;
-use crate::recipients::{Field, address_hash, parse_date, trim};
+use crate::recipients::{Field, address_hash, parse_date};
 use crate::rules::RuleId;
+
+mod cells;
+mod coverage;
+
+#[cfg(test)]
+use cells::iso_date;
+pub use cells::parse_yes_no;
+use cells::{customer, list_items, months_before, push_iso_date};
+use coverage::{Coverage, normalise, with_normalised};
 
 /// Read access to a row's logical fields (a CSV [`crate::recipients::Row`],
 /// or a table in tests).
@@ -250,299 +258,8 @@ pub struct Judge<'s> {
     suppression: &'s Suppression,
 }
 
-/// Which promoted products each name covers, as bits (bit `i`:
-/// `promoted[i]`): one lookup per name in a cell, rather than one per name
-/// and promoted product. For at most 64 promoted products.
-#[derive(Debug)]
-struct Coverage {
-    by_name: FastHashMap<String, u64>,
-    /// The ASCII names of `by_name` by length (`by_length[n]`: the names of
-    /// `n` bytes). An ASCII cell item is compared, ignoring ASCII case, with
-    /// the few names of its length: no hashing, no lower-casing, for what
-    /// nearly every cell holds.
-    by_length: Vec<Vec<(Box<[u8]>, u64)>>,
-    all: u64,
-    /// Whether an item `*` covers every product (in a consent scope).
-    star: bool,
-    /// Cells met before and what they cover ([`Coverage::cover`]). A list
-    /// holds few distinct `purchased` or `consent_scope` cells (they are
-    /// combinations of a few products), so one lookup of the whole cell
-    /// answers most rows without splitting it; at most [`SEEN_CELLS`] are
-    /// kept, each at most [`SEEN_CELL_LEN`] long, so a list of
-    /// all-different or huge cells costs only that lookup more (and never
-    /// much memory).
-    seen: RefCell<FastHashMap<Box<str>, (u64, bool)>>,
-}
-
 /// How many distinct purchased names [`Judge::note_purchased_names`] keeps.
 pub const PURCHASED_NAMES_KEPT: usize = 256;
-
-/// How many cells a [`Coverage`] remembers.
-const SEEN_CELLS: usize = 4096;
-/// The longest cell a [`Coverage`] remembers: a handful of product names.
-const SEEN_CELL_LEN: usize = 256;
-
-impl Coverage {
-    /// From each promoted product's set of names, in order; `None` for more
-    /// than 64 products.
-    fn new<'p>(
-        sets: impl ExactSizeIterator<Item = &'p FastHashSet<String>>,
-        star: bool,
-    ) -> Option<Self> {
-        if sets.len() > 64 {
-            return None;
-        }
-        let mut by_name: FastHashMap<String, u64> = FastHashMap::default();
-        let mut all = 0;
-        for (i, names) in sets.enumerate() {
-            all |= 1 << i;
-            for name in names {
-                *by_name.entry(name.clone()).or_default() |= 1 << i;
-            }
-        }
-        let mut by_length: Vec<Vec<(Box<[u8]>, u64)>> = Vec::new();
-        for (name, &bits) in &by_name {
-            if name.is_ascii() {
-                if by_length.len() <= name.len() {
-                    by_length.resize_with(name.len() + 1, Vec::new);
-                }
-                by_length[name.len()].push((name.as_bytes().into(), bits));
-            }
-        }
-        Some(Coverage {
-            by_name,
-            by_length,
-            all,
-            star,
-            seen: RefCell::default(),
-        })
-    }
-
-    /// The promoted products `name` covers, as bits.
-    ///
-    /// The names are [`normalise`]d: lower-case and trimmed. An ASCII item
-    /// normalises to ASCII, so only an ASCII name can equal it, and that
-    /// name (lower-case already) equals the item lower-cased exactly when
-    /// the two are equal ignoring ASCII case.
-    fn bits(&self, name: &str) -> u64 {
-        let name = trim(name);
-        if !name.is_ascii() {
-            return with_normalised(name, |n| self.by_name.get(n).copied().unwrap_or(0));
-        }
-        let Some(candidates) = self.by_length.get(name.len()) else {
-            return 0;
-        };
-        candidates
-            .iter()
-            .find(|(candidate, _)| candidate.eq_ignore_ascii_case(name.as_bytes()))
-            .map_or(0, |&(_, bits)| bits)
-    }
-
-    /// What the items of a list cell (`purchased`, `consent_scope`) cover:
-    /// the promoted products as bits, and whether the cell holds any item.
-    /// Looked up among the cells met before, else worked out (and kept).
-    fn cover(&self, cell: &str) -> (u64, bool) {
-        if let Some(&known) = self.seen.borrow().get(cell) {
-            return known;
-        }
-        let cover = self.cover_items(cell);
-        let mut seen = self.seen.borrow_mut();
-        if seen.len() < SEEN_CELLS && cell.len() <= SEEN_CELL_LEN {
-            seen.insert(cell.into(), cover);
-        }
-        cover
-    }
-
-    /// [`Coverage::cover`], worked out item by item: one pass over the
-    /// cell, which stops once everything is covered. With `star`, an item
-    /// `*` covers every product.
-    fn cover_items(&self, cell: &str) -> (u64, bool) {
-        let mut covered = 0;
-        let mut any = false;
-        for item in list_items(cell) {
-            any = true;
-            covered |= if self.star && item == "*" {
-                self.all
-            } else {
-                self.bits(item)
-            };
-            if covered == self.all {
-                break;
-            }
-        }
-        (covered, any)
-    }
-
-    /// The index of the first promoted product not in `covered`.
-    fn first_uncovered(&self, covered: u64) -> Option<usize> {
-        let missing = self.all & !covered;
-        (missing != 0).then(|| missing.trailing_zeros() as usize)
-    }
-}
-
-fn normalise(name: &str) -> String {
-    crate::normalise::product_key(name)
-}
-
-/// Calls `f` with [`normalise`]`(name)`, lower-casing a short ASCII name
-/// (every product name in practice) in a stack buffer instead of a new
-/// `String`.
-fn with_normalised<R>(name: &str, f: impl FnOnce(&str) -> R) -> R {
-    let name = trim(name);
-    let mut buffer = [0u8; 64];
-    if name.is_ascii() && name.len() <= buffer.len() {
-        if !name.bytes().any(|b| b.is_ascii_uppercase()) {
-            return f(name);
-        }
-        let lower = &mut buffer[..name.len()];
-        lower.copy_from_slice(name.as_bytes());
-        lower.make_ascii_lowercase();
-        // ASCII lower-cased is still ASCII, and ASCII is UTF-8.
-        if let Ok(lower) = std::str::from_utf8(lower) {
-            return f(lower);
-        }
-    }
-    f(&normalise(name))
-}
-
-/// `date` as jiff writes it (`2027-03-01`), quicker for the usual year.
-#[cfg(test)]
-fn iso_date(date: Date) -> String {
-    let mut text = String::new();
-    push_iso_date(&mut text, date);
-    text
-}
-
-/// Appends `date` as jiff writes it (`2027-03-01`), quicker for the usual
-/// year.
-fn push_iso_date(text: &mut String, date: Date) {
-    let year = date.year();
-    if !(0..=9999).contains(&year) {
-        let _ = write!(text, "{date}");
-        return;
-    }
-    // Every value is non-negative and below 10 000: digits fit a `u8`.
-    let digit = |n: i16| char::from(b'0' + (n % 10) as u8);
-    let (month, day) = (i16::from(date.month()), i16::from(date.day()));
-    for c in [
-        digit(year / 1000),
-        digit(year / 100),
-        digit(year / 10),
-        digit(year),
-        '-',
-        digit(month / 10),
-        digit(month),
-        '-',
-        digit(day / 10),
-        digit(day),
-    ] {
-        text.push(c);
-    }
-}
-
-/// `date` minus `months`, or `None` when that is out of jiff's range.
-fn months_before(date: Date, months: u32) -> Option<Date> {
-    date.checked_sub(i64::from(months).months()).ok()
-}
-
-/// Splits a list cell (`purchased`, `consent_scope`) on `|`, `;` and `,`;
-/// the items come trimmed, and empty ones are left out.
-fn list_items(cell: &str) -> ListItems<'_> {
-    ListItems { rest: Some(cell) }
-}
-
-/// The iterator of [`list_items`]: a plain byte loop, much quicker on a
-/// short cell than `str::split` with a pattern of two chars (or a chain of
-/// iterator adapters). The separators are ASCII, so the pieces are valid
-/// UTF-8.
-struct ListItems<'c> {
-    /// What is left after the last separator; `None` after the last item.
-    rest: Option<&'c str>,
-}
-
-impl<'c> Iterator for ListItems<'c> {
-    type Item = &'c str;
-
-    #[inline]
-    fn next(&mut self) -> Option<&'c str> {
-        loop {
-            let text = self.rest?;
-            let item = match text.bytes().position(|b| matches!(b, b'|' | b';' | b',')) {
-                Some(at) => {
-                    self.rest = Some(&text[at + 1..]);
-                    &text[..at]
-                }
-                None => {
-                    self.rest = None;
-                    text
-                }
-            };
-            let item = trim(item);
-            if !item.is_empty() {
-                return Some(item);
-            }
-        }
-    }
-}
-
-/// [`Judge::is_customer`] from the row's `customer`, `purchased` and
-/// `last_purchase_at`. A `customer` value that is neither yes nor no
-/// (`maybe`) shows no purchase: the row is judged as a non-customer, and
-/// `unknown-customer-value` says so.
-fn customer(customer: &str, purchased: &str, last_purchase_at: &str) -> bool {
-    match parse_yes_no(customer) {
-        Some(said) => said,
-        None if trim(customer).is_empty() => !purchased.is_empty() || !last_purchase_at.is_empty(),
-        None => false,
-    }
-}
-
-/// Interprets a yes/no cell; `None` for empty or unrecognised values.
-pub fn parse_yes_no(value: &str) -> Option<bool> {
-    // No word is longer than six bytes: the value, lower-cased (ASCII only,
-    // as the words are), fits one integer, and one `match` on it decides.
-    let value = trim(value).as_bytes();
-    if value.len() > 6 {
-        return None;
-    }
-    let lower = value.iter().map(u8::to_ascii_lowercase);
-    match packed_word(lower, value.len()) {
-        YES_Y | YES_1 | YES_J | YES_JA | YES_YES | YES_TRUE | YES_WAAR => Some(true),
-        NO_N | NO_0 | NO_NO | NO_NEE | NO_FALSE | NO_ONWAAR => Some(false),
-        _ => None,
-    }
-}
-
-/// A word of at most six bytes as one integer: its bytes, and its length
-/// above them (so that a word with leading zero bytes is not another).
-const fn packed(word: &[u8]) -> u64 {
-    let mut key = 0;
-    let mut i = 0;
-    while i < word.len() {
-        key = key << 8 | word[i] as u64;
-        i += 1;
-    }
-    key | (word.len() as u64) << 56
-}
-
-/// [`packed`] of the bytes `word`, `len` of them.
-fn packed_word(word: impl Iterator<Item = u8>, len: usize) -> u64 {
-    word.fold(0, |key, b| key << 8 | u64::from(b)) | (len as u64) << 56
-}
-
-const YES_Y: u64 = packed(b"y");
-const YES_1: u64 = packed(b"1");
-const YES_J: u64 = packed(b"j");
-const YES_JA: u64 = packed(b"ja");
-const YES_YES: u64 = packed(b"yes");
-const YES_TRUE: u64 = packed(b"true");
-const YES_WAAR: u64 = packed(b"waar");
-const NO_N: u64 = packed(b"n");
-const NO_0: u64 = packed(b"0");
-const NO_NO: u64 = packed(b"no");
-const NO_NEE: u64 = packed(b"nee");
-const NO_FALSE: u64 = packed(b"false");
-const NO_ONWAAR: u64 = packed(b"onwaar");
 
 impl<'s> Judge<'s> {
     /// Resolves the campaign's products and groups for fast per-row lookups.
@@ -920,6 +637,7 @@ enum Unrelated<'a> {
 mod tests {
     use std::collections::HashMap;
 
+    use super::coverage::SEEN_CELL_LEN;
     use super::*;
     use crate::campaign::{Overrides, ProductGroup};
 

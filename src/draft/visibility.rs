@@ -427,6 +427,31 @@ mod tests {
     const LINK: &str = r##"<a href="{{ unsubscribe_url }}">Afmelden</a>"##;
 
     #[test]
+    fn a_click_here_link_found_by_its_sentence_is_judged_too() {
+        hidden_by(
+            r#"<p style="display:none">Si ya no deseas recibir estos correos, haz clic <a href="https://t.example/b">aquí</a>.</p>"#,
+            "display:none",
+        );
+        visible(
+            r#"<p>Si ya no deseas recibir estos correos, haz clic <a href="https://t.example/b">aquí</a>.</p>"#,
+        );
+    }
+
+    #[test]
+    fn all_hidden_stops_at_the_first_visible_link() {
+        let html = format!(
+            "<p style=\"display:none\">{LINK}</p><p>{LINK}</p>{}",
+            format!("<p style=\"display:none\">{LINK}</p>").repeat(3)
+        );
+        let links = opt_out_links(&html);
+        assert_eq!(links.len(), 5);
+        assert_eq!(all_hidden(&html, &links), None);
+        let hidden_only = format!("<p style=\"display:none\">{LINK}</p>").repeat(2);
+        let links = opt_out_links(&hidden_only);
+        assert_eq!(all_hidden(&hidden_only, &links).map(|h| h.len()), Some(2));
+    }
+
+    #[test]
     fn inline_display_visibility_opacity_and_hidden() {
         hidden_by(
             &format!(r##"<div style="display: none">{LINK}</div>"##),

@@ -112,3 +112,34 @@ fn a_long_header_cell_took_forty_times_its_size() {
         (list, plain_draft())
     });
 }
+
+fn html_draft(body: &str) -> String {
+    format!(
+        "From: Shop <news@shop.example>\nTo: news@shop.example\nSubject: Hallo\n\
+         Content-Type: text/html; charset=utf-8\n\n<html><body>{body}</body></html>\n"
+    )
+}
+
+fn one_recipient() -> String {
+    "email,consent_at,consent_source\na@example.nl,2026-01-01,form\n".to_owned()
+}
+
+#[test]
+fn twenty_thousand_nested_html_elements_took_six_seconds() {
+    assert_about_linear("nested HTML elements", 10_000, |n| {
+        let body = format!(
+            "{}<a href=\"{{{{ unsubscribe_url }}}}\">Afmelden</a>{}",
+            "<div>".repeat(n),
+            "</div>".repeat(n)
+        );
+        (one_recipient(), html_draft(&body))
+    });
+}
+
+#[test]
+fn twenty_thousand_opt_out_links_took_ten_seconds() {
+    assert_about_linear("opt-out links", 2000, |n| {
+        let link = "<p>Geen mail meer? <a href=\"{{ unsubscribe_url }}\">Afmelden</a></p>";
+        (one_recipient(), html_draft(&link.repeat(n)))
+    });
+}

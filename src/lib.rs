@@ -19,6 +19,7 @@
 //! ```
 
 pub mod address_book;
+pub mod bytes;
 pub mod campaign;
 pub mod diagnostic;
 pub mod draft;

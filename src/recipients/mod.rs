@@ -120,6 +120,7 @@ impl InputError {
     }
 }
 
+use crate::bytes::scan_ascii_case;
 pub use crate::normalise::trim;
 
 /// A 64-bit hash of an address's [`address_key`] (xxh3): how the address
@@ -147,36 +148,6 @@ pub fn address_key(address: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(address)
     }
-}
-
-/// Whether `bytes` hold any byte outside ASCII, and (when they do not) any
-/// upper-case ASCII letter. Eight bytes at a time in a `u64`: an address is
-/// a few dozen bytes, too short for the compiler's vector loop to pay off.
-/// `upper` means nothing when `non_ascii` is set.
-fn scan_ascii_case(bytes: &[u8]) -> (bool, bool) {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = ONES * 0x80;
-    let (words, rest) = bytes.as_chunks::<8>();
-    // The bytes after the last whole word: the last eight bytes of the
-    // address again, overlapping (only which bytes occur matters), or the
-    // few of a short one, one per byte of a word (the rest zero).
-    let tail = match bytes.last_chunk::<8>() {
-        Some(last) if !rest.is_empty() => u64::from_ne_bytes(*last),
-        _ => rest.iter().fold(0, |word, &b| word << 8 | u64::from(b)),
-    };
-    let (mut any, mut upper) = (0, 0);
-    for word in words
-        .iter()
-        .map(|&word| u64::from_ne_bytes(word))
-        .chain([tail])
-    {
-        any |= word;
-        // In each byte below 0x80 (no carry crosses into the next): adding
-        // 0x3F sets the top bit from `A` up, adding 0x25 from `[` (after
-        // `Z`) up. Zero bytes are neither.
-        upper |= word.wrapping_add(ONES * 0x3F) & !word.wrapping_add(ONES * 0x25);
-    }
-    (any & HIGH != 0, upper & HIGH != 0)
 }
 
 #[cfg(test)]

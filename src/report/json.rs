@@ -14,6 +14,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use super::write_behind::WriteBehind;
 use super::{Emitter, Summary, VERSION};
+use crate::bytes::needs_escape;
 use crate::diagnostic::Diagnostic;
 use crate::rules::RULES;
 
@@ -310,43 +311,6 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
     }
-}
-
-/// True when `bytes` hold a quote, a backslash or a control character
-/// (below U+0020): what JSON escapes. Eight bytes at a time, the last
-/// eight (or the few there are, padded) as one more word rather than byte
-/// by byte — this looks at every address of every diagnostic.
-fn needs_escape(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // A byte's high bit, set where the byte of `w` is below `n` (n ≤ 0x80;
-    // bytes of 0x80 and above never count): the classic bit trick, exact
-    // as to whether any byte is.
-    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS;
-    let special = |w: u64| {
-        below(w, 0x20)
-            | below(w ^ (ONES * u64::from(b'"')), 1)
-            | below(w ^ (ONES * u64::from(b'\\')), 1)
-    };
-    let (words, rest) = bytes.as_chunks::<8>();
-    let mut found = 0;
-    for word in words {
-        found |= special(u64::from_le_bytes(*word));
-    }
-    if !rest.is_empty() {
-        // The last eight bytes overlap words already seen; with fewer than
-        // eight in all, spaces (which need no escape) make up the word.
-        let last = match bytes.last_chunk::<8>() {
-            Some(last) => *last,
-            None => {
-                let mut padded = [b' '; 8];
-                padded[..rest.len()].copy_from_slice(rest);
-                padded
-            }
-        };
-        found |= special(u64::from_le_bytes(last));
-    }
-    found != 0
 }
 
 #[cfg(test)]

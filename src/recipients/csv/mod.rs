@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use csv_core::ReadRecordResult;
 
 use super::InputError;
+use crate::bytes::for_each_position;
 
 mod batch;
 mod line_ends;
@@ -551,36 +552,6 @@ impl Parser {
             ));
         }
         Ok(())
-    }
-}
-
-/// Calls `f` with each position of `byte` in `bytes`, in order. Eight
-/// bytes at a time: the delimiters of a line are a byte in ten, too many
-/// for a search that starts over after each (`memchr_iter` took more
-/// instructions than the rest of the line's reading). (Gathering a mask of
-/// 64 bytes first, to loop once per 64, took more instructions and no
-/// less time.)
-fn for_each_position(bytes: &[u8], byte: u8, mut f: impl FnMut(usize)) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const LOW_SEVENS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let splat = ONES * u64::from(byte);
-    let (words, rest) = bytes.as_chunks::<8>();
-    for (i, word) in words.iter().enumerate() {
-        // The lanes equal to `byte` are zero in `x`; a lane's high bit ends
-        // up set exactly when it is zero (adding 0x7f to its low seven bits
-        // carries into no other lane).
-        let x = u64::from_le_bytes(*word) ^ splat;
-        let mut found = !(((x & LOW_SEVENS) + LOW_SEVENS) | x | LOW_SEVENS);
-        while found != 0 {
-            f(i * 8 + found.trailing_zeros() as usize / 8);
-            found &= found - 1;
-        }
-    }
-    let offset = bytes.len() - rest.len();
-    for (i, &b) in rest.iter().enumerate() {
-        if b == byte {
-            f(offset + i);
-        }
     }
 }
 

@@ -1,0 +1,105 @@
+//! Scanning bytes eight at a time in a `u64` ("SWAR"): the few places
+//! where a short text is searched so often (every cell, address or
+//! diagnostic) that a byte loop shows in the profile, and the texts are too
+//! short for the compiler's vector loops to pay off. One module, so the bit
+//! tricks are written and tested once.
+
+/// `0x01` in every byte.
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// `0x80` in every byte: the high bits the tricks below leave their answer in.
+const HIGHS: u64 = ONES * 0x80;
+
+/// Calls `f` with each position of `byte` in `bytes`, in order. Eight
+/// bytes at a time: the delimiters of a line are a byte in ten, too many
+/// for a search that starts over after each (`memchr_iter` took more
+/// instructions than the rest of the line's reading). (Gathering a mask of
+/// 64 bytes first, to loop once per 64, took more instructions and no
+/// less time.)
+#[inline]
+pub fn for_each_position(bytes: &[u8], byte: u8, mut f: impl FnMut(usize)) {
+    const LOW_SEVENS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let splat = ONES * u64::from(byte);
+    let (words, rest) = bytes.as_chunks::<8>();
+    for (i, word) in words.iter().enumerate() {
+        // The lanes equal to `byte` are zero in `x`; a lane's high bit ends
+        // up set exactly when it is zero (adding 0x7f to its low seven bits
+        // carries into no other lane).
+        let x = u64::from_le_bytes(*word) ^ splat;
+        let mut found = !(((x & LOW_SEVENS) + LOW_SEVENS) | x | LOW_SEVENS);
+        while found != 0 {
+            f(i * 8 + found.trailing_zeros() as usize / 8);
+            found &= found - 1;
+        }
+    }
+    let offset = bytes.len() - rest.len();
+    for (i, &b) in rest.iter().enumerate() {
+        if b == byte {
+            f(offset + i);
+        }
+    }
+}
+
+/// Whether `bytes` hold any byte outside ASCII, and (when they do not) any
+/// upper-case ASCII letter. Eight bytes at a time in a `u64`: an address is
+/// a few dozen bytes, too short for the compiler's vector loop to pay off.
+/// `upper` means nothing when `non_ascii` is set.
+#[inline]
+pub fn scan_ascii_case(bytes: &[u8]) -> (bool, bool) {
+    let (words, rest) = bytes.as_chunks::<8>();
+    // The bytes after the last whole word: the last eight bytes of the
+    // address again, overlapping (only which bytes occur matters), or the
+    // few of a short one, one per byte of a word (the rest zero).
+    let tail = match bytes.last_chunk::<8>() {
+        Some(last) if !rest.is_empty() => u64::from_ne_bytes(*last),
+        _ => rest.iter().fold(0, |word, &b| word << 8 | u64::from(b)),
+    };
+    let (mut any, mut upper) = (0, 0);
+    for word in words
+        .iter()
+        .map(|&word| u64::from_ne_bytes(word))
+        .chain([tail])
+    {
+        any |= word;
+        // In each byte below 0x80 (no carry crosses into the next): adding
+        // 0x3F sets the top bit from `A` up, adding 0x25 from `[` (after
+        // `Z`) up. Zero bytes are neither.
+        upper |= word.wrapping_add(ONES * 0x3F) & !word.wrapping_add(ONES * 0x25);
+    }
+    (any & HIGHS != 0, upper & HIGHS != 0)
+}
+
+/// True when `bytes` hold a quote, a backslash or a control character
+/// (below U+0020): what JSON escapes. Eight bytes at a time, the last
+/// eight (or the few there are, padded) as one more word rather than byte
+/// by byte — this looks at every address of every diagnostic.
+#[inline]
+pub fn needs_escape(bytes: &[u8]) -> bool {
+    // A byte's high bit, set where the byte of `w` is below `n` (n ≤ 0x80;
+    // bytes of 0x80 and above never count): the classic bit trick, exact
+    // as to whether any byte is.
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS;
+    let special = |w: u64| {
+        below(w, 0x20)
+            | below(w ^ (ONES * u64::from(b'"')), 1)
+            | below(w ^ (ONES * u64::from(b'\\')), 1)
+    };
+    let (words, rest) = bytes.as_chunks::<8>();
+    let mut found = 0;
+    for word in words {
+        found |= special(u64::from_le_bytes(*word));
+    }
+    if !rest.is_empty() {
+        // The last eight bytes overlap words already seen; with fewer than
+        // eight in all, spaces (which need no escape) make up the word.
+        let last = match bytes.last_chunk::<8>() {
+            Some(last) => *last,
+            None => {
+                let mut padded = [b' '; 8];
+                padded[..rest.len()].copy_from_slice(rest);
+                padded
+            }
+        };
+        found |= special(u64::from_le_bytes(last));
+    }
+    found != 0
+}

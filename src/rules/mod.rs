@@ -2,6 +2,19 @@
 //! its scope, default level, one-line summary and full explanation, and the
 //! [`Levels`] that turn `[rules] allow/warn/deny` and the jurisdiction into a
 //! severity per rule — applied in one place, after the checks have run.
+//!
+//! A rule is one file, `src/rules/<scope>/<rule_name>.rs`, with its
+//! explanation beside it as `<rule_name>.md` (What it checks, Why, Example,
+//! How to fix it). The file declares the rule with
+//! [`declare_rule!`](crate::declare_rule) and, for a draft rule or a campaign rule that
+//! needs only the campaign file, holds its check as `pub fn check` (the
+//! scope's `Check` signature). build.rs finds the files: the registry, the
+//! `RuleId` variant (`rule_name` in CamelCase) and the scope's `CHECKS` are
+//! generated. Recipient rules are decided together by [`crate::judge`]
+//! (SPEC §2); list rules by the list scan in [`list`]. Adding a draft rule
+//! is therefore: its `.rs` and `.md`, a folder in `fixtures/cases/` that
+//! triggers it (found by build.rs too), and `docs/rules.md` regenerated
+//! with `MAILGATE_BLESS=1 cargo test --test rules_doc`.
 
 pub mod campaign;
 pub mod draft;

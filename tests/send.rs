@@ -866,10 +866,12 @@ fn kill_mid_send(server: &SmtpServer, campaign: &Campaign, rng: &mut u64, max_ms
 }
 
 /// Issue 11's crash test: SIGKILL at random moments, at least 20 times, each
-/// run resuming the last without --resend-unknown. At the end everyone has
-/// exactly one message: the ones reported unknown were in fact received
-/// (their DATA had ended), and nobody whose DATA never ended was held back
-/// as unknown (on the same boot, the journal knows they were not sent).
+/// run resuming the last without --resend-unknown. At the end nobody has
+/// two messages, everyone not reported unknown has one, and the unknown
+/// ones were received (their DATA had ended) but for the rare kill between
+/// the journal's write and the socket's; nobody whose DATA never ended was
+/// held back as unknown (on the same boot, the journal knows they were not
+/// sent).
 #[test]
 fn killed_and_resumed_sends_everyone_exactly_once_and_unknown_only_when_sent() {
     const KILLS: usize = 24;
@@ -903,16 +905,31 @@ fn killed_and_resumed_sends_everyone_exactly_once_and_unknown_only_when_sent() {
         .map(|(a, _)| a)
         .collect();
     assert_eq!(s["unknown"].as_u64(), Some(unknown.len() as u64), "{s}");
+    // `data-end` is written to the journal right before the end of DATA is
+    // written to the socket: two system calls on two files, which no program
+    // can make atomic. A kill that lands between them leaves an unknown that
+    // the relay never got (the reason it is reported unknown, not sent).
+    // That window is a few microseconds a message, so it may catch a kill
+    // now and then, never most of them: if `data-end` were written earlier
+    // (before the 354, say), most unknowns would be missing at the relay.
+    let unknown_unreceived: Vec<&&String> = unknown
+        .iter()
+        .filter(|a| !received.contains_key(**a))
+        .collect();
+    assert!(
+        unknown_unreceived.len() * 10 <= unknown.len().max(10),
+        "reported unknown but never received by the relay: {unknown_unreceived:?} of {} unknown",
+        unknown.len()
+    );
     for address in &unknown {
-        assert_eq!(
-            received.get(*address),
-            Some(&1),
-            "{address} is reported unknown but the relay never received it"
+        assert!(
+            received.get(*address).is_none_or(|&c| c == 1),
+            "{address} is reported unknown and was received more than once"
         );
     }
     let missing: Vec<String> = addresses(n)
         .into_iter()
-        .filter(|a| !received.contains_key(a))
+        .filter(|a| !received.contains_key(a) && !unknown.contains(&a))
         .collect();
     assert!(
         missing.is_empty(),
@@ -929,9 +946,11 @@ fn killed_and_resumed_sends_everyone_exactly_once_and_unknown_only_when_sent() {
     assert_eq!(s["failed"], 0, "{s}");
     eprintln!(
         "crash test: {KILLS} SIGKILLs, {n} recipients, received per round {progress:?}; \
-         at the end {} received once, 0 twice, 0 lost, {} unknown (all received)",
+         at the end {} received once, 0 twice, 0 lost, {} unknown ({} of them never \
+         reached the relay: killed between the journal's data-end and the socket write)",
         received.len(),
-        unknown.len()
+        unknown.len(),
+        unknown_unreceived.len()
     );
 }
 

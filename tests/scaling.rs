@@ -5,6 +5,7 @@
 //! quadratic cost (4×) or a cubic one (8×) fails.
 
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use mailgate::campaign::{Campaign, Overrides};
@@ -43,6 +44,12 @@ fn run(dir: &Path) {
 /// Asserts that the lint of size `2n` takes less than [`BOUND`] times the
 /// lint of size `n`.
 fn assert_about_linear(what: &str, n: usize, make: impl Fn(usize) -> (String, String)) {
+    // One measurement at a time: the test harness runs tests in parallel,
+    // and on two cores another test's lint would land in some rounds only.
+    static ALONE: Mutex<()> = Mutex::new(());
+    let _alone = ALONE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let (mut small, mut large) = (Duration::MAX, Duration::MAX);
     for _ in 0..ROUNDS {
         small = small.min(lint_once(&make, n));

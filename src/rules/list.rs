@@ -44,6 +44,37 @@ impl DistinctValues {
             self.others += 1;
         }
     }
+
+    /// One finding of `rule` per value kept, worded by `each(header, value,
+    /// rows, line)`, and one for the rows beyond them, worded by
+    /// `rest(header, rows)`.
+    fn findings(
+        &self,
+        rule: RuleId,
+        file: &str,
+        header: &str,
+        each: impl Fn(&str, &str, &str, u64) -> String,
+        rest: impl Fn(&str, u64) -> String,
+    ) -> Vec<Finding> {
+        let mut findings: Vec<Finding> = self
+            .kept
+            .iter()
+            .map(|(value, count, line)| {
+                Finding::new(rule, each(header, value, &rows(*count), *line))
+                    .file(file)
+                    .line(*line)
+                    .field(header)
+            })
+            .collect();
+        if self.others > 0 {
+            findings.push(
+                Finding::new(rule, rest(header, self.others))
+                    .file(file)
+                    .field(header),
+            );
+        }
+        findings
+    }
 }
 
 /// "1 row" or "N rows".
@@ -70,39 +101,23 @@ impl CustomerValues {
 
     /// The findings, after the last row: one per distinct value.
     pub fn finish(&self, file: &str, header: &str) -> Vec<Finding> {
-        let mut findings: Vec<Finding> = self
-            .unknown
-            .kept
-            .iter()
-            .map(|(value, count, line)| {
-                Finding::new(
-                    RuleId::UnknownCustomerValue,
-                    format!(
-                        "`{header}` value `{value}` ({}) is neither yes nor no, so \
-                         these rows are judged as non-customers (no soft opt-in); write yes or \
-                         no, or leave the cell empty",
-                        rows(*count)
-                    ),
+        self.unknown.findings(
+            RuleId::UnknownCustomerValue,
+            file,
+            header,
+            |header, value, rows, _| {
+                format!(
+                    "`{header}` value `{value}` ({rows}) is neither yes nor no, so these rows \
+                     are judged as non-customers (no soft opt-in); write yes or no, or leave \
+                     the cell empty"
                 )
-                .file(file)
-                .line(*line)
-                .field(header)
-            })
-            .collect();
-        if self.unknown.others > 0 {
-            findings.push(
-                Finding::new(
-                    RuleId::UnknownCustomerValue,
-                    format!(
-                        "{} more rows hold other `{header}` values that are neither yes nor no",
-                        self.unknown.others
-                    ),
+            },
+            |header, others| {
+                format!(
+                    "{others} more rows hold other `{header}` values that are neither yes nor no"
                 )
-                .file(file)
-                .field(header),
-            );
-        }
-        findings
+            },
+        )
     }
 }
 
@@ -129,42 +144,26 @@ impl ListSourceValues {
 
     /// The findings, after the last row: one per distinct value.
     pub fn finish(&self, file: &str, header: &str) -> Vec<Finding> {
-        let mut findings: Vec<Finding> = self
-            .unknown
-            .kept
-            .iter()
-            .map(|(value, count, line)| {
-                Finding::new(
-                    RuleId::UnknownListSource,
-                    format!(
-                        "`{header}` value `{value}` ({}, first on line {line}) is neither own \
-                         nor purchased, so these rows are judged as purchased: only recorded \
-                         consent lets them be mailed, never soft opt-in; write `own` (or \
-                         `own:<where>`) for your own customers and sign-ups, or \
-                         `purchased:<supplier>`",
-                        rows(*count)
-                    ),
+        self.unknown.findings(
+            RuleId::UnknownListSource,
+            file,
+            header,
+            |header, value, rows, line| {
+                format!(
+                    "`{header}` value `{value}` ({rows}, first on line {line}) is neither own \
+                     nor purchased, so these rows are judged as purchased: only recorded \
+                     consent lets them be mailed, never soft opt-in; write `own` (or \
+                     `own:<where>`) for your own customers and sign-ups, or \
+                     `purchased:<supplier>`"
                 )
-                .file(file)
-                .line(*line)
-                .field(header)
-            })
-            .collect();
-        if self.unknown.others > 0 {
-            findings.push(
-                Finding::new(
-                    RuleId::UnknownListSource,
-                    format!(
-                        "{} more rows hold other `{header}` values that are neither own nor \
-                         purchased (judged as purchased)",
-                        self.unknown.others
-                    ),
+            },
+            |header, others| {
+                format!(
+                    "{others} more rows hold other `{header}` values that are neither own nor \
+                     purchased (judged as purchased)"
                 )
-                .file(file)
-                .field(header),
-            );
-        }
-        findings
+            },
+        )
     }
 }
 

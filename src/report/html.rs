@@ -17,11 +17,10 @@
 //! the rest. Every value from the list, the draft or the campaign is
 //! HTML-escaped; control characters in list values are shown as escapes.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::human::{read_head, thousands};
+use super::human::{SourceLines, thousands};
 use super::{Cell, Emitter, Preview, Summary};
 use crate::campaign::Campaign;
 use crate::diagnostic::{Diagnostic, Scope, Severity};
@@ -112,7 +111,7 @@ pub struct HtmlEmitter {
     preview: Option<Preview>,
     /// Lines of the draft and campaign files (and a list's header), read
     /// once when first shown.
-    sources: HashMap<String, Option<Vec<String>>>,
+    sources: SourceLines,
 }
 
 impl HtmlEmitter {
@@ -142,7 +141,7 @@ impl HtmlEmitter {
             sections: Vec::new(),
             pending: Vec::new(),
             preview: None,
-            sources: HashMap::new(),
+            sources: SourceLines::default(),
         }
     }
 }
@@ -407,11 +406,7 @@ impl HtmlEmitter {
 
 /// A draft, list or campaign rule: each finding with its place and the
 /// line it is about.
-fn check_section(
-    page: &mut String,
-    section: &Section,
-    sources: &mut HashMap<String, Option<Vec<String>>>,
-) {
+fn check_section(page: &mut String, section: &Section, sources: &mut SourceLines) {
     rule_heading(page, section, "finding", "findings");
     page.push_str("<ul class=\"findings\">");
     for entry in &section.entries {
@@ -442,23 +437,10 @@ fn check_section(
     page.push_str("</section>\n");
 }
 
-/// The line a draft, campaign or list-header finding points at. Only
-/// small files are read: the draft, the campaign file, a list's header.
-fn source_line(
-    scope: Scope,
-    entry: &Entry,
-    sources: &mut HashMap<String, Option<Vec<String>>>,
-) -> Option<String> {
+/// The line a draft, campaign or list-header finding points at, cut short.
+fn source_line(scope: Scope, entry: &Entry, sources: &mut SourceLines) -> Option<String> {
     let (file, line) = (entry.file.as_ref()?, entry.line?);
-    if scope == Scope::Recipient || (scope == Scope::List && line != 1) {
-        return None;
-    }
-    let lines = sources
-        .entry(file.clone())
-        .or_insert_with(|| read_head(file, 5_000))
-        .as_ref()?;
-    let text = lines.get(usize::try_from(line).ok()?.checked_sub(1)?)?;
-    Some(cut(text.trim_end()))
+    Some(cut(sources.line(scope, file, line)?.trim_end()))
 }
 
 fn numbers(page: &mut String, summary: &Summary) {

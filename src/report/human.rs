@@ -41,7 +41,7 @@ pub struct HumanEmitter {
     /// list) finds its group with one indexed load, not a tree search.
     group_of: Vec<Option<usize>>,
     /// Lines of the draft and campaign files, read once when first shown.
-    sources: HashMap<String, Option<Vec<String>>>,
+    sources: SourceLines,
     /// [`Emitter::note`]s, shown above the summary line.
     notes: Vec<String>,
 }
@@ -52,19 +52,10 @@ fn snippet(
     f: &Finding,
     severity: Severity,
     scope: Scope,
-    sources: &mut HashMap<String, Option<Vec<String>>>,
+    sources: &mut SourceLines,
 ) -> Option<String> {
     let (file, line) = (f.file.as_ref()?, f.line?);
-    // Only small files are read back: the draft, the campaign file, and a
-    // CSV's header line — never a row deep inside a long list.
-    if scope == Scope::Recipient || (scope == Scope::List && line != 1) {
-        return None;
-    }
-    let lines = sources
-        .entry(file.clone())
-        .or_insert_with(|| read_head(file, 5_000))
-        .as_ref()?;
-    let text = lines.get(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let text = sources.line(scope, file, line)?;
     // Underline the field (a CSV header, a draft header) when the line
     // names it, else the whole line.
     let (start, end) = match f
@@ -88,7 +79,7 @@ fn snippet(
         .primary_title(f.message.as_str())
         .id(f.rule.name())
         .element(
-            Snippet::source(text.as_str())
+            Snippet::source(text)
                 .line_start(usize::try_from(line).ok()?)
                 .path(file.as_str())
                 .annotation(AnnotationKind::Primary.span(start..end).label(label)),
@@ -96,8 +87,39 @@ fn snippet(
     Some(Renderer::styled().render(report).to_string())
 }
 
-/// The first `limit` lines of a text file, or `None` when it cannot be read.
-pub(super) fn read_head(path: &str, limit: usize) -> Option<Vec<String>> {
+/// Lines of the draft, the campaign file and a list's header, read once
+/// when a diagnostic first points into them (the human and HTML reports
+/// show the offending line).
+#[derive(Debug, Default)]
+pub(super) struct SourceLines {
+    files: HashMap<String, Option<Vec<String>>>,
+}
+
+impl SourceLines {
+    /// Lines read of a file: enough for a draft or a campaign file.
+    const LIMIT: usize = 5_000;
+
+    /// The line a finding of `scope` at `file:line` points at. Only small
+    /// files are read back: the draft, the campaign file, and a CSV's header
+    /// line — never a row deep inside a long list.
+    pub(super) fn line(&mut self, scope: Scope, file: &str, line: u64) -> Option<&str> {
+        if scope == Scope::Recipient || (scope == Scope::List && line != 1) {
+            return None;
+        }
+        let lines = self
+            .files
+            .entry(file.to_owned())
+            .or_insert_with(|| read_head(file, Self::LIMIT))
+            .as_ref()?;
+        lines
+            .get(usize::try_from(line).ok()?.checked_sub(1)?)
+            .map(String::as_str)
+    }
+}
+
+/// The first `limit` lines of a text file, with control characters shown
+/// escaped, or `None` when it cannot be read.
+fn read_head(path: &str, limit: usize) -> Option<Vec<String>> {
     use std::io::BufRead;
     let file = std::fs::File::open(path).ok()?;
     let reader = std::io::BufReader::new(file);

@@ -72,6 +72,17 @@ const MAX_LINKS: usize = 40;
 impl OutputFile {
     /// Starts writing `path`. Errors name the path.
     pub fn create(path: &Path) -> io::Result<Self> {
+        // `/dev/stdout` and its kin name this process's own descriptor: the
+        // output goes where that descriptor goes, at its offset and in its
+        // mode, as a print to standard output would. (Followed as links,
+        // `>> log` behind them would be replaced by a rename, losing what
+        // the file held.)
+        if let Some(file) = own_descriptor(path).map_err(|e| named(path, "cannot write", e))? {
+            return Ok(OutputFile {
+                target: Target::Through(file),
+                _listed: None,
+            });
+        }
         // What the path names once every link is followed (by the kernel:
         // `/dev/stdout` is a link the kernel resolves, not a file name).
         let existing = match std::fs::metadata(path) {
@@ -213,6 +224,23 @@ impl OutputFile {
         }
         Ok(())
     }
+}
+
+/// A duplicate of standard output or standard error when `path` names it
+/// (`/dev/stdout`, `/dev/fd/1`, `/proc/self/fd/1`, and the same for 2).
+fn own_descriptor(path: &Path) -> io::Result<Option<File>> {
+    use std::os::fd::AsFd;
+    let fd = match path.to_str() {
+        Some("/dev/stdout" | "/dev/fd/1" | "/proc/self/fd/1") => 1,
+        Some("/dev/stderr" | "/dev/fd/2" | "/proc/self/fd/2") => 2,
+        _ => return Ok(None),
+    };
+    let owned = if fd == 1 {
+        io::stdout().as_fd().try_clone_to_owned()?
+    } else {
+        io::stderr().as_fd().try_clone_to_owned()?
+    };
+    Ok(Some(File::from(owned)))
 }
 
 /// `path` with every symbolic link along its last component followed: the

@@ -261,3 +261,29 @@ fn send_journal_naming_an_empty_suppression_file_turned_it_into_a_journal() {
     );
     assert_eq!(snapshot(dir.path()), before);
 }
+
+/// `--output /dev/stdout` with standard output appended to a log (`>>`):
+/// the link chain led to the log, which was replaced by a rename, and
+/// everything the log held before was lost.
+#[test]
+fn output_to_dev_stdout_appended_to_a_log_replaced_the_log() {
+    let dir = demo();
+    let log = dir.path().join("run.log");
+    std::fs::write(&log, "earlier run\n").unwrap();
+    let appended = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_mailgate"))
+        .current_dir(dir.path())
+        .args(["lint", "--format", "json", "--output", "/dev/stdout"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(appended)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "the demo has errors");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let report = text
+        .strip_prefix("earlier run\n")
+        .unwrap_or_else(|| panic!("the log lost its first line: {text:.200}"));
+    let json: serde_json::Value = serde_json::from_str(report).unwrap();
+    assert_eq!(json["summary"]["recipients"], 50);
+}

@@ -556,6 +556,14 @@ fn send(args: SendArgs) -> anyhow::Result<Outcome> {
         Err(e) => return Err(e.into()),
     };
 
+    if !summary.accepted_changes.is_empty() {
+        eprintln!(
+            "mailgate: went on with the same journal although {} changed \
+             (--accept-changes, recorded in the journal): the {} sent before stay sent",
+            summary.accepted_changes.join(" and "),
+            summary.already_sent
+        );
+    }
     for line in &summary.not_built {
         eprintln!("mailgate: {line}");
     }

@@ -374,9 +374,21 @@ fn a_changed_draft_stops_with_what_changed_and_accept_changes_goes_on() {
         journal.contains(r#""t":"change","changed":["draft"]"#),
         "{journal}"
     );
+    // --accept-changes says what it went on with (it printed nothing).
+    assert!(
+        stderr(&third).contains("although the draft changed (--accept-changes")
+            && stderr(&third).contains("the 4 sent before stay sent"),
+        "{}",
+        stderr(&third)
+    );
     // The new draft is the journal's now: no flag needed any more.
     let fourth = campaign.send(&["--yes", "--format", "json"]);
     assert_eq!(fourth.status.code(), Some(0), "{}", stderr(&fourth));
+    assert!(
+        !stderr(&fourth).contains("--accept-changes"),
+        "nothing was accepted this time: {}",
+        stderr(&fourth)
+    );
     assert_eq!(summary(&fourth)["already_sent"], 10);
 }
 

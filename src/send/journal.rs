@@ -211,7 +211,7 @@ pub enum Input {
 }
 
 impl Input {
-    fn describe(self) -> &'static str {
+    pub fn describe(self) -> &'static str {
         match self {
             Input::Campaign => "the campaign settings (outside [smtp])",
             Input::Draft => "the draft",
@@ -395,6 +395,8 @@ pub struct JournalState {
     fingerprints: Fingerprints,
     /// Changes accepted so far.
     changes: u32,
+    /// The inputs whose change this run accepted (`--accept-changes`).
+    accepted_now: Vec<Input>,
 }
 
 impl JournalState {
@@ -402,6 +404,7 @@ impl JournalState {
         JournalState {
             fingerprints: header.fingerprints.clone(),
             changes: 0,
+            accepted_now: Vec::new(),
             header,
             recipients: HashMap::new(),
             records: 0,
@@ -419,6 +422,12 @@ impl JournalState {
     /// How many times changed inputs were accepted (`--accept-changes`).
     pub fn changes(&self) -> u32 {
         self.changes
+    }
+
+    /// What this run's `--accept-changes` accepted, in words ("the draft"),
+    /// empty when nothing had changed.
+    pub fn accepted_now(&self) -> Vec<&'static str> {
+        self.accepted_now.iter().map(|i| i.describe()).collect()
     }
 
     /// Whether `open` created the journal (nothing to resume).
@@ -777,6 +786,7 @@ impl Journal {
             session.extend_from_slice(&change);
             state.fingerprints = header.fingerprints.clone();
             state.changes += 1;
+            state.accepted_now = changed.clone();
         }
         (&file)
             .write_all(&session)

@@ -132,6 +132,10 @@ pub struct SendSummary {
     /// How many recipients of this run could not be built, all told.
     #[serde(skip)]
     pub not_built_total: u64,
+    /// The inputs whose change this run went on with (`--accept-changes`),
+    /// in words; not part of SPEC's JSON (the journal records them).
+    #[serde(skip)]
+    pub accepted_changes: Vec<&'static str>,
 }
 
 /// How many unbuildable recipients [`SendSummary::not_built`] names.
@@ -442,6 +446,9 @@ pub fn run(
         }
     };
 
+    if let Some(state) = &state {
+        summary.accepted_changes = state.accepted_now();
+    }
     if options.progress {
         let total = count_this_run(campaign, gate, options, state.as_ref())?;
         counters.total.store(total, Ordering::SeqCst);

@@ -9,7 +9,7 @@
 //! is a record whose `t` says what it is (`at` is Unix time, seconds):
 //!
 //! ```text
-//! {"journal":1,"campaign":"Voorjaarsactie 2027","fingerprints":{"campaign":"…","draft":"…","recipients":"…"},"started":"2027-03-01T09:00:00Z"}
+//! {"journal":2,"campaign":"Voorjaarsactie 2027","fingerprints":{"campaign":"…","draft":"…","recipients":"…"},"started":"2027-03-01T09:00:00Z"}
 //! {"t":"session","boot":"5f0c…","pid":4242,"at":1803978000}
 //! {"t":"attempt","rcpt":"jan@example.nl","id":"<…@shop.example>","at":1803978000}
 //! {"t":"data-end","rcpt":"jan@example.nl","at":1803978000}
@@ -101,8 +101,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::recipients::address_key;
 
-/// The journal format this code writes and reads.
-pub const FORMAT_VERSION: u64 = 1;
+/// The journal format this code writes. Version 2 added the `session`,
+/// `data-end` and `change` records, which a mailgate that knows only
+/// version 1 would take for damage; it now says the journal is newer.
+pub const FORMAT_VERSION: u64 = 2;
+
+/// The oldest format this code reads: a version 1 journal has no `session`
+/// records, so its attempts without an outcome count as after a reboot
+/// (unknown), the safe reading.
+const OLDEST_READ_VERSION: u64 = 1;
 
 /// xxh3-128 fingerprints (32 lower-case hex digits) of what decides who
 /// gets which message: the campaign's settings outside `[smtp]`, the draft,
@@ -1076,7 +1083,7 @@ fn read(
 
         let Some(state) = state.as_mut() else {
             match serde_json::from_slice::<HeaderLine<'_>>(text) {
-                Ok(h) if h.journal != FORMAT_VERSION => {
+                Ok(h) if !(OLDEST_READ_VERSION..=FORMAT_VERSION).contains(&h.journal) => {
                     return Err(JournalError::UnsupportedVersion {
                         path: path.to_owned(),
                         found: h.journal,
@@ -1207,7 +1214,7 @@ mod tests {
         let lines = lines(&path);
         assert_eq!(lines.len(), 1);
         let v: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
-        assert_eq!(v["journal"], 1);
+        assert_eq!(v["journal"], 2);
         assert_eq!(v["campaign"], "Voorjaarsactie 2027");
         assert_eq!(v["fingerprints"]["draft"], "22".repeat(16));
         let started = v["started"].as_str().unwrap();
@@ -1735,12 +1742,37 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = journal_path(&dir);
         let line = String::from_utf8(header_line(&header())).unwrap();
-        std::fs::write(&path, line.replace("\"journal\":1", "\"journal\":2")).unwrap();
+        let newer = format!("\"journal\":{}", FORMAT_VERSION + 1);
+        std::fs::write(
+            &path,
+            line.replace(&format!("\"journal\":{FORMAT_VERSION}"), &newer),
+        )
+        .unwrap();
         let err = Journal::open(&path, header()).err().unwrap();
         assert!(
-            matches!(err, JournalError::UnsupportedVersion { found: 2, .. }),
+            matches!(err, JournalError::UnsupportedVersion { found, .. } if found == FORMAT_VERSION + 1),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn a_version_1_journal_is_resumed_with_its_open_attempts_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = journal_path(&dir);
+        let line = String::from_utf8(header_line(&header())).unwrap();
+        let v1 = line.replace(&format!("\"journal\":{FORMAT_VERSION}"), "\"journal\":1");
+        assert_ne!(v1, line);
+        // Written by the mailgate of format 1: an attempt, no session record.
+        let mut attempt = serde_json::to_string(&Record::Attempt {
+            rcpt: Cow::Borrowed("jan@example.nl"),
+            id: Cow::Borrowed("<j@x>"),
+            at: 1,
+        })
+        .unwrap();
+        attempt.push('\n');
+        std::fs::write(&path, format!("{v1}{attempt}")).unwrap();
+        let (_journal, state) = Journal::open_on_boot(&path, header(), Some("boot-a")).unwrap();
+        assert_eq!(state.status("jan@example.nl"), Some(Status::Unknown));
     }
 
     #[test]

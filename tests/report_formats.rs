@@ -148,6 +148,36 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
     assert_eq!(rules.len(), mailgate::rules::RULES.len());
 }
 
+/// A finding on a line mailgate can show (a list's header, the draft, the
+/// campaign file) carries the columns of what it points at, as the human
+/// report underlines it; a recipient row carries only its line.
+#[test]
+fn sarif_regions_have_columns_where_the_human_report_underlines() {
+    let log: Value = serde_json::from_str(&demo("sarif")).expect("SARIF is JSON");
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    let region_of = |rule: &str| {
+        results
+            .iter()
+            .find(|r| r["ruleId"] == rule)
+            .map(|r| r["locations"][0]["physicalLocation"]["region"].clone())
+            .unwrap_or_else(|| panic!("no {rule} in the demo's SARIF"))
+    };
+    // `Klantnummer` starts at byte 32 of the header line (the human report: 1:33).
+    let unused = region_of("unused-column");
+    assert_eq!(
+        (
+            unused["startLine"].as_u64(),
+            unused["startColumn"].as_u64(),
+            unused["endColumn"].as_u64()
+        ),
+        (Some(1), Some(33), Some(44)),
+        "{unused}"
+    );
+    let row = region_of("no-consent");
+    assert!(row["startLine"].as_u64().is_some_and(|l| l > 1), "{row}");
+    assert!(row.get("startColumn").is_none(), "{row}");
+}
+
 #[test]
 fn the_schema_check_rejects_what_is_not_sarif_2_1_0() {
     // So that a green validation above means something.

@@ -56,19 +56,7 @@ fn snippet(
 ) -> Option<String> {
     let (file, line) = (f.file.as_ref()?, f.line?);
     let text = sources.line(scope, file, line)?;
-    // Underline the field (a CSV header, a draft header) when the line
-    // names it, else the whole line.
-    let (start, end) = match f
-        .field
-        .as_deref()
-        .and_then(|field| text.find(field).map(|at| (at, at + field.len())))
-    {
-        Some(span) => span,
-        None => {
-            let start = text.len() - text.trim_start().len();
-            (start, text.trim_end().len().max(start))
-        }
-    };
+    let (start, end) = field_span(text, f.field.as_deref());
     let level = match severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
@@ -114,6 +102,19 @@ impl SourceLines {
         lines
             .get(usize::try_from(line).ok()?.checked_sub(1)?)
             .map(String::as_str)
+    }
+}
+
+/// The byte range of a source line that a finding underlines: the field (a
+/// CSV header, a draft header) when the line names it, else the whole line
+/// without its indentation.
+pub(super) fn field_span(text: &str, field: Option<&str>) -> (usize, usize) {
+    match field.and_then(|field| text.find(field).map(|at| (at, at + field.len()))) {
+        Some(span) => span,
+        None => {
+            let start = text.len() - text.trim_start().len();
+            (start, text.trim_end().len().max(start))
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use serde_sarif::sarif::{
     Tool, ToolComponent,
 };
 
+use super::human::{SourceLines, field_span};
 use super::{Emitter, Summary, VERSION};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::RULES;
@@ -21,6 +22,8 @@ pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub struct SarifEmitter {
     spill: BufWriter<File>,
     count: u64,
+    /// Draft, campaign and list-header lines, for the columns of a region.
+    sources: SourceLines,
 }
 
 impl SarifEmitter {
@@ -28,7 +31,27 @@ impl SarifEmitter {
         Ok(SarifEmitter {
             spill: BufWriter::with_capacity(1 << 16, tempfile::tempfile()?),
             count: 0,
+            sources: SourceLines::default(),
         })
+    }
+}
+
+/// The region of a finding at `line`: with the columns of what it points at
+/// (SARIF's default column unit, UTF-16 code units, 1-based) when the line
+/// is one mailgate shows (draft, campaign file, a list's header).
+fn region(sources: &mut SourceLines, d: &Diagnostic, file: &str, line: u64) -> Region {
+    let columns = sources.line(d.scope, file, line).map(|text| {
+        let (start, end) = field_span(text, d.field);
+        let column = |at: usize| text[..at].encode_utf16().count() as i64 + 1;
+        (column(start), column(end))
+    });
+    match columns {
+        Some((start, end)) => Region::builder()
+            .start_line(line as i64)
+            .start_column(start)
+            .end_column(end)
+            .build(),
+        None => Region::builder().start_line(line as i64).build(),
     }
 }
 
@@ -109,7 +132,7 @@ impl Emitter for SarifEmitter {
                 )
                 .build();
             if let Some(line) = f.line {
-                physical.region = Some(Region::builder().start_line(line as i64).build());
+                physical.region = Some(region(&mut self.sources, d, file, line));
             }
             result.locations = Some(vec![
                 Location::builder().physical_location(physical).build(),

@@ -202,7 +202,8 @@ fn chromium() -> Option<PathBuf> {
 
 /// Where Chromium itself connects at start, whatever the page: its network
 /// clock (clients2.google.com), component updater (update.googleapis.com)
-/// and account service (accounts.google.com) — an empty page makes the same
+/// and account service (accounts.google.com), now and then its captive-portal
+/// probe (www.gstatic.com/generate_204) — an empty page makes the same
 /// requests. Google's service domains are treated as the browser's own, all
 /// but those a page would load fonts or scripts from, which count.
 fn is_browser_service(host: &str) -> bool {
@@ -212,7 +213,13 @@ fn is_browser_service(host: &str) -> bool {
         "ajax.googleapis.com",
         "www.google-analytics.com",
     ];
-    const SERVICE_DOMAINS: [&str; 4] = ["google.com", "googleapis.com", "gvt1.com", "gvt2.com"];
+    const SERVICE_DOMAINS: [&str; 5] = [
+        "google.com",
+        "googleapis.com",
+        "gstatic.com",
+        "gvt1.com",
+        "gvt2.com",
+    ];
     !PAGE_HOSTS.contains(&host)
         && SERVICE_DOMAINS
             .iter()
@@ -244,7 +251,9 @@ impl CountingProxy {
                 let n = stream.read(&mut buffer).unwrap_or(0);
                 let head = String::from_utf8_lossy(&buffer[..n]);
                 let line = head.lines().next().unwrap_or("").to_owned();
-                if !is_browser_service(request_host(&line)) {
+                // A connection that names no destination (a preconnect the
+                // browser opened and never used) requested nothing.
+                if !line.is_empty() && !is_browser_service(request_host(&line)) {
                     noted.lock().expect("not poisoned").push(line);
                 }
             }
@@ -501,4 +510,26 @@ fn request_hosts_are_read_from_proxy_request_lines() {
         request_host("GET http://127.0.0.1:8080/ HTTP/1.1"),
         "127.0.0.1"
     );
+}
+
+#[test]
+fn the_browsers_own_hosts_are_told_from_what_a_page_loads() {
+    for own in [
+        "update.googleapis.com",
+        "clients2.google.com",
+        "www.gstatic.com",
+        "redirector.gvt1.com",
+    ] {
+        assert!(is_browser_service(own), "{own}");
+    }
+    for page in [
+        "fonts.googleapis.com",
+        "fonts.gstatic.com",
+        "www.google-analytics.com",
+        "tracker.example",
+        "notgoogle.com",
+        "",
+    ] {
+        assert!(!is_browser_service(page), "{page}");
+    }
 }

@@ -21,6 +21,8 @@ const SCOPES_WITH_CHECKS: [&str; 2] = ["draft", "campaign"];
 
 struct Rule {
     stem: String,
+    /// The declared kebab-case name.
+    name: String,
     order: u32,
     path: PathBuf,
     /// Whether the file has a `pub fn check`.
@@ -34,6 +36,8 @@ fn main() {
     println!("cargo::rerun-if-changed=src/rules");
 
     let mut variants = String::new();
+    let mut names = String::new();
+    let mut all = String::new();
     let mut entries = String::new();
     let mut count = 0;
     for (folder, scope) in SCOPES {
@@ -48,6 +52,8 @@ fn main() {
             );
             let variant = camel_case(&rule.stem);
             let _ = writeln!(variants, "    {variant},");
+            let _ = writeln!(names, "    {:?},", rule.name);
+            let _ = writeln!(all, "        RuleId::{variant},");
             let _ = writeln!(
                 entries,
                 "    RuleInfo::declared(RuleId::{variant}, Scope::{scope}, &{folder}::{}::RULE),",
@@ -70,14 +76,24 @@ fn main() {
         }
         write(&out.join(format!("{folder}.rs")), &modules);
     }
-    let registry = format!(
+    // The names, for the leaf `levels` (what the campaign file and the
+    // diagnostics need), apart from the declarations (what the rules need).
+    let ids = format!(
         "/// Every rule mailgate knows, in the order of SPEC §3 and of `mailgate rules`:\n\
          /// scope by scope, and within a scope by each rule's `order`.\n\
          #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]\n\
          pub enum RuleId {{\n{variants}}}\n\n\
+         impl RuleId {{\n\
+         \x20   /// Every rule, in the registry's order.\n\
+         \x20   pub const ALL: [RuleId; RULE_COUNT] = [\n{all}    ];\n}}\n\n\
          /// How many rules there are.\n\
          pub const RULE_COUNT: usize = {count};\n\n\
-         /// The registry, indexed by `RuleId as usize`.\n\
+         /// Every rule's stable name, indexed by `RuleId as usize`.\n\
+         pub const RULE_NAMES: [&str; RULE_COUNT] = [\n{names}];\n"
+    );
+    write(&out.join("ids.rs"), &ids);
+    let registry = format!(
+        "/// The registry, indexed by `RuleId as usize`.\n\
          pub static RULES: [RuleInfo; RULE_COUNT] = [\n{entries}];\n"
     );
     write(&out.join("registry.rs"), &registry);
@@ -138,6 +154,13 @@ fn rules_in(folder: &Path) -> Vec<Rule> {
             .find_map(|l| l.trim().strip_prefix("order:"))
             .and_then(|n| n.trim().trim_end_matches(',').parse().ok())
             .unwrap_or_else(|| panic!("{} declares no `order: N,`", path.display()));
+        let name = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("name:"))
+            .and_then(|n| n.trim().trim_end_matches(',').strip_prefix('"'))
+            .and_then(|n| n.strip_suffix('"'))
+            .unwrap_or_else(|| panic!("{} declares no `name: \"…\",`", path.display()))
+            .to_owned();
         let stem = path
             .file_stem()
             .and_then(|s| s.to_str())
@@ -146,6 +169,7 @@ fn rules_in(folder: &Path) -> Vec<Rule> {
         let check = text.contains("\npub fn check(");
         rules.push(Rule {
             stem,
+            name,
             order,
             path,
             check,

@@ -2,7 +2,7 @@
 //! renders (SPEC §4).
 
 pub use crate::levels::{Scope, Severity};
-use crate::rules::RuleId;
+use crate::levels::RuleId;
 
 /// A finding as a check reports it, before levels are applied. The rule's
 /// scope comes from the registry; the severity from the [`crate::rules::Levels`].

@@ -23,7 +23,7 @@ use crate::recipients::address::is_deliverable;
 use crate::recipients::list_source::{self, ListSource};
 use crate::recipients::suppression::Suppression;
 use crate::recipients::{Field, address_hash, parse_date};
-use crate::rules::RuleId;
+use crate::levels::RuleId;
 
 mod cells;
 mod coverage;

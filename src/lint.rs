@@ -125,7 +125,7 @@ pub fn lint_with_addresses(
     emitter: &mut dyn Emitter,
     outputs: &Outputs,
 ) -> Result<(Summary, AddressBook), LintError> {
-    let mut sink = Sink::new(campaign.levels(), emitter);
+    let mut sink = Sink::new(Levels::for_campaign(campaign), emitter);
     let campaign_file = campaign.display_path();
 
     // Campaign rules known from the file alone.

@@ -12,9 +12,8 @@ use std::path::PathBuf;
 use jiff::civil::Date;
 
 pub use crate::levels::Jurisdiction;
-use crate::levels::Level;
+use crate::levels::{Level, RuleId};
 use crate::recipients::Field;
-use crate::rules::Levels;
 
 /// How the SMTP connection is secured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -85,23 +84,15 @@ pub struct Campaign {
     pub product_groups: Vec<ProductGroup>,
     /// `[columns]`: logical field → CSV header.
     pub columns: Vec<(Field, String)>,
-    /// `[rules]` allow/warn/deny entries, in file order.
-    pub rule_levels: Vec<(crate::rules::RuleId, Level)>,
+    /// `[rules]` allow/warn/deny entries, in file order (the registry turns
+    /// them into levels: `rules::Levels::for_campaign`).
+    pub rule_levels: Vec<(RuleId, Level)>,
     pub soft_opt_in_months: u32,
     pub consent_max_age_months: u32,
     pub smtp: Option<Smtp>,
 }
 
 impl Campaign {
-    /// The effective level of every rule: jurisdiction, then `[rules]`.
-    pub fn levels(&self) -> Levels {
-        let mut levels = Levels::for_jurisdiction(self.jurisdiction);
-        for &(rule, level) in &self.rule_levels {
-            levels.set(rule, level);
-        }
-        levels
-    }
-
     /// Every file the run reads, each with what it is to the user (for
     /// refusing an output that would overwrite one of them).
     pub fn input_files(&self) -> Vec<(&'static str, &std::path::Path)> {

@@ -5,7 +5,6 @@
 //! [`check_config`]; the product rules need the list read first.
 
 use crate::campaign::Campaign;
-pub use crate::campaign::is_loopback;
 use crate::diagnostic::Finding;
 
 /// The check of a campaign rule that needs only the campaign file.

@@ -17,7 +17,7 @@ use toml::de::DeTable;
 
 use super::{Campaign, Jurisdiction, Overrides, ProductGroup, Smtp};
 use crate::recipients::Field;
-use crate::rules::{Level, RuleId};
+use crate::levels::{Level, RuleId};
 use crate::suggest::suggest;
 use sections::{read_campaign, read_columns, read_rules, read_smtp};
 use toml_reader::Reader;

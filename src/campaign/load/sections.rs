@@ -10,7 +10,7 @@ use super::Settings;
 use super::toml_reader::Reader;
 use crate::campaign::{Jurisdiction, Rate, Smtp, Tls};
 use crate::recipients::Field;
-use crate::rules::{Level, RuleId};
+use crate::levels::{Level, RULE_NAMES, RuleId};
 use crate::suggest::suggest;
 
 const CAMPAIGN_KEYS: &[&str] = &[
@@ -152,7 +152,7 @@ pub(super) fn read_columns(reader: &mut Reader<'_>, table: &DeTable<'_>, setting
 
 pub(super) fn read_rules(reader: &mut Reader<'_>, table: &DeTable<'_>, settings: &mut Settings) {
     reader.unknown_keys(table, "rules", RULES_KEYS);
-    let names: Vec<&str> = crate::rules::RULES.iter().map(|r| r.name).collect();
+    let names = RULE_NAMES;
     // Read allow, warn, deny in that order whatever the file's order, so a
     // rule in two lists is reported, not silently resolved.
     let mut seen: Vec<(RuleId, &str)> = Vec::new();

@@ -30,6 +30,7 @@ pub mod judge;
 pub mod levels;
 pub mod limits;
 pub mod lint;
+pub mod message;
 pub mod normalise;
 pub mod output_file;
 pub mod paths;

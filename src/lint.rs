@@ -450,7 +450,7 @@ struct RowFinding<'a> {
 /// second pass that writes per-recipient files.
 /// The headers `send` renders from merge values (`Subject`, the
 /// unsubscribe URL), checked row by row with the same code
-/// ([`crate::send::message::render_headers`]), so that a row lint calls
+/// ([`crate::message::render_headers`]), so that a row lint calls
 /// sendable is one `send` can build.
 struct HeaderCheck<'a> {
     templates: &'a Templates,
@@ -514,7 +514,7 @@ impl<'a> HeaderCheck<'a> {
                 )
             })
             .collect();
-        let error = crate::send::message::render_headers(
+        let error = crate::message::render_headers(
             self.templates,
             self.has_subject,
             self.unsubscribe,

@@ -12,7 +12,7 @@ use crate::address_book::AddressBook;
 use crate::campaign::Campaign;
 use crate::draft::{Draft, Templates};
 use crate::recipients::{Field, RecipientReader};
-use crate::send::message::MessageFactory;
+use crate::message::MessageFactory;
 
 /// The first sendable recipient's message, or why there is none to show.
 /// Reads the list from the start up to that recipient (usually its first

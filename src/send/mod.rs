@@ -1,5 +1,5 @@
-//! `mailgate send` (SPEC §5): the gate, message rendering, SMTP transport,
-//! the journal, and progress.
+//! `mailgate send` (SPEC §5): the gate, SMTP transport, the journal, and
+//! progress; the messages are rendered by [`crate::message`].
 //!
 //! The flow: [`gate`] runs the whole lint and decides whether sending may
 //! start; [`run`] then reads the list once more, renders one message per
@@ -11,7 +11,6 @@
 
 mod dry_run;
 pub mod journal;
-pub mod message;
 mod rate;
 pub mod transport;
 
@@ -31,10 +30,10 @@ use crate::campaign::Campaign;
 use crate::diagnostic::{Diagnostic, Scope, Severity};
 use crate::draft::{Draft, Templates};
 use crate::lint::{LintError, Outputs};
+use crate::message::MessageFactory;
 use crate::recipients::{Field, RecipientReader, address_key};
 use crate::report::{Emitter, Summary};
 use journal::{Fingerprints, Journal, JournalError, JournalHeader, Status};
-use message::MessageFactory;
 use rate::RateLimiter;
 use transport::{Connector, Delivery, Session, TransportError};
 

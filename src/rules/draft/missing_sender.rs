@@ -47,7 +47,7 @@ pub fn check(draft: &Draft, _campaign: &Campaign, file: &str, out: &mut Vec<Find
             .line(from_headers.get(1).or(from_headers.first()).map(|h| h.line))
             .field("From"),
         );
-    } else if let Err(problem) = crate::send::message::sender(draft) {
+    } else if let Err(problem) = crate::message::sender(draft) {
         // The From that send builds, built here the same way: a From the
         // checks above accept but the message builder cannot use (a
         // control character in its display name) must stop the lint, not

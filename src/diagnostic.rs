@@ -1,8 +1,8 @@
 //! The one diagnostic type that every check produces and every output format
 //! renders (SPEC §4).
 
-pub use crate::levels::{Scope, Severity};
 use crate::levels::RuleId;
+pub use crate::levels::{Scope, Severity};
 
 /// A finding as a check reports it, before levels are applied. The rule's
 /// scope comes from the registry; the severity from the [`crate::rules::Levels`].

@@ -18,12 +18,12 @@ use jiff::civil::Date;
 
 use crate::campaign::{Campaign, Jurisdiction};
 use crate::hash::FastHashSet;
+use crate::levels::RuleId;
 use crate::normalise::same_product;
 use crate::recipients::address::is_deliverable;
 use crate::recipients::list_source::{self, ListSource};
 use crate::recipients::suppression::Suppression;
 use crate::recipients::{Field, address_hash, parse_date};
-use crate::levels::RuleId;
 
 mod cells;
 mod coverage;

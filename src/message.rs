@@ -2,6 +2,10 @@
 //! draft's templates filled in, To = that recipient alone, the draft's own
 //! headers and attachments kept, unsubscribe headers added, and a
 //! deterministic Message-ID.
+//!
+//! A module of its own, below `send`: lint builds every row's headers with
+//! it (`invalid-merge-value`), `missing-sender` checks the From it builds,
+//! and the HTML report previews one message, all without sending.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;

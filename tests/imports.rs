@@ -5,6 +5,13 @@
 //! several steps share (levels, path display, suggestions, normalisation)
 //! belongs in a leaf module, not in a sibling that imports back.
 //!
+//! The same holds between the top-level modules (`campaign`, `rules`,
+//! `send`, …): the data flows campaign → recipients/draft → judge → rules →
+//! diagnostics → report → send, so no top-level module may reach itself
+//! again through the others, even when no single file closes the circle
+//! (`campaign/mod.rs` naming `rules`, and `rules/campaign.rs` naming
+//! `campaign`).
+//!
 //! Run alone with `cargo test --test imports`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -194,6 +201,36 @@ fn no_module_imports_itself_through_others() {
     }
 }
 
+/// `graph` with every module replaced by its top-level module (`rules::draft`
+/// → `rules`); the crate root and a module's own parts are left out.
+fn top_level(graph: &BTreeMap<String, BTreeSet<String>>) -> BTreeMap<String, BTreeSet<String>> {
+    let top = |module: &str| module.split("::").next().unwrap_or("").to_owned();
+    let mut tops: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (from, targets) in graph {
+        let from = top(from);
+        if from.is_empty() {
+            continue;
+        }
+        let entry = tops.entry(from.clone()).or_default();
+        entry.extend(targets.iter().map(|t| top(t)).filter(|t| *t != from));
+    }
+    tops
+}
+
+#[test]
+fn no_top_level_module_imports_itself_through_others() {
+    let graph = top_level(&graph());
+    if let Some(circle) = find_circle(&graph) {
+        panic!(
+            "top-level modules import each other in a circle: {}\n\
+             imports flow one way (campaign → recipients/draft → judge → rules → \
+             diagnostics → report → send); move what they share into a leaf module \
+             (see src/levels.rs, src/paths.rs, src/suggest.rs, src/normalise.rs)",
+            circle.join(" → ")
+        );
+    }
+}
+
 #[test]
 fn the_leaf_modules_import_nothing_of_the_crate() {
     let graph = graph();
@@ -229,4 +266,28 @@ fn the_check_sees_a_circle_and_a_group() {
     );
     graph.insert("c".to_owned(), BTreeSet::new());
     assert_eq!(find_circle(&graph), None);
+}
+
+#[test]
+fn the_check_sees_a_circle_that_no_file_closes() {
+    // campaign (mod.rs) names rules; rules::campaign names campaign: the
+    // files form no circle, the top-level modules do.
+    let mut graph = BTreeMap::new();
+    graph.insert("campaign".to_owned(), BTreeSet::from(["rules".to_owned()]));
+    graph.insert("rules".to_owned(), BTreeSet::new());
+    graph.insert(
+        "rules::campaign".to_owned(),
+        BTreeSet::from(["campaign".to_owned(), "diagnostic".to_owned()]),
+    );
+    graph.insert("diagnostic".to_owned(), BTreeSet::new());
+    assert_eq!(find_circle(&graph), None);
+    let tops = top_level(&graph);
+    assert_eq!(
+        find_circle(&tops),
+        Some(vec!["campaign".into(), "rules".into(), "campaign".into()])
+    );
+    assert_eq!(
+        tops["rules"],
+        BTreeSet::from(["campaign".into(), "diagnostic".into()])
+    );
 }

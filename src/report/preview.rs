@@ -11,8 +11,8 @@ use super::Preview;
 use crate::address_book::AddressBook;
 use crate::campaign::Campaign;
 use crate::draft::{Draft, Templates};
-use crate::recipients::{Field, RecipientReader};
 use crate::message::MessageFactory;
+use crate::recipients::{Field, RecipientReader};
 
 /// The first sendable recipient's message, or why there is none to show.
 /// Reads the list from the start up to that recipient (usually its first

@@ -16,8 +16,8 @@ use jiff::civil::Date;
 use toml::de::DeTable;
 
 use super::{Campaign, Jurisdiction, Overrides, ProductGroup, Smtp};
-use crate::recipients::Field;
 use crate::levels::{Level, RuleId};
+use crate::recipients::Field;
 use crate::suggest::suggest;
 use sections::{read_campaign, read_columns, read_rules, read_smtp};
 use toml_reader::Reader;

@@ -9,8 +9,8 @@ use toml::de::{DeTable, DeValue};
 use super::Settings;
 use super::toml_reader::Reader;
 use crate::campaign::{Jurisdiction, Rate, Smtp, Tls};
-use crate::recipients::Field;
 use crate::levels::{Level, RULE_NAMES, RuleId};
+use crate::recipients::Field;
 use crate::suggest::suggest;
 
 const CAMPAIGN_KEYS: &[&str] = &[

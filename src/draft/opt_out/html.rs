@@ -144,7 +144,7 @@ pub(super) fn is_working_href(href: &str) -> bool {
         .iter()
         .any(|scheme| lower.starts_with(scheme));
     (absolute || lower.starts_with("{{") || lower.starts_with("{%"))
-        && !super::swallowed_markup(href)
+        && !super::href::swallowed_markup(href)
 }
 
 enum Skip {
@@ -459,6 +459,35 @@ fn find_ignore_case(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
         .windows(needle.len())
         .position(|w| w.eq_ignore_ascii_case(needle))
         .map(|p| from + p)
+}
+
+/// The text of every `<style>` element of an HTML body (outside
+/// `<template>` and the like too: a sheet applies wherever it stands).
+pub fn style_sheets(html: &str) -> Vec<String> {
+    let parsed = parsed(html);
+    let Ok(styles) = scraper::Selector::parse("style") else {
+        return Vec::new();
+    };
+    parsed
+        .document
+        .select(&styles)
+        .map(|style| style.text().collect::<String>())
+        .collect()
+}
+
+/// The text a reader sees of an HTML body: character references decoded,
+/// markup, comments, `<head>`, `<script>` and `<style>` left out, and a line
+/// break between blocks (`<p>`, `<br>`, `<td>`, …). CSS hiding is not
+/// applied. For rules that ask whether the body *says* something, such as
+/// the sender's name or postal address.
+pub fn visible_text(html: &str) -> String {
+    let flow = flow(&parsed(html).document, true);
+    let mut text = String::new();
+    for unit in flow.units {
+        text.push('\n');
+        text.push_str(&unit.text);
+    }
+    text
 }
 
 #[cfg(test)]

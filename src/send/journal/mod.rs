@@ -90,18 +90,16 @@
 //!
 //! # Where each part lives
 //!
-//! - [`format`](self::format): the header and record lines, and the format
-//!   versions (version 1 is still read).
-//! - [`fingerprint`](self::fingerprint): the fingerprints that tie a journal
-//!   to its inputs.
-//! - [`open`](self::open): creating, locking, reading back, repairing and
-//!   starting a session.
-//! - [`read`](self::read): reading the file line by line, torn lines and
-//!   corruption.
-//! - [`state`](self::state): what the records say about each recipient.
-//! - [`boot`](self::boot): the boot rule for attempts without an outcome.
-//! - [`writer`](self::writer): appending records and the group commit.
-//! - [`error`](self::error): what can go wrong, in words for the user.
+//! - `format.rs`: the header and record lines, and the format versions
+//!   (version 1 is still read).
+//! - `fingerprint.rs`: the fingerprints that tie a journal to its inputs.
+//! - `open.rs`: creating, locking, reading back, repairing, and starting a
+//!   session.
+//! - `read.rs`: reading the file line by line; torn lines and corruption.
+//! - `state.rs`: what the records say about each recipient.
+//! - `boot.rs`: the boot rule for attempts without an outcome.
+//! - `writer.rs`: appending records, and the group commit.
+//! - `error.rs`: what can go wrong, in words for the user.
 
 mod boot;
 mod error;

@@ -64,7 +64,7 @@ pub struct StatusCounts {
     pub unfinished: usize,
 }
 
-/// What an existing journal holds, as read by [`Journal::open`].
+/// What an existing journal holds, as read by [`Journal::open`](super::Journal::open).
 #[derive(Clone, Debug)]
 pub struct JournalState {
     pub(super) header: JournalHeader,

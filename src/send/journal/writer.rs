@@ -79,7 +79,7 @@ impl Journal {
     }
 
     /// Records that the end of DATA was written and no reply came: the
-    /// outcome no one can know ([`Status::Unknown`]).
+    /// outcome no one can know ([`Status::Unknown`](super::Status::Unknown)).
     pub fn record_unknown(&self, rcpt: &str, reason: &str) -> Result<(), JournalError> {
         self.append_now(&Record::Unknown {
             rcpt: rcpt.into(),

@@ -3,6 +3,7 @@
 
 use crate::levels::RuleId;
 pub use crate::levels::{Scope, Severity};
+pub use crate::span::{Place, Span};
 
 /// A finding as a check reports it, before levels are applied. The rule's
 /// scope comes from the registry; the severity from the [`crate::rules::Levels`].
@@ -18,6 +19,10 @@ pub struct Finding {
     pub line: Option<u64>,
     /// The CSV column, the draft header or body part, or the config key.
     pub field: Option<String>,
+    /// What on `line` the finding is about (a CSV header cell, a draft
+    /// header, a TOML key or value), where that is known; reports underline
+    /// it, and the whole line without one.
+    pub span: Option<Span>,
 }
 
 impl Finding {
@@ -30,6 +35,7 @@ impl Finding {
             file: None,
             line: None,
             field: None,
+            span: None,
         }
     }
 
@@ -40,6 +46,21 @@ impl Finding {
 
     pub fn line(mut self, line: impl Into<Option<u64>>) -> Self {
         self.line = line.into();
+        self
+    }
+
+    /// The columns on the finding's line it is about (see [`Span`]).
+    pub fn span(mut self, span: impl Into<Option<Span>>) -> Self {
+        self.span = span.into();
+        self
+    }
+
+    /// The line and columns of `place`, when there is one.
+    pub fn at(mut self, place: impl Into<Option<Place>>) -> Self {
+        if let Some(place) = place.into() {
+            self.line = Some(place.line);
+            self.span = Some(place.span);
+        }
         self
     }
 
@@ -73,6 +94,8 @@ pub struct Diagnostic<'a> {
     pub line: Option<u64>,
     /// The CSV column, the draft header or body part, or the config key.
     pub field: Option<&'a str>,
+    /// What on `line` the diagnostic is about, where that is known.
+    pub span: Option<Span>,
 }
 
 impl<'a> Diagnostic<'a> {
@@ -87,6 +110,7 @@ impl<'a> Diagnostic<'a> {
             file: finding.file.as_deref(),
             line: finding.line,
             field: finding.field.as_deref(),
+            span: finding.span,
         }
     }
 
@@ -103,6 +127,7 @@ impl<'a> Diagnostic<'a> {
             file: self.file.map(str::to_owned),
             line: self.line,
             field: self.field.map(str::to_owned),
+            span: self.span,
         }
     }
 }

@@ -38,4 +38,5 @@ pub mod recipients;
 pub mod report;
 pub mod rules;
 pub mod send;
+pub mod span;
 pub mod suggest;

@@ -86,6 +86,9 @@ impl<'e> Sink<'e> {
             file: Some(at.file),
             line: Some(at.line),
             field: Some(finding.field),
+            // The reader keeps a row's values, not where its cells were on
+            // the line (quotes and delimiters are gone): no span.
+            span: None,
         })?;
         Ok(Some(severity))
     }

@@ -14,6 +14,8 @@ pub use templates::{TemplateProblem, TemplateSource, Templates};
 
 use std::path::PathBuf;
 
+use crate::span::{Place, Span};
+
 /// Which kind of body part.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PartKind {
@@ -40,6 +42,20 @@ pub struct HeaderLine {
     pub value: String,
     /// 1-based line in the file where the header starts.
     pub line: u64,
+    /// What a diagnostic about the header underlines on that line: its
+    /// value as far as the line goes, or its name when the value starts
+    /// on a folded line.
+    pub span: Span,
+}
+
+impl HeaderLine {
+    /// Where the header is, for a diagnostic about it.
+    pub fn place(&self) -> Place {
+        Place {
+            line: self.line,
+            span: self.span,
+        }
+    }
 }
 
 /// A text/plain or text/html body part, decoded to UTF-8 (transfer encoding

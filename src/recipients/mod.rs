@@ -9,6 +9,7 @@ pub mod address;
 mod csv;
 pub mod dates;
 pub mod dialect;
+mod header_cells;
 mod headers;
 pub mod list_source;
 mod reader;

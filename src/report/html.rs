@@ -20,10 +20,11 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::human::{SourceLines, thousands};
+use super::human::thousands;
+use super::source::SourceLines;
 use super::{Cell, Emitter, Preview, Summary};
 use crate::campaign::Campaign;
-use crate::diagnostic::{Diagnostic, Scope, Severity};
+use crate::diagnostic::{Diagnostic, Scope, Severity, Span};
 use crate::rules::RuleId;
 
 /// Rows kept per rule; the rest are counted.
@@ -87,6 +88,8 @@ struct Entry {
     recipient: Option<String>,
     message: String,
     field: Option<String>,
+    /// What on `line` the finding is about (see [`Span`]).
+    span: Option<Span>,
     /// The deciding cells: logical field, header, value.
     cells: Vec<(&'static str, String, String)>,
 }
@@ -209,6 +212,7 @@ impl Emitter for HtmlEmitter {
             recipient: d.recipient.map(cut),
             message: cut(d.message),
             field: d.field.map(cut),
+            span: d.span,
             cells: Vec::new(),
         });
         Ok(())
@@ -421,13 +425,17 @@ fn check_section(page: &mut String, section: &Section, sources: &mut SourceLines
         esc(page, &crate::escape::control_chars(&at));
         page.push_str("</span><br>");
         esc(page, &entry.message);
-        if let Some(line) = source_line(section.scope, entry, sources) {
+        if let Some([before, within, after]) = source_line(section.scope, entry, sources) {
             let _ = write!(
                 page,
                 "<pre class=\"source\"><span class=\"ln\">{}</span>",
                 entry.line.unwrap_or(0)
             );
-            esc(page, &line);
+            esc(page, &before);
+            page.push_str("<mark>");
+            esc(page, &within);
+            page.push_str("</mark>");
+            esc(page, &after);
             page.push_str("</pre>");
         }
         page.push_str("</li>");
@@ -437,10 +445,26 @@ fn check_section(page: &mut String, section: &Section, sources: &mut SourceLines
     page.push_str("</section>\n");
 }
 
-/// The line a draft, campaign or list-header finding points at, cut short.
-fn source_line(scope: Scope, entry: &Entry, sources: &mut SourceLines) -> Option<String> {
+/// The line a draft, campaign or list-header finding points at, in three
+/// pieces: before, what the finding is about (its span, else the line but
+/// its indentation), after — each cut short, the first from its start.
+fn source_line(scope: Scope, entry: &Entry, sources: &mut SourceLines) -> Option<[String; 3]> {
     let (file, line) = (entry.file.as_ref()?, entry.line?);
-    Some(cut(sources.line(scope, file, line)?.trim_end()))
+    let (text, underline) = sources.shown(scope, file, line, entry.span)?;
+    let before = &text[..underline.start];
+    let count = before.chars().count();
+    let before = match before
+        .char_indices()
+        .nth(count.saturating_sub(CELL_CHARS / 2))
+    {
+        Some((at, _)) if at > 0 => format!("…{}", &before[at..]),
+        _ => before.to_owned(),
+    };
+    Some([
+        before,
+        cut(&text[underline.clone()]),
+        cut(text[underline.end..].trim_end()),
+    ])
 }
 
 fn numbers(page: &mut String, summary: &Summary) {

@@ -7,12 +7,12 @@
 //! them when stdout is not a terminal or `NO_COLOR` is set.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
 use anstyle::{AnsiColor, Effects, Style};
 
+use super::source::SourceLines;
 use super::{Emitter, Summary};
 use crate::diagnostic::{Diagnostic, Finding, Scope, Severity};
 use crate::escape;
@@ -55,8 +55,7 @@ fn snippet(
     sources: &mut SourceLines,
 ) -> Option<String> {
     let (file, line) = (f.file.as_ref()?, f.line?);
-    let text = sources.line(scope, file, line)?;
-    let (start, end) = field_span(text, f.field.as_deref());
+    let (text, underline) = sources.shown(scope, file, line, f.span)?;
     let level = match severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
@@ -67,74 +66,12 @@ fn snippet(
         .primary_title(f.message.as_str())
         .id(f.rule.name())
         .element(
-            Snippet::source(text)
+            Snippet::source(text.as_str())
                 .line_start(usize::try_from(line).ok()?)
                 .path(file.as_str())
-                .annotation(AnnotationKind::Primary.span(start..end).label(label)),
+                .annotation(AnnotationKind::Primary.span(underline).label(label)),
         )];
     Some(Renderer::styled().render(report).to_string())
-}
-
-/// Lines of the draft, the campaign file and a list's header, read once
-/// when a diagnostic first points into them (the human and HTML reports
-/// show the offending line).
-#[derive(Debug, Default)]
-pub(super) struct SourceLines {
-    files: HashMap<String, Option<Vec<String>>>,
-}
-
-impl SourceLines {
-    /// Lines read of a file: enough for a draft or a campaign file.
-    const LIMIT: usize = 5_000;
-
-    /// The line a finding of `scope` at `file:line` points at. Only small
-    /// files are read back: the draft, the campaign file, and a CSV's header
-    /// line — never a row deep inside a long list.
-    pub(super) fn line(&mut self, scope: Scope, file: &str, line: u64) -> Option<&str> {
-        if scope == Scope::Recipient || (scope == Scope::List && line != 1) {
-            return None;
-        }
-        let lines = self
-            .files
-            .entry(file.to_owned())
-            .or_insert_with(|| read_head(file, Self::LIMIT))
-            .as_ref()?;
-        lines
-            .get(usize::try_from(line).ok()?.checked_sub(1)?)
-            .map(String::as_str)
-    }
-}
-
-/// The byte range of a source line that a finding underlines: the field (a
-/// CSV header, a draft header) when the line names it, else the whole line
-/// without its indentation.
-pub(super) fn field_span(text: &str, field: Option<&str>) -> (usize, usize) {
-    match field.and_then(|field| text.find(field).map(|at| (at, at + field.len()))) {
-        Some(span) => span,
-        None => {
-            let start = text.len() - text.trim_start().len();
-            (start, text.trim_end().len().max(start))
-        }
-    }
-}
-
-/// The first `limit` lines of a text file, with control characters shown
-/// escaped, or `None` when it cannot be read.
-fn read_head(path: &str, limit: usize) -> Option<Vec<String>> {
-    use std::io::BufRead;
-    let file = std::fs::File::open(path).ok()?;
-    let reader = std::io::BufReader::new(file);
-    Some(
-        reader
-            .split(b'\n')
-            .take(limit)
-            .map_while(Result::ok)
-            .map(|l| {
-                let line = String::from_utf8_lossy(&l);
-                escape::control_chars(line.trim_end_matches('\r')).into_owned()
-            })
-            .collect(),
-    )
 }
 
 /// `finding` with control characters in its texts shown escaped: list

@@ -390,6 +390,7 @@ mod tests {
                 file: maybe(&mut rng),
                 line: rng.bool().then(|| rng.u64(..)),
                 field: maybe(&mut rng),
+                span: None,
             };
             let mut ours = Vec::new();
             writer.write(&mut ours, &d);
@@ -454,6 +455,7 @@ mod tests {
                         file: *file,
                         line: (k % 3 != 0).then_some(line),
                         field: optional,
+                        span: None,
                     };
                     let mut ours = b"before ".to_vec();
                     writer.write(&mut ours, &d);

@@ -13,6 +13,7 @@ mod junit;
 pub mod preview;
 mod redact;
 pub mod sarif;
+mod source;
 mod write_behind;
 
 pub use github::GithubEmitter;

@@ -11,7 +11,7 @@ use serde_sarif::sarif::{
     Tool, ToolComponent,
 };
 
-use super::human::{SourceLines, field_span};
+use super::source::SourceLines;
 use super::{Emitter, Summary, VERSION};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::RULES;
@@ -37,15 +37,11 @@ impl SarifEmitter {
 }
 
 /// The region of a finding at `line`: with the columns of what it points at
-/// (SARIF's default column unit, UTF-16 code units, 1-based) when the line
-/// is one mailgate shows (draft, campaign file, a list's header).
+/// (its span, else the line but its indentation) when the line is one
+/// mailgate reads back (draft, campaign file, a list's header). Columns are
+/// UTF-16 code units, 1-based, as the run declares (`columnKind`).
 fn region(sources: &mut SourceLines, d: &Diagnostic, file: &str, line: u64) -> Region {
-    let columns = sources.line(d.scope, file, line).map(|text| {
-        let (start, end) = field_span(text, d.field);
-        let column = |at: usize| text[..at].encode_utf16().count() as i64 + 1;
-        (column(start), column(end))
-    });
-    match columns {
+    match sources.utf16_columns(d.scope, file, line, d.span) {
         Some((start, end)) => Region::builder()
             .start_line(line as i64)
             .start_column(start)
@@ -101,6 +97,9 @@ fn envelope() -> Sarif {
         .build();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
+        // SARIF's default, said outright: a reader that assumes another
+        // unit would misplace every column after a non-ASCII character.
+        .column_kind(serde_json::json!("utf16CodeUnits"))
         .results(Vec::new())
         .build();
     Sarif::builder()

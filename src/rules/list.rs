@@ -357,9 +357,9 @@ pub fn check_header(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     // An export's own bookkeeping columns left unused: one finding for all.
-    let mut bookkeeping: Vec<&str> = Vec::new();
+    let mut bookkeeping: Vec<&Column> = Vec::new();
     for column in &columns.columns {
-        let locate = |f: Finding| f.file(file).line(1).field(&column.header);
+        let locate = |f: Finding| f.file(file).line(1).at(column.place).field(&column.header);
         if national_id_name(&column.header) {
             findings.push(locate(Finding::new(
                 RuleId::NationalId,
@@ -382,7 +382,7 @@ pub fn check_header(
         }
         let used = column_is_used(column, used_by_templates);
         if !used && columns.is_bookkeeping(column) {
-            bookkeeping.push(&column.header);
+            bookkeeping.push(column);
         } else if !used {
             // A header that looks like a logical field no column holds is
             // likely meant to be it: say how to map it.
@@ -406,7 +406,10 @@ pub fn check_header(
         }
     }
     if let Some(first) = bookkeeping.first() {
-        let names: Vec<String> = bookkeeping.iter().map(|h| format!("`{h}`")).collect();
+        let names: Vec<String> = bookkeeping
+            .iter()
+            .map(|c| format!("`{}`", c.header))
+            .collect();
         findings.push(
             Finding::new(
                 RuleId::UnusedColumn,
@@ -420,7 +423,8 @@ pub fn check_header(
             )
             .file(file)
             .line(1)
-            .field(*first),
+            .at(first.place)
+            .field(&first.header),
         );
     }
     findings

@@ -9,6 +9,7 @@ use mail_parser::HeaderValue;
 use mail_parser::parsers::MessageStream;
 
 use super::lines::trim_line_end;
+use crate::span::Span;
 
 /// Bytes to skip before the header block: a UTF-8 byte order mark (some
 /// editors add one) and an mbox `From ` envelope line (some clients keep it
@@ -34,6 +35,30 @@ pub(super) struct RawHeader {
     pub(super) start: usize,
     /// The raw value after the colon, including folded lines.
     pub(super) value: Range<usize>,
+}
+
+impl RawHeader {
+    /// The header's value as far as its first line goes, without the
+    /// white space around it, or its name when that is empty: in columns
+    /// of the header's line (which starts at [`RawHeader::start`]).
+    pub(super) fn span(&self, raw: &[u8]) -> Span {
+        let value = raw.get(self.value.clone()).unwrap_or_default();
+        let first_line = value
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .map_or(value, |end| &value[..end]);
+        let trimmed = first_line.trim_ascii();
+        let columns = |start: usize, len: usize| {
+            let start = start.saturating_sub(self.start);
+            Span::new(start, start + len)
+        };
+        if trimmed.is_empty() {
+            columns(self.start, self.name.len())
+        } else {
+            let lead = first_line.len() - first_line.trim_ascii_start().len();
+            columns(self.value.start + lead, trimmed.len())
+        }
+    }
 }
 
 pub(super) struct HeaderBlock {

@@ -94,6 +94,7 @@ impl Draft {
                 name: h.name.clone(),
                 value: decode_header_value(&raw[h.value.clone()]),
                 line: lines.line_of(h.start),
+                span: h.span(&raw),
             })
             .collect();
         let subject = headers

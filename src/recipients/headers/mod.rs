@@ -11,6 +11,7 @@
 //! - `names`: the template variable name of every column.
 
 use super::Field;
+use crate::span::Place;
 
 mod aliases;
 mod map;
@@ -55,6 +56,9 @@ pub struct Column {
     pub header_var: Option<String>,
     /// The logical field the column maps to, if any.
     pub field: Option<Field>,
+    /// Where the header cell is in the file, for diagnostics about the
+    /// column (set by the reader, which knows the file).
+    pub place: Option<Place>,
 }
 
 /// The header of a recipient CSV, mapped.

@@ -50,6 +50,7 @@ pub(super) fn name_columns(headers: &[String], fields: &[Option<Field>]) -> Vec<
             var,
             header_var: None,
             field: fields[index],
+            place: None,
         });
     }
     for column in columns.iter_mut().filter(|c| c.field.is_some()) {

@@ -144,7 +144,7 @@ impl RecipientReader {
                     .or_insert(Var::Column(column.index));
             }
         }
-        Ok(RecipientReader {
+        let mut reader = RecipientReader {
             header_fields: headers.len(),
             records: records.read_ahead(match base[Field::Email.index()] {
                 Value::Column(i) => Some(i),
@@ -168,7 +168,12 @@ impl RecipientReader {
             attributes: Vec::new(),
             attributes_error: None,
             attribute_keys: BTreeSet::new(),
-        })
+        };
+        let places = super::header_cells::header_cells(path, header_line, reader.delimiter());
+        for (column, place) in reader.columns.columns.iter_mut().zip(places) {
+            column.place = place;
+        }
+        Ok(reader)
     }
 
     /// The path as given to [`RecipientReader::open`].

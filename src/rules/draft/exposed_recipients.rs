@@ -2,7 +2,7 @@
 
 use crate::campaign::Campaign;
 use crate::diagnostic::Finding;
-use crate::draft::Draft;
+use crate::draft::{Draft, HeaderLine};
 use crate::rules::RuleId;
 
 crate::declare_rule! {
@@ -52,7 +52,7 @@ pub fn check(draft: &Draft, _campaign: &Campaign, file: &str, out: &mut Vec<Find
         let Some(list) = draft.addresses(name) else {
             continue;
         };
-        let line = draft.header(name).map(|h| h.line);
+        let place = draft.header(name).map(HeaderLine::place);
         let addresses: Vec<&str> = list
             .mailboxes
             .iter()
@@ -98,7 +98,7 @@ pub fn check(draft: &Draft, _campaign: &Campaign, file: &str, out: &mut Vec<Find
             out.push(
                 Finding::new(RuleId::ExposedRecipients, message)
                     .file(file)
-                    .line(line)
+                    .at(place)
                     .field(name),
             );
         }

@@ -59,7 +59,7 @@ pub fn check(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<Findi
                     .to_owned(),
             )
             .file(file)
-            .line(headers[1].line)
+            .at(headers[1].place())
             .field("List-Unsubscribe"),
         );
     }
@@ -75,7 +75,7 @@ pub fn check(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<Findi
                     ),
                 )
                 .file(file)
-                .line(header.line)
+                .at(header.place())
                 .field("List-Unsubscribe"),
             );
             return;
@@ -100,7 +100,7 @@ pub fn check(draft: &Draft, campaign: &Campaign, file: &str, out: &mut Vec<Findi
                 format!("no one-click unsubscribe (RFC 8058): {why}"),
             )
             .file(file)
-            .line(post.map_or(header.line, |p| p.line))
+            .at(post.unwrap_or(header).place())
             .field("List-Unsubscribe-Post"),
         );
     }

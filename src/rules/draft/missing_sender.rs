@@ -2,7 +2,7 @@
 
 use crate::campaign::Campaign;
 use crate::diagnostic::Finding;
-use crate::draft::Draft;
+use crate::draft::{Draft, HeaderLine};
 use crate::recipients::address::is_deliverable;
 use crate::rules::RuleId;
 
@@ -44,7 +44,7 @@ pub fn check(draft: &Draft, _campaign: &Campaign, file: &str, out: &mut Vec<Find
                 format!("{problem}; write e.g. `From: De Linde <nieuwsbrief@delinde.example>`"),
             )
             .file(file)
-            .line(from_headers.get(1).or(from_headers.first()).map(|h| h.line))
+            .at(from_headers.get(1).or(from_headers.first()).map(|h| h.place()))
             .field("From"),
         );
     } else if let Err(problem) = crate::message::sender(draft) {
@@ -55,7 +55,7 @@ pub fn check(draft: &Draft, _campaign: &Campaign, file: &str, out: &mut Vec<Find
         out.push(
             Finding::new(RuleId::MissingSender, problem)
                 .file(file)
-                .line(draft.header("From").map(|h| h.line))
+                .at(draft.header("From").map(HeaderLine::place))
                 .field("From"),
         );
     }

@@ -2,7 +2,7 @@
 
 use crate::campaign::Campaign;
 use crate::diagnostic::Finding;
-use crate::draft::Draft;
+use crate::draft::{Draft, HeaderLine};
 use crate::rules::RuleId;
 
 crate::declare_rule! {
@@ -59,7 +59,7 @@ pub fn check(draft: &Draft, _campaign: &Campaign, file: &str, out: &mut Vec<Find
                     ),
                 )
                 .file(file)
-                .line(draft.header(name).map(|h| h.line))
+                .at(draft.header(name).map(HeaderLine::place))
                 .field(name),
             );
         }

@@ -1,0 +1,197 @@
+//! The lines that reports show under a diagnostic — of the draft, the
+//! campaign file, and a list's header — read back once each, and what of a
+//! line a diagnostic's [`Span`] points at, in the units each report needs.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::ops::Range;
+
+use crate::diagnostic::{Scope, Span};
+use crate::escape;
+use crate::span::line_text;
+
+/// Lines of the draft, the campaign file and a list's header, read once
+/// when a diagnostic first points into them.
+#[derive(Debug, Default)]
+pub(super) struct SourceLines {
+    /// Each file's lines as read (raw bytes, line breaks and a leading
+    /// byte-order mark removed), or `None` when it cannot be read.
+    files: HashMap<String, Option<Vec<Vec<u8>>>>,
+}
+
+/// A line split around what a diagnostic points at, decoded.
+struct Pieces<'a> {
+    before: Cow<'a, str>,
+    within: Cow<'a, str>,
+    after: Cow<'a, str>,
+}
+
+impl SourceLines {
+    /// Lines read of a draft or a campaign file.
+    const LIMIT: usize = 5_000;
+    /// Bytes read of any file: a list's header line is at most a record
+    /// long (the reader refuses longer ones).
+    const MAX_BYTES: u64 = crate::limits::MAX_RECORD_BYTES + Self::LIMIT as u64 * 1_000;
+
+    /// The raw text of the line a diagnostic of `scope` at `file:line`
+    /// points at. Only small files are read back: the draft, the campaign
+    /// file, and a list's header line — never a row deep inside a long
+    /// list. (A list diagnostic with a span points at a header cell; the
+    /// header is on line 1 unless blank lines come before it.)
+    fn raw(&mut self, scope: Scope, file: &str, line: u64, span: Option<Span>) -> Option<&[u8]> {
+        let list_header = line == 1 || span.is_some();
+        if scope == Scope::Recipient || (scope == Scope::List && !list_header) {
+            return None;
+        }
+        let limit = match scope {
+            Scope::List => usize::try_from(line).ok()?,
+            _ => Self::LIMIT,
+        };
+        let lines = self
+            .files
+            .entry(file.to_owned())
+            .or_insert_with(|| read_head(file, limit, Self::MAX_BYTES))
+            .as_ref()?;
+        lines
+            .get(usize::try_from(line).ok()?.checked_sub(1)?)
+            .map(Vec::as_slice)
+    }
+
+    /// The line as shown to a reader (decoded, control characters escaped)
+    /// and the byte range of that text to underline: `span`, or without one
+    /// the whole line but its indentation.
+    pub(super) fn shown(
+        &mut self,
+        scope: Scope,
+        file: &str,
+        line: u64,
+        span: Option<Span>,
+    ) -> Option<(String, Range<usize>)> {
+        let pieces = pieces(self.raw(scope, file, line, span)?, span);
+        let before = escape::control_chars(&pieces.before);
+        let within = escape::control_chars(&pieces.within);
+        let after = escape::control_chars(&pieces.after);
+        let range = before.len()..before.len() + within.len();
+        Some(([before, within, after].concat(), range))
+    }
+
+    /// SARIF's `startColumn` and `endColumn` of `span` on the line: 1-based,
+    /// in UTF-16 code units (the unit a SARIF run declares by default), the
+    /// end exclusive. `None` when the line is not one that is read back.
+    pub(super) fn utf16_columns(
+        &mut self,
+        scope: Scope,
+        file: &str,
+        line: u64,
+        span: Option<Span>,
+    ) -> Option<(i64, i64)> {
+        let pieces = pieces(self.raw(scope, file, line, span)?, span);
+        let units = |text: &str| text.encode_utf16().count() as i64;
+        let start = units(&pieces.before) + 1;
+        Some((start, start + units(&pieces.within)))
+    }
+}
+
+/// `line` split at `span`, each piece decoded as the reader decodes it
+/// (UTF-8, or Windows-1252 for a line that is not UTF-8). Without a span,
+/// or with one that does not fit the line, the whole line but its leading
+/// and trailing white space is the middle piece.
+fn pieces(line: &[u8], span: Option<Span>) -> Pieces<'_> {
+    let utf8 = std::str::from_utf8(line).ok();
+    let fits = |range: &Range<usize>| match utf8 {
+        Some(text) => {
+            range.end <= text.len()
+                && text.is_char_boundary(range.start)
+                && text.is_char_boundary(range.end)
+        }
+        None => range.end <= line.len(),
+    };
+    let range = span.map(Span::range).filter(fits).unwrap_or_else(|| {
+        let start = line.len() - line.trim_ascii_start().len();
+        start..line.trim_ascii_end().len().max(start)
+    });
+    let utf8 = utf8.is_some();
+    Pieces {
+        before: decode(&line[..range.start], utf8),
+        within: decode(&line[range.clone()], utf8),
+        after: decode(&line[range.end..], utf8),
+    }
+}
+
+/// `bytes` of a line that is UTF-8 (`utf8`) or else Windows-1252, as text.
+fn decode(bytes: &[u8], utf8: bool) -> Cow<'_, str> {
+    if utf8 {
+        String::from_utf8_lossy(bytes)
+    } else {
+        encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(bytes)
+            .0
+    }
+}
+
+/// The first `limit` lines of a file (at most `max_bytes` of it), each
+/// without its line break and the first without a byte-order mark, or
+/// `None` when it cannot be read.
+fn read_head(path: &str, limit: usize, max_bytes: u64) -> Option<Vec<Vec<u8>>> {
+    let file = std::fs::File::open(path).ok()?;
+    let reader = BufReader::new(file.take(max_bytes));
+    let mut lines = Vec::new();
+    for (i, raw) in reader.split(b'\n').take(limit).enumerate() {
+        let raw = raw.ok()?;
+        lines.push(line_text(&raw, i as u64 + 1).to_vec());
+    }
+    Some(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns_of(line: &str, span: Option<Span>) -> (i64, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("campaign.toml");
+        std::fs::write(&path, format!("{line}\n")).unwrap();
+        let mut sources = SourceLines::default();
+        let path = path.to_str().unwrap();
+        sources
+            .utf16_columns(Scope::Campaign, path, 1, span)
+            .unwrap()
+    }
+
+    #[test]
+    fn utf16_columns_count_code_units_not_bytes() {
+        // `é` is two bytes and one UTF-16 unit; `🍓` four bytes and two units.
+        let line = "product = \"crème 🍓\" # x";
+        let at = line.find("🍓").unwrap();
+        let span = Span::new(at, at + "🍓".len());
+        assert_eq!(columns_of(line, Some(span)), (18, 20));
+        // Without a span: the line but its indentation.
+        assert_eq!(columns_of("  a = 1", None), (3, 8));
+    }
+
+    #[test]
+    fn a_span_that_does_not_fit_the_line_underlines_the_line() {
+        let line = "naïve = 1";
+        // Inside `ï`, and past the end.
+        assert_eq!(columns_of(line, Some(Span::new(3, 4))), (1, 10));
+        assert_eq!(columns_of(line, Some(Span::new(2, 40))), (1, 10));
+    }
+
+    #[test]
+    fn shown_escapes_controls_and_keeps_the_span_on_its_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("list.csv");
+        // Windows-1252 `é` (0xE9) and a tab before the cell pointed at.
+        std::fs::write(&path, b"\xEF\xBB\xBFcaf\xE9\temail;email\r\nx\n").unwrap();
+        let mut sources = SourceLines::default();
+        let path = path.to_str().unwrap();
+        let (text, range) = sources
+            .shown(Scope::List, path, 1, Some(Span::new(11, 16)))
+            .unwrap();
+        assert_eq!(text, "café\\temail;email");
+        assert_eq!(&text[range], "email");
+        // Rows are never read back.
+        assert!(sources.shown(Scope::List, path, 2, None).is_none());
+    }
+}

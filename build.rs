@@ -17,7 +17,7 @@ const SCOPES: [(&str, &str); 4] = [
 
 /// The scopes whose rule files may carry a `pub fn check` of their scope's
 /// `Check` signature: the generated `CHECKS` lists them, in order.
-const SCOPES_WITH_CHECKS: [&str; 2] = ["draft", "campaign"];
+const SCOPES_WITH_CHECKS: [&str; 3] = ["list", "draft", "campaign"];
 
 struct Rule {
     stem: String,

@@ -18,7 +18,7 @@ use crate::recipients::suppression::Suppression;
 use crate::recipients::{ColumnMap, Dialect, Field, InputError, RecipientReader, Row, VarRef};
 use crate::report::{Emitter, Summary};
 use crate::rules::draft::{template_error, unknown_merge_field};
-use crate::rules::list::{non_utf8, unreadable_suppression_line};
+use crate::rules::list::{AfterLastRow, List, ListChecks, unreadable_suppression_line};
 use crate::rules::recipient::empty_merge_field;
 use crate::rules::{self, Levels, RuleId};
 
@@ -151,7 +151,7 @@ pub fn lint_with_addresses(
     let mut suppression = Suppression::default();
     for path in &campaign.suppression {
         let loaded = suppression.load(path)?;
-        for finding in unreadable_suppression_line::check(&loaded.unreadable, &display(path)) {
+        for finding in unreadable_suppression_line::findings(&loaded.unreadable, &display(path)) {
             sink.report(finding)?;
         }
     }
@@ -179,10 +179,14 @@ pub fn lint_with_addresses(
         used_variables.extend(template.variables().iter().cloned());
     }
     let used = templates.all_compiled().then_some(&used_variables);
-    // Columns that never go into the cleaned list, whatever their level.
-    let mut sensitive: Vec<String> = Vec::new();
-    for finding in rules::list::check_header(reader.columns(), used, &list_file) {
-        note_sensitive(&finding, &mut sensitive);
+    let columns = reader.columns().clone();
+    let list = List {
+        columns: &columns,
+        used_by_templates: used,
+        file: &list_file,
+    };
+    let (mut list_checks, findings) = ListChecks::start(&list);
+    for finding in findings {
         sink.report(finding)?;
     }
     let mut known_variables: BTreeSet<String> = reader
@@ -215,10 +219,6 @@ pub fn lint_with_addresses(
     // an unknown product may be a misspelling of.
     let mut purchased_names: Vec<String> = Vec::new();
     let mut recipients = 0u64;
-    let mut values = rules::list::ValueScan::new(reader.columns());
-    let mut customer_values = rules::list::CustomerValues::default();
-    let mut list_sources = rules::list::ListSourceValues::default();
-    let columns = reader.columns().clone();
     let headers = HeaderCheck::new(
         &templates,
         draft.subject.is_some(),
@@ -287,9 +287,7 @@ pub fn lint_with_addresses(
             judge.note_purchased_names(&row, &mut purchased_names);
             all_promoted_seen = purchased_promoted.iter().all(|&seen| seen);
         }
-        values.scan(&row);
-        customer_values.scan(&row);
-        list_sources.scan(&row);
+        list_checks.row(&row);
         // The judgement decides who is blocked (SPEC §2), and so does a
         // message that cannot be built (send would refuse it); the levels
         // applied in the sink only decide what is reported.
@@ -308,21 +306,10 @@ pub fn lint_with_addresses(
     }
 
     // What could only be known after the last row.
-    if let Some(finding) = non_utf8::check(reader.first_non_utf8_line(), &list_file) {
-        sink.report(finding)?;
-    }
-    for finding in values.finish(&list_file) {
-        note_sensitive(&finding, &mut sensitive);
-        sink.report(finding)?;
-    }
-    let customer_header = columns.header_of(Field::Customer).unwrap_or("customer");
-    for finding in customer_values.finish(&list_file, customer_header) {
-        sink.report(finding)?;
-    }
-    let list_source_header = columns
-        .header_of(Field::ListSource)
-        .unwrap_or("list_source");
-    for finding in list_sources.finish(&list_file, list_source_header) {
+    let end = AfterLastRow {
+        first_non_utf8_line: reader.first_non_utf8_line(),
+    };
+    for finding in list_checks.finish(&list, &end) {
         sink.report(finding)?;
     }
     if listmonk {
@@ -358,31 +345,11 @@ pub fn lint_with_addresses(
             reader.first_non_utf8_line().is_some(),
         )
         .map_err(|e| InputError::new(&campaign.recipients, None, e.to_string()))?;
-        // The cleaned list keeps what a template or a rule uses (data
-        // minimisation), and never special-category data or national ids.
-        let kept: Vec<usize> = columns
-            .columns
-            .iter()
-            .filter(|c| rules::list::column_is_used(c, used))
-            .filter(|c| !sensitive.contains(&c.header))
-            .map(|c| c.index)
-            .collect();
+        let kept = list_checks.kept_columns(&list);
         let written = Written { dialect, kept };
         write_outputs(campaign, &rows, &book, outputs, &written)?;
     }
     Ok((summary, book))
-}
-
-/// Keeps the column a `special-category-data` or `national-id` finding
-/// names.
-fn note_sensitive(finding: &Finding, sensitive: &mut Vec<String>) {
-    if matches!(
-        finding.rule,
-        RuleId::SpecialCategoryData | RuleId::NationalId
-    ) && let Some(header) = &finding.field
-    {
-        sensitive.push(header.clone());
-    }
 }
 
 /// How the per-recipient files are written: in the list's dialect, and

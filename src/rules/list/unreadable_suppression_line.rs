@@ -1,4 +1,10 @@
 //! `unreadable-suppression-line`: a line of a suppression list holds no e-mail address.
+//!
+//! Decided by the suppression reader, which keeps the lines it found no
+//! address on ([`crate::recipients::suppression::Loaded::unreadable`]) and
+//! refuses a file that is mostly such lines (exit 2); reported from here,
+//! by the lint, as each suppression file is loaded (before the list is
+//! read, so it is not one of the list checks that follow the rows).
 
 use crate::diagnostic::Finding;
 use crate::rules::RuleId;
@@ -13,7 +19,7 @@ crate::declare_rule! {
 }
 
 /// The lines of one suppression file (shown as `file`) that hold no address.
-pub fn check(unreadable: &[u64], file: &str) -> Vec<Finding> {
+pub fn findings(unreadable: &[u64], file: &str) -> Vec<Finding> {
     unreadable
         .iter()
         .map(|&line| {

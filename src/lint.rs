@@ -8,7 +8,7 @@ use std::path::Path;
 pub use crate::address_book::AddressBook;
 use crate::campaign::Campaign;
 use crate::diagnostic::{Diagnostic, Finding, Severity};
-use crate::draft::templates::{BUILTIN_VARIABLES, UnsubscribeTemplate};
+use crate::draft::templates::UnsubscribeTemplate;
 use crate::draft::{Draft, DraftError, Templates};
 use crate::escape;
 use crate::judge::{Basis, Judge, Verdict};
@@ -20,6 +20,7 @@ use crate::report::{Emitter, Summary};
 use crate::rules::draft::{template_error, unknown_merge_field};
 use crate::rules::list::{AfterLastRow, List, ListChecks, unreadable_suppression_line};
 use crate::rules::recipient::empty_merge_field;
+use crate::rules::recipient::invalid_merge_value::HeaderCheck;
 use crate::rules::{self, Levels, RuleId};
 
 /// Why a lint could not be carried out (exit code 2).
@@ -129,7 +130,6 @@ pub fn lint_with_addresses(
     outputs: &Outputs,
 ) -> Result<(Summary, AddressBook), LintError> {
     let mut sink = Sink::new(Levels::for_campaign(campaign), emitter);
-    let campaign_file = campaign.display_path();
 
     // Campaign rules known from the file alone.
     for finding in rules::campaign::check_config(campaign) {
@@ -189,12 +189,6 @@ pub fn lint_with_addresses(
     for finding in findings {
         sink.report(finding)?;
     }
-    let mut known_variables: BTreeSet<String> = reader
-        .columns()
-        .vars()
-        .map(str::to_owned)
-        .chain(BUILTIN_VARIABLES.iter().map(|v| v.to_string()))
-        .collect();
     // A listmonk export's attribute keys are known only after the last row.
     if !listmonk {
         report_unknown_variables(
@@ -203,7 +197,8 @@ pub fn lint_with_addresses(
             unsubscribe.as_ref(),
             &draft,
             campaign,
-            &known_variables,
+            &columns,
+            &BTreeSet::new(),
         )?;
     }
 
@@ -211,13 +206,7 @@ pub fn lint_with_addresses(
     let mut book = AddressBook::default();
     let list_bytes = std::fs::metadata(&campaign.recipients).map_or(0, |m| m.len());
     let mut sampled_bytes = 0u64;
-    let mut relies_on_soft_opt_in = false;
-    let mut purchased_promoted = vec![false; campaign.products.len()];
-    // Once every promoted product is seen, no row needs looking at for it.
-    let mut all_promoted_seen = purchased_promoted.is_empty();
-    // What customers bought, while a promoted product is unseen: the names
-    // an unknown product may be a misspelling of.
-    let mut purchased_names: Vec<String> = Vec::new();
+    let mut products = rules::campaign::ProductTally::new(campaign);
     let mut recipients = 0u64;
     let headers = HeaderCheck::new(
         &templates,
@@ -281,12 +270,7 @@ pub fn lint_with_addresses(
                 sink.cells(row.line(), &cells)?;
             }
         }
-        relies_on_soft_opt_in |= verdict.soft_opt_in_tried;
-        if !all_promoted_seen {
-            judge.mark_purchased_products(&row, &mut purchased_promoted);
-            judge.note_purchased_names(&row, &mut purchased_names);
-            all_promoted_seen = purchased_promoted.iter().all(|&seen| seen);
-        }
+        products.row(&judge, &row, &verdict);
         list_checks.row(&row);
         // The judgement decides who is blocked (SPEC §2), and so does a
         // message that cannot be built (send would refuse it); the levels
@@ -313,23 +297,17 @@ pub fn lint_with_addresses(
         sink.report(finding)?;
     }
     if listmonk {
-        known_variables.extend(reader.attribute_keys().iter().cloned());
         report_unknown_variables(
             &mut sink,
             &templates,
             unsubscribe.as_ref(),
             &draft,
             campaign,
-            &known_variables,
+            &columns,
+            reader.attribute_keys(),
         )?;
     }
-    for finding in rules::campaign::check_products(
-        campaign,
-        campaign_file.as_deref(),
-        relies_on_soft_opt_in,
-        &purchased_promoted,
-        &purchased_names,
-    ) {
+    for finding in products.finish(campaign) {
         sink.report(finding)?;
     }
 
@@ -367,11 +345,17 @@ fn report_unknown_variables(
     unsubscribe: Option<&UnsubscribeTemplate>,
     draft: &Draft,
     campaign: &Campaign,
-    known: &BTreeSet<String>,
+    columns: &ColumnMap,
+    attribute_keys: &BTreeSet<String>,
 ) -> std::io::Result<()> {
-    for finding in
-        unknown_merge_field::check_templates(templates, unsubscribe, draft, campaign, known)
-    {
+    for finding in unknown_merge_field::check_templates(
+        templates,
+        unsubscribe,
+        draft,
+        campaign,
+        columns,
+        attribute_keys,
+    ) {
         sink.report(finding)?;
     }
     Ok(())
@@ -418,84 +402,6 @@ struct RowFinding<'a> {
 
 /// Judges one row and locates its findings; shared by the lint pass and the
 /// second pass that writes per-recipient files.
-/// The headers `send` renders from merge values (`Subject`, the
-/// unsubscribe URL), checked row by row with the same code
-/// ([`crate::message::render_headers`]), so that a row lint calls
-/// sendable is one `send` can build.
-struct HeaderCheck<'a> {
-    templates: &'a Templates,
-    has_subject: bool,
-    unsubscribe: Option<&'a UnsubscribeTemplate>,
-    /// The variables a template reads, resolved in the list's header.
-    variables: Vec<(String, VarRef)>,
-    /// The unsubscribe URL's scheme comes from a merge value: every row is
-    /// rendered. Otherwise only a row with a control character in a value
-    /// can fail, and only such a row is rendered (a long list costs a scan).
-    every_row: bool,
-}
-
-impl<'a> HeaderCheck<'a> {
-    fn new(
-        templates: &'a Templates,
-        has_subject: bool,
-        unsubscribe: Option<&'a UnsubscribeTemplate>,
-        reader: &RecipientReader,
-    ) -> Self {
-        let mut names: BTreeSet<String> = templates.variables().clone();
-        if let Some(u) = unsubscribe {
-            names.extend(u.variables().iter().cloned());
-        }
-        let variables = names
-            .into_iter()
-            .filter(|n| !BUILTIN_VARIABLES.contains(&n.as_str()))
-            .map(|n| {
-                let var = reader.resolve_var(&n);
-                (n, var)
-            })
-            .collect();
-        HeaderCheck {
-            templates,
-            has_subject,
-            unsubscribe,
-            variables,
-            every_row: unsubscribe.is_some_and(|u| u.source().trim_start().starts_with('{')),
-        }
-    }
-
-    /// Why `row`'s headers cannot be built: (the variable at fault, if
-    /// known, and the message).
-    fn problem(&self, row: &Row<'_>) -> Option<(Option<String>, String)> {
-        let control = |v: &str| v.chars().any(|c| c.is_control() && c != '\t');
-        let suspect = self.every_row
-            || self
-                .variables
-                .iter()
-                .any(|(name, var)| row.var_at(*var, name).is_some_and(control));
-        if !suspect {
-            return None;
-        }
-        let values: std::collections::BTreeMap<String, String> = self
-            .variables
-            .iter()
-            .map(|(name, var)| {
-                (
-                    name.clone(),
-                    row.var_at(*var, name).unwrap_or("").to_owned(),
-                )
-            })
-            .collect();
-        let error = crate::message::render_headers(
-            self.templates,
-            self.has_subject,
-            self.unsubscribe,
-            row.get(Field::Email),
-            &values,
-        )
-        .err()?;
-        Some((error.column().map(str::to_owned), error.to_string()))
-    }
-}
-
 struct RowChecker<'a, 's> {
     headers_check: Option<HeaderCheck<'a>>,
     judge: &'a Judge<'s>,
@@ -562,13 +468,11 @@ impl<'a, 's> RowChecker<'a, 's> {
             }
         }
         if !verdict.stopped
-            && let Some((variable, message)) =
-                self.headers_check.as_ref().and_then(|c| c.problem(row))
+            && let Some((field, message)) = self
+                .headers_check
+                .as_ref()
+                .and_then(|c| c.check(row, self.columns))
         {
-            let field = variable
-                .as_deref()
-                .and_then(|v| self.columns.column_of_var(v))
-                .map_or("unsubscribe_url", |c| c.header.as_str());
             findings.push(RowFinding {
                 rule: RuleId::InvalidMergeValue,
                 message: Cow::Owned(message),

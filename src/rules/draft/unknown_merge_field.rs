@@ -4,8 +4,9 @@ use std::collections::BTreeSet;
 
 use crate::diagnostic::Finding;
 use crate::campaign::Campaign;
-use crate::draft::templates::UnsubscribeTemplate;
+use crate::draft::templates::{BUILTIN_VARIABLES, UnsubscribeTemplate};
 use crate::draft::{Draft, Templates};
+use crate::recipients::ColumnMap;
 use crate::rules::RuleId;
 use crate::rules::draft::template_error::template_field;
 
@@ -59,14 +60,24 @@ pub fn unknown_hint(variable: &str, known: &BTreeSet<String>) -> String {
 }
 
 /// `unknown-merge-field` for the draft's templates and the campaign's
-/// `unsubscribe_url`, given every variable that is `known`.
+/// `unsubscribe_url`: a variable is known when it is a column of the list
+/// (under its header or its logical field), a built-in, or one of
+/// `attribute_keys` (a listmonk export's, known after its last row).
 pub fn check_templates(
     templates: &Templates,
     unsubscribe: Option<&UnsubscribeTemplate>,
     draft: &Draft,
     campaign: &Campaign,
-    known: &BTreeSet<String>,
+    columns: &ColumnMap,
+    attribute_keys: &BTreeSet<String>,
 ) -> Vec<Finding> {
+    let known: BTreeSet<String> = columns
+        .vars()
+        .map(str::to_owned)
+        .chain(BUILTIN_VARIABLES.iter().map(|v| v.to_string()))
+        .chain(attribute_keys.iter().cloned())
+        .collect();
+    let known = &known;
     let mut findings = unknown_merge_fields(templates, draft, known);
     let unknown = unsubscribe
         .map(|t| t.variables())

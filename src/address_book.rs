@@ -171,6 +171,17 @@ impl AddressBook {
             .is_some_and(|i| !self.slots.state(i).blocked())
     }
 
+    /// Whether the row on `line` that holds `email` is the one to send to:
+    /// the address is sendable and this is the first row that holds it
+    /// (SPEC §2: an address is mailed once). `send` picks its rows by this,
+    /// and the HTML report's preview its message.
+    pub fn sends_row(&self, email: &str, line: u64) -> bool {
+        self.find(self.key(email)).is_some_and(|i| {
+            let state = self.slots.state(i);
+            !state.blocked() && state.first_line() == line
+        })
+    }
+
     /// Distinct addresses.
     pub fn len(&self) -> u64 {
         self.len as u64

@@ -16,8 +16,9 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::campaign::Campaign;
-pub use crate::draft::templates::UnsubscribeTemplate;
+use crate::draft::templates::UnsubscribeTemplate;
 use crate::draft::{Draft, PartKind, TemplateSource, Templates};
+use crate::recipients::{Field, Row};
 
 /// Headers the builder sets itself, or that must not travel from the draft
 /// into every personal message.
@@ -197,6 +198,19 @@ impl<'a> MessageFactory<'a> {
             xxh3_128(key.as_bytes()),
             self.id_domain
         )
+    }
+
+    /// Builds the message for a recipient's row of the list: to its address,
+    /// with the values its columns give the templates' variables (a
+    /// variable the row has no value for renders empty, as the lint
+    /// assumed).
+    pub fn build_row(&self, row: &Row<'_>) -> Result<Message, BuildError> {
+        let values: BTreeMap<String, String> = self
+            .variables
+            .iter()
+            .map(|v| (v.clone(), row.var(v).unwrap_or("").to_owned()))
+            .collect();
+        self.build(row.get(Field::Email), &values)
     }
 
     /// Builds the message for one recipient. `values` maps every variable in

@@ -3,8 +3,6 @@
 //! what goes out, not a second rendering), then read back with mail-parser
 //! into its subject and bodies, as a mail client reads it.
 
-use std::collections::BTreeMap;
-
 use mail_parser::{MessageParser, PartType};
 
 use super::Preview;
@@ -31,17 +29,11 @@ pub fn first_sendable(campaign: &Campaign, book: &AddressBook) -> Result<Option<
         .map_err(|e| e.to_string())?;
     while let Some(row) = reader.next_row().map_err(|e| e.to_string())? {
         let address = row.get(Field::Email);
-        let key = book.key(address);
-        // As `send` picks them: sendable, at the address's first row.
-        if !book.is_sendable(key) || book.first_line(key) != Some(row.line()) {
+        // As `send` picks them.
+        if !book.sends_row(address, row.line()) {
             continue;
         }
-        let values: BTreeMap<String, String> = factory
-            .variables()
-            .iter()
-            .map(|v| (v.clone(), row.var(v).unwrap_or("").to_owned()))
-            .collect();
-        let message = factory.build(address, &values).map_err(|e| e.to_string())?;
+        let message = factory.build_row(&row).map_err(|e| e.to_string())?;
         return Ok(Some(read_back(
             &message.formatted(),
             row.line(),

@@ -17,6 +17,7 @@ pub struct Gate {
     pub blocking_errors: u64,
     /// Error-level diagnostics about single recipients.
     pub recipient_errors: u64,
+    /// Who is sendable, and at which row.
     pub(super) addresses: AddressBook,
 }
 

@@ -39,7 +39,7 @@ pub fn check_journal_choice(campaign: &Campaign, options: &SendOptions) -> Resul
 /// SPEC §5: a fresh journal (`--journal F`, F new) while the campaign's own
 /// journal holds sent messages would mail all of them again; that takes
 /// `--yes`, and the refusal says so.
-pub(super) fn refuse_a_fresh_journal_over_sent_messages(
+fn refuse_a_fresh_journal_over_sent_messages(
     chosen: &Path,
     default: &Path,
     confirmed: bool,

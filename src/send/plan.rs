@@ -61,9 +61,7 @@ pub(super) fn this_run(
     address: &str,
     line: u64,
 ) -> ThisRun {
-    let key = gate.addresses.key(address);
-    // Sendable, and the first row that holds the address: sent once.
-    if !gate.addresses.is_sendable(key) || gate.addresses.first_line(key) != Some(line) {
+    if !gate.addresses.sends_row(address, line) {
         return ThisRun::Skip;
     }
     if options.shard.is_some_and(|s| !s.holds(address)) {

@@ -2,18 +2,17 @@
 //! journal and a first session), the worker threads start, and the calling
 //! thread produces their messages from the list.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 use super::gate::Gate;
-use super::journal::{self, Fingerprints, Journal, JournalHeader};
-use super::journal_choice::{default_journal, refuse_a_fresh_journal_over_sent_messages};
+use super::journal::{self, Fingerprints, Journal, JournalHeader, JournalState};
+use super::journal_choice::{check_journal_choice, default_journal};
 use super::plan::{ThisRun, count_this_run, this_run};
 use super::rate::RateLimiter;
 use super::retry::RelayDown;
 use super::summary::{Counters, NOT_BUILT_SHOWN, SendSummary};
-use super::transport::{Connector, TransportError};
+use super::transport::{Connector, Session};
 use super::worker::{BATCH, Outgoing, Sink};
 use super::{SendError, SendOptions, dry_run};
 use crate::campaign::Campaign;
@@ -43,76 +42,14 @@ pub fn run(
     };
 
     // Where messages go: a directory, or the relay with a journal.
-    let mut first_session = None;
-    let (sink, state) = match &options.dry_run {
+    let (sink, state, mut first_session) = match &options.dry_run {
         Some(dir) => {
             dry_run::prepare(dir, campaign.path.as_deref()).map_err(SendError::Setup)?;
-            (Sink::Directory(dir.clone()), None)
+            (Sink::Directory(dir.clone()), None, None)
         }
         None => {
-            let smtp = campaign.smtp.as_ref().ok_or_else(|| {
-                SendError::Setup(
-                    "the campaign has no [smtp] table: add host, port and tls, or use \
-                     --dry-run DIR to write the messages instead"
-                        .to_owned(),
-                )
-            })?;
-            let campaign_file = campaign
-                .path
-                .as_deref()
-                .ok_or_else(|| SendError::Setup("send needs a campaign file".to_owned()))?;
-            let connector =
-                Connector::new(smtp, options.allow_plaintext, options.password.as_ref())
-                    .map_err(SendError::Relay)?;
-            let journal_path = options
-                .journal
-                .clone()
-                .unwrap_or_else(|| default_journal(campaign_file, options.shard));
-            if let Some(chosen) = &options.journal {
-                refuse_a_fresh_journal_over_sent_messages(
-                    chosen,
-                    &default_journal(campaign_file, options.shard),
-                    options.confirmed,
-                )?;
-            }
-            let fingerprints = Fingerprints::of_files(
-                campaign_file,
-                &campaign.draft,
-                &campaign.recipients,
-                &campaign.suppression,
-            )?;
-            let (journal, state) = Journal::open_with(
-                &journal_path,
-                JournalHeader::new(&campaign.name, fingerprints),
-                journal::machine_boot_id().as_deref(),
-                options.accept_changes,
-            )?;
-            // One session first, on this thread: a relay that cannot be
-            // reached or refuses the login stops the run here, before any
-            // message is queued, with the cause. That session is the first
-            // worker's.
-            let first = connector.connect().map_err(|e| {
-                SendError::Relay(match e {
-                    Ok(reason) => TransportError {
-                        host: smtp.host.clone(),
-                        port: smtp.port,
-                        what: reason,
-                    },
-                    Err(fatal) => fatal,
-                })
-            })?;
-            first_session = Some(first);
-            let rate = smtp.rate.map(RateLimiter::new);
-            (
-                Sink::Relay {
-                    connector,
-                    journal,
-                    rate,
-                    connections: smtp.connections.max(1) as usize,
-                    down: RelayDown::default(),
-                },
-                Some(state),
-            )
+            let (sink, state, session) = open_relay(campaign, options)?;
+            (sink, Some(state), Some(session))
         }
     };
 
@@ -189,6 +126,57 @@ pub fn run(
     Ok(summary)
 }
 
+/// Sets up sending to the relay: the journal chosen, checked against the
+/// inputs and opened (its state is what earlier runs did), and one session
+/// opened on this thread. A relay that cannot be reached or refuses the
+/// login stops the run here, before any message is queued, with the cause;
+/// that session is the first worker's.
+fn open_relay(
+    campaign: &Campaign,
+    options: &SendOptions,
+) -> Result<(Sink, JournalState, Session), SendError> {
+    let smtp = campaign.smtp.as_ref().ok_or_else(|| {
+        SendError::Setup(
+            "the campaign has no [smtp] table: add host, port and tls, or use \
+             --dry-run DIR to write the messages instead"
+                .to_owned(),
+        )
+    })?;
+    let campaign_file = campaign
+        .path
+        .as_deref()
+        .ok_or_else(|| SendError::Setup("send needs a campaign file".to_owned()))?;
+    let connector = Connector::new(smtp, options.allow_plaintext, options.password.as_ref())
+        .map_err(SendError::Relay)?;
+    // The binary has checked this before the lint; a library caller may not.
+    check_journal_choice(campaign, options)?;
+    let journal_path = options
+        .journal
+        .clone()
+        .unwrap_or_else(|| default_journal(campaign_file, options.shard));
+    let fingerprints = Fingerprints::of_files(
+        campaign_file,
+        &campaign.draft,
+        &campaign.recipients,
+        &campaign.suppression,
+    )?;
+    let (journal, state) = Journal::open_with(
+        &journal_path,
+        JournalHeader::new(&campaign.name, fingerprints),
+        journal::machine_boot_id().as_deref(),
+        options.accept_changes,
+    )?;
+    let first_session = connector.connect_once().map_err(SendError::Relay)?;
+    let sink = Sink::Relay {
+        connector,
+        journal,
+        rate: smtp.rate.map(RateLimiter::new),
+        connections: smtp.connections.max(1) as usize,
+        down: RelayDown::default(),
+    };
+    Ok((sink, state, first_session))
+}
+
 /// Reads the list again and queues a message for every recipient this run
 /// should send to. Returns after the last one is queued (or on `stop`).
 #[allow(clippy::too_many_arguments)]
@@ -197,7 +185,7 @@ fn produce(
     gate: &Gate,
     options: &SendOptions,
     factory: &MessageFactory<'_>,
-    (state, journal): (Option<&journal::JournalState>, Option<&Journal>),
+    (state, journal): (Option<&JournalState>, Option<&Journal>),
     summary: &mut SendSummary,
     counters: &Counters,
     stop: &AtomicBool,
@@ -205,7 +193,6 @@ fn produce(
 ) -> Result<(), SendError> {
     let mut reader =
         RecipientReader::open(&campaign.recipients, &campaign.columns).map_err(LintError::from)?;
-    let mut values: BTreeMap<String, String> = BTreeMap::new();
     let mut queued = 0u64;
     while let Some(row) = reader.next_row().map_err(LintError::from)? {
         if stop.load(Ordering::SeqCst) {
@@ -233,11 +220,7 @@ fn produce(
             summary.not_yet_sent += 1;
             continue;
         }
-        values.clear();
-        for variable in factory.variables() {
-            values.insert(variable.clone(), row.var(variable).unwrap_or("").to_owned());
-        }
-        let message = match factory.build(address, &values) {
+        let message = match factory.build_row(&row) {
             Ok(message) => message,
             // This row's data, not the campaign, is at fault (the lint has
             // checked the templates and headers that every row shares):

@@ -1,8 +1,6 @@
 //! `--test-to ADDRESS`: one recipient's message, sent to the user's own
 //! address with `[test]` before its subject, not journaled.
 
-use std::collections::BTreeMap;
-
 use lettre::address::Envelope;
 
 use super::gate::Gate;
@@ -46,8 +44,7 @@ pub fn test_send(
     })?;
     let mut reader =
         RecipientReader::open(&campaign.recipients, &campaign.columns).map_err(LintError::from)?;
-    let mut values: BTreeMap<String, String> = BTreeMap::new();
-    let list = crate::lint::display(&campaign.recipients);
+    let list = crate::paths::display(&campaign.recipients);
     let (recipient, line, message) = loop {
         let Some(record) = reader.next_row().map_err(LintError::from)? else {
             return Err(SendError::Setup(match row {
@@ -58,23 +55,12 @@ pub fn test_send(
         let address = record.get(Field::Email);
         let chosen = match row {
             Some(n) => record.line() == n,
-            None => {
-                let key = gate.addresses.key(address);
-                gate.addresses.is_sendable(key)
-                    && gate.addresses.first_line(key) == Some(record.line())
-            }
+            None => gate.addresses.sends_row(address, record.line()),
         };
         if !chosen {
             continue;
         }
-        values.clear();
-        for variable in factory.variables() {
-            values.insert(
-                variable.clone(),
-                record.var(variable).unwrap_or("").to_owned(),
-            );
-        }
-        let message = factory.build(address, &values).map_err(|e| {
+        let message = factory.build_row(&record).map_err(|e| {
             SendError::Refused(format!(
                 "{list}:{}: {address}: not sent: {e}",
                 record.line()
@@ -87,12 +73,7 @@ pub fn test_send(
     let bytes = prefix_subject(&message.formatted(), "[test] ");
     let connector = Connector::new(smtp, options.allow_plaintext, options.password.as_ref())
         .map_err(SendError::Relay)?;
-    let mut session = connector.connect().map_err(|e| {
-        SendError::Relay(match e {
-            Ok(reason) => connector.error(reason),
-            Err(fatal) => fatal,
-        })
-    })?;
+    let mut session = connector.connect_once().map_err(SendError::Relay)?;
     let delivery = connector.deliver::<SendError>(&mut session, &envelope, &bytes, || Ok(()))?;
     session.quit();
     match delivery {

@@ -180,6 +180,17 @@ impl Connector {
         }
     }
 
+    /// Opens a session once, without retrying: any failure is the relay's
+    /// error to report. A run's first session is opened so (SPEC §5: a
+    /// relay that cannot be reached or refuses the login stops the run at
+    /// once, with the cause), and so is `--test-to`'s only one.
+    pub fn connect_once(&self) -> Result<Session, TransportError> {
+        self.connect().map_err(|e| match e {
+            Ok(reason) => self.fail(reason),
+            Err(fatal) => fatal,
+        })
+    }
+
     /// Opens a session: connect, TLS as configured, AUTH. Network problems
     /// are `Err(Ok(reason))` (worth retrying); problems no retry can fix
     /// (TLS refused, bad password) are `Err(Err(TransportError))`. Every

@@ -90,34 +90,37 @@ pub(super) enum Record<'a> {
         at: u64,
     },
     /// The server accepted the message (2xx after DATA).
-    Sent {
-        rcpt: Cow<'a, str>,
-        reply: Cow<'a, str>,
-        #[serde(default)]
-        at: u64,
-    },
+    Sent(Outcome<'a>),
     /// Not delivered this time: a 4xx reply, a timeout or a dropped connection.
-    Deferred {
-        rcpt: Cow<'a, str>,
-        reply: Cow<'a, str>,
-        #[serde(default)]
-        at: u64,
-    },
+    Deferred(Outcome<'a>),
     /// Refused permanently (5xx); not to be retried.
-    Failed {
-        rcpt: Cow<'a, str>,
-        reply: Cow<'a, str>,
-        #[serde(default)]
-        at: u64,
-    },
+    Failed(Outcome<'a>),
     /// The end of DATA was written but the reply never came (a broken
     /// connection, a timeout): the server may have the message.
-    Unknown {
-        rcpt: Cow<'a, str>,
-        reply: Cow<'a, str>,
-        #[serde(default)]
-        at: u64,
-    },
+    Unknown(Outcome<'a>),
+}
+
+/// What an outcome record says, whichever outcome it is: the recipient,
+/// the server's reply (or what happened instead), and when. Stored in the
+/// record's own line (`{"t":"sent","rcpt":…,"reply":…,"at":…}`), as before
+/// the four records shared this type.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct Outcome<'a> {
+    pub(super) rcpt: Cow<'a, str>,
+    pub(super) reply: Cow<'a, str>,
+    #[serde(default)]
+    pub(super) at: u64,
+}
+
+impl<'a> Outcome<'a> {
+    /// An outcome for `rcpt` that happens now.
+    pub(super) fn now(rcpt: &'a str, reply: &'a str) -> Self {
+        Outcome {
+            rcpt: rcpt.into(),
+            reply: reply.into(),
+            at: unix_now(),
+        }
+    }
 }
 
 pub(super) fn header_line(header: &JournalHeader) -> Vec<u8> {

@@ -20,8 +20,8 @@ pub fn count_sent(path: &Path) -> Result<usize, JournalError> {
     let mut sent = std::collections::HashSet::new();
     for line in BufReader::new(file).split(b'\n') {
         let line = line.map_err(|e| io_error(path, "read", e))?;
-        if let Ok(Record::Sent { rcpt, .. }) = serde_json::from_slice::<Record<'_>>(&line) {
-            sent.insert(address_key(&rcpt).into_owned());
+        if let Ok(Record::Sent(outcome)) = serde_json::from_slice::<Record<'_>>(&line) {
+            sent.insert(address_key(&outcome.rcpt).into_owned());
         }
     }
     Ok(sent.len())

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::fingerprint::{Fingerprints, Input};
-use super::format::{JournalHeader, Record};
+use super::format::{JournalHeader, Outcome, Record};
 use crate::recipients::address_key;
 
 /// Where a recipient stands according to the journal.
@@ -162,16 +162,15 @@ impl JournalState {
         self.torn_bytes
     }
 
+    /// Takes one record into account, in the order of the file.
     pub(super) fn apply(&mut self, record: &Record<'_>) {
-        let (rcpt, at) = match record {
+        match record {
             Record::Session { boot, .. } => {
                 self.reading_boot = boot.as_ref().map(|b| b.to_string());
-                return;
             }
             Record::Change { fingerprints, .. } => {
                 self.fingerprints = fingerprints.clone();
                 self.changes += 1;
-                return;
             }
             Record::DataEnd { rcpt, at } => {
                 self.records += 1;
@@ -181,14 +180,39 @@ impl JournalState {
                     }
                     history.last_at = *at;
                 }
-                return;
             }
-            Record::Attempt { rcpt, at, .. }
-            | Record::Sent { rcpt, at, .. }
-            | Record::Deferred { rcpt, at, .. }
-            | Record::Failed { rcpt, at, .. }
-            | Record::Unknown { rcpt, at, .. } => (rcpt, *at),
-        };
+            Record::Attempt { rcpt, id, at } => {
+                let pending = Pending {
+                    boot: self.reading_boot.clone(),
+                    data_end: false,
+                };
+                let history = self.recipient_record(rcpt, *at);
+                history.attempts += 1;
+                history.message_id = Some(id.to_string());
+                history.pending = Some(pending);
+                history.set_status(Status::Unknown);
+            }
+            Record::Sent(outcome) => self.apply_outcome(outcome, Status::Sent),
+            Record::Deferred(outcome) => self.apply_outcome(outcome, Status::Deferred),
+            Record::Failed(outcome) => self.apply_outcome(outcome, Status::Failed),
+            Record::Unknown(outcome) => self.apply_outcome(outcome, Status::Unknown),
+        }
+    }
+
+    /// An outcome record: the attempt before it is no longer pending.
+    fn apply_outcome(&mut self, outcome: &Outcome<'_>, status: Status) {
+        let history = self.recipient_record(&outcome.rcpt, outcome.at);
+        if status == Status::Sent {
+            history.sent += 1;
+        }
+        history.pending = None;
+        history.last_reply = Some(outcome.reply.to_string());
+        history.set_status(status);
+    }
+
+    /// The history of the recipient a record at `at` is about (created at
+    /// its first record), with the record counted.
+    fn recipient_record(&mut self, rcpt: &str, at: u64) -> &mut RecipientHistory {
         self.records += 1;
         let history = self
             .recipients
@@ -205,39 +229,17 @@ impl JournalState {
             });
         history.address = rcpt.to_string();
         history.last_at = at;
-        // `Sent` is final: the server has the message, and no later record
-        // (which a correct sender never writes) can take that back. Anything
-        // else, the last record decides.
-        let was_sent = history.status == Status::Sent;
-        let (status, reply) = match record {
-            Record::Attempt { id, .. } => {
-                history.attempts += 1;
-                history.message_id = Some(id.to_string());
-                history.pending = Some(Pending {
-                    boot: self.reading_boot.clone(),
-                    data_end: false,
-                });
-                (Status::Unknown, None)
-            }
-            Record::Sent { reply, .. } => {
-                history.sent += 1;
-                (Status::Sent, Some(reply))
-            }
-            Record::Deferred { reply, .. } => (Status::Deferred, Some(reply)),
-            Record::Failed { reply, .. } => (Status::Failed, Some(reply)),
-            Record::Unknown { reply, .. } => (Status::Unknown, Some(reply)),
-            Record::Session { .. } | Record::Change { .. } | Record::DataEnd { .. } => {
-                unreachable!("returned above")
-            }
-        };
-        if !matches!(record, Record::Attempt { .. }) {
-            history.pending = None;
-        }
-        if let Some(reply) = reply {
-            history.last_reply = Some(reply.to_string());
-        }
-        if !was_sent {
-            history.status = status;
+        history
+    }
+}
+
+impl RecipientHistory {
+    /// `Sent` is final: the server has the message, and no later record
+    /// (which a correct sender never writes) can take that back. Anything
+    /// else, the last record decides.
+    fn set_status(&mut self, status: Status) {
+        if self.status != Status::Sent {
+            self.status = status;
         }
     }
 }

@@ -811,3 +811,68 @@ fn changed_lists_only_what_differs() {
         "the campaign settings (outside [smtp]), the draft and the recipient list"
     );
 }
+
+/// The lines as the module docs show them, byte for byte: what journals on
+/// disk hold, so a change to how records are declared cannot change them.
+#[test]
+fn each_record_kind_is_stored_in_its_documented_line() {
+    let outcome = |reply: &'static str| super::format::Outcome {
+        rcpt: Cow::Borrowed("jan@example.nl"),
+        reply: Cow::Borrowed(reply),
+        at: 1803978000,
+    };
+    let cases = [
+        (
+            Record::Attempt {
+                rcpt: Cow::Borrowed("jan@example.nl"),
+                id: Cow::Borrowed("<1@shop.example>"),
+                at: 1803978000,
+            },
+            r#"{"t":"attempt","rcpt":"jan@example.nl","id":"<1@shop.example>","at":1803978000}"#,
+        ),
+        (
+            Record::DataEnd {
+                rcpt: Cow::Borrowed("jan@example.nl"),
+                at: 1803978000,
+            },
+            r#"{"t":"data-end","rcpt":"jan@example.nl","at":1803978000}"#,
+        ),
+        (
+            Record::Sent(outcome("250 2.0.0 OK queued")),
+            r#"{"t":"sent","rcpt":"jan@example.nl","reply":"250 2.0.0 OK queued","at":1803978000}"#,
+        ),
+        (
+            Record::Deferred(outcome("451 4.3.0 try again later")),
+            r#"{"t":"deferred","rcpt":"jan@example.nl","reply":"451 4.3.0 try again later","at":1803978000}"#,
+        ),
+        (
+            Record::Failed(outcome("550 5.1.1 no such user")),
+            r#"{"t":"failed","rcpt":"jan@example.nl","reply":"550 5.1.1 no such user","at":1803978000}"#,
+        ),
+        (
+            Record::Unknown(outcome("no reply")),
+            r#"{"t":"unknown","rcpt":"jan@example.nl","reply":"no reply","at":1803978000}"#,
+        ),
+        (
+            Record::Session {
+                boot: Some(Cow::Borrowed("5f0c")),
+                pid: 4242,
+                at: 1803978000,
+            },
+            r#"{"t":"session","boot":"5f0c","pid":4242,"at":1803978000}"#,
+        ),
+    ];
+    for (record, line) in cases {
+        assert_eq!(serde_json::to_string(&record).unwrap(), line);
+        // And read back to the same line.
+        let read: Record<'_> = serde_json::from_str(line).unwrap();
+        assert_eq!(serde_json::to_string(&read).unwrap(), line);
+    }
+    // Journals written before `at` was recorded are read too.
+    let old: Record<'_> =
+        serde_json::from_str(r#"{"t":"sent","rcpt":"a@x.nl","reply":"250"}"#).unwrap();
+    assert!(matches!(
+        old,
+        Record::Sent(super::format::Outcome { at: 0, .. })
+    ));
+}

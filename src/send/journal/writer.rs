@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use super::error::{JournalError, io_error};
-use super::format::{Record, unix_now};
+use super::format::{Outcome, Record, unix_now};
 
 /// An open journal, ready for appending. See the module docs for the order
 /// of calls and the durability invariant.
@@ -61,40 +61,24 @@ impl Journal {
     /// `"250 2.0.0 OK"`). Like every outcome, it is written to the file
     /// (not synced) before this returns.
     pub fn record_sent(&self, rcpt: &str, reply: &str) -> Result<(), JournalError> {
-        self.append_now(&Record::Sent {
-            rcpt: rcpt.into(),
-            reply: reply.into(),
-            at: unix_now(),
-        })
+        self.append_now(&Record::Sent(Outcome::now(rcpt, reply)))
     }
 
     /// Records a temporary failure: a 4xx reply, a timeout, or
     /// `"connection dropped"`.
     pub fn record_deferred(&self, rcpt: &str, reply: &str) -> Result<(), JournalError> {
-        self.append_now(&Record::Deferred {
-            rcpt: rcpt.into(),
-            reply: reply.into(),
-            at: unix_now(),
-        })
+        self.append_now(&Record::Deferred(Outcome::now(rcpt, reply)))
     }
 
     /// Records that the end of DATA was written and no reply came: the
     /// outcome no one can know ([`Status::Unknown`](super::Status::Unknown)).
     pub fn record_unknown(&self, rcpt: &str, reason: &str) -> Result<(), JournalError> {
-        self.append_now(&Record::Unknown {
-            rcpt: rcpt.into(),
-            reply: reason.into(),
-            at: unix_now(),
-        })
+        self.append_now(&Record::Unknown(Outcome::now(rcpt, reason)))
     }
 
     /// Records a permanent refusal (a 5xx reply).
     pub fn record_failed(&self, rcpt: &str, reply: &str) -> Result<(), JournalError> {
-        self.append_now(&Record::Failed {
-            rcpt: rcpt.into(),
-            reply: reply.into(),
-            at: unix_now(),
-        })
+        self.append_now(&Record::Failed(Outcome::now(rcpt, reply)))
     }
 
     /// Makes every record appended so far (by any thread) durable: one

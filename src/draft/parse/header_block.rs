@@ -8,7 +8,8 @@ use std::ops::Range;
 use mail_parser::HeaderValue;
 use mail_parser::parsers::MessageStream;
 
-use super::lines::trim_line_end;
+use super::lines::{LineIndex, trim_line_end};
+use crate::draft::HeaderLine;
 use crate::span::Span;
 
 /// Bytes to skip before the header block: a UTF-8 byte order mark (some
@@ -66,6 +67,22 @@ pub(super) struct HeaderBlock {
     /// Offset just past the empty line that ends the headers; `None` when the
     /// file ends inside the header block.
     pub(super) body_start: Option<usize>,
+}
+
+/// The draft's header records, in file order: each header's name as
+/// written, its value unfolded and decoded, and its line. (The one place
+/// a [`HeaderLine`] is made: what a record carries is filled in here.)
+pub(super) fn header_lines(raw: &[u8], block: &HeaderBlock, lines: &LineIndex) -> Vec<HeaderLine> {
+    block
+        .headers
+        .iter()
+        .map(|h| HeaderLine {
+            name: h.name.clone(),
+            value: decode_header_value(&raw[h.value.clone()]),
+            line: lines.line_of(h.start),
+            span: h.span(raw),
+        })
+        .collect()
 }
 
 /// Reads the top-level header block line by line. An error carries the
@@ -168,7 +185,7 @@ fn not_a_message(raw: &[u8], start: usize) -> String {
 }
 
 /// Unfolds a raw header value and decodes RFC 2047 encoded words.
-pub(super) fn decode_header_value(raw: &[u8]) -> String {
+fn decode_header_value(raw: &[u8]) -> String {
     // mail-parser's unstructured parser stops at the line break that ends
     // the header, so the value needs one.
     let mut value: Cow<'_, [u8]> = Cow::Borrowed(raw);

@@ -1,7 +1,31 @@
 //! What a mail-parser part declares: its content type, disposition,
-//! transfer encoding and charset.
+//! transfer encoding and charset; and the parsed message tied back to the
+//! file it came from.
 
-use mail_parser::{HeaderName, MessagePart, MimeHeaders};
+use mail_parser::{HeaderName, Message, MessagePart, MimeHeaders};
+
+use super::lines::LineIndex;
+
+/// The message as mail-parser read it, with what is needed to point from
+/// one of its parts back into the file.
+#[derive(Clone, Copy)]
+pub(super) struct MimeTree<'a> {
+    /// The whole file.
+    pub raw: &'a [u8],
+    pub message: &'a Message<'a>,
+    /// Where mail-parser's input starts in `raw` (after a byte order mark
+    /// or an mbox envelope line).
+    pub start: usize,
+    pub lines: &'a LineIndex,
+}
+
+impl MimeTree<'_> {
+    /// The offset in the file of one of mail-parser's offsets, which are
+    /// relative to the slice it was given.
+    pub fn at(&self, offset: u32) -> usize {
+        self.start + offset as usize
+    }
+}
 
 /// The part's bytes as text in its declared charset (UTF-8 when it names
 /// none or one mail-parser does not know; invalid bytes replaced).

@@ -7,11 +7,17 @@
 //! header names as written. The scan both rejects what is not a message (with
 //! the line at fault) and yields each header's name, raw value and line.
 //!
-//! - `header_block`: the top-level header block, scanned by hand;
+//! - `header_block`: the top-level header block, scanned by hand, and the
+//!   header records made from it;
+//! - `body_parts`: the text and HTML parts a reader sees, a damaged transfer
+//!   encoding decoded leniently ([`super::lenient`]);
+//! - `attachments`: every other part;
 //! - `mime_part`: what a mail-parser part declares (content type, transfer
-//!   encoding, charset);
+//!   encoding, charset), and the parsed tree tied back to the file;
 //! - `lines`: byte offsets and decoded lines mapped back to lines of the file.
 
+mod attachments;
+mod body_parts;
 mod header_block;
 mod lines;
 mod mime_part;
@@ -20,17 +26,15 @@ mod tests;
 
 use std::path::Path;
 
-use mail_parser::{MessageParser, MessagePart, MimeHeaders, PartType};
+use mail_parser::MessageParser;
 
-use super::{
-    Attachment, BodyPart, DamagedEncoding, Draft, DraftError, HeaderLine, PartKind, lenient,
-};
-use header_block::{decode_header_value, envelope_len, scan_header_block};
+use super::{Draft, DraftError};
+use attachments::attachments;
+use body_parts::{BodyParts, body_parts};
+use header_block::{envelope_len, header_lines, scan_header_block};
 pub(crate) use lines::LineMap;
-use lines::{LineIndex, line_maps, skip_blank_lines};
-use mime_part::{
-    content_type, decode_charset, has_transfer_encoding, is_declared_body, transfer_encoding,
-};
+use lines::{LineIndex, line_maps};
+use mime_part::MimeTree;
 
 impl Draft {
     /// Reads and parses the draft at `path`. A file that is missing,
@@ -87,16 +91,7 @@ impl Draft {
             ));
         }
 
-        let headers: Vec<HeaderLine> = block
-            .headers
-            .iter()
-            .map(|h| HeaderLine {
-                name: h.name.clone(),
-                value: decode_header_value(&raw[h.value.clone()]),
-                line: lines.line_of(h.start),
-                span: h.span(&raw),
-            })
-            .collect();
+        let headers = header_lines(&raw, &block, &lines);
         let subject = headers
             .iter()
             .find(|h| h.name.eq_ignore_ascii_case("Subject"))
@@ -112,118 +107,15 @@ impl Draft {
                     .to_string(),
             ));
         };
-        // mail-parser's offsets are relative to the slice it was given.
-        let at = |offset: u32| start + offset as usize;
-
-        // A body whose transfer encoding is damaged is demoted by
-        // mail-parser (to an attachment, or a text part holding the encoded
-        // bytes), or decoded with bytes lost; every encoded body part is
-        // therefore checked here, and a damaged one decoded leniently, as
-        // mail clients do.
-        let encoded_body =
-            |part: &MessagePart<'_>| is_declared_body(part) && has_transfer_encoding(part);
-        let mut body_ids: Vec<u32> = message
-            .text_body
-            .iter()
-            .chain(&message.html_body)
-            .copied()
-            .chain((0..message.parts.len() as u32).filter(|&id| {
-                message
-                    .parts
-                    .get(id as usize)
-                    .is_some_and(|p| p.is_encoding_problem && encoded_body(p))
-            }))
-            .collect();
-        body_ids.sort_unstable();
-        body_ids.dedup();
-
-        let mut parts = Vec::new();
-        let mut repaired = Vec::new();
-        for id in body_ids {
-            let Some(part) = message.parts.get(id as usize) else {
-                continue;
-            };
-            if encoded_body(part) {
-                let body_start = at(part.offset_body);
-                let body = raw.get(body_start..at(part.offset_end)).unwrap_or_default();
-                let encoding = transfer_encoding(part)
-                    .unwrap_or_default()
-                    .trim()
-                    .to_ascii_lowercase();
-                let decoded = if encoding == "base64" {
-                    lenient::base64(body)
-                } else {
-                    Ok(lenient::quoted_printable(body))
-                };
-                let Ok((bytes, damage)) = decoded else {
-                    return Err(fail(
-                        Some(lines.line_of(body_start)),
-                        format!(
-                            "the {} body is declared as base64 but is not base64; save the \
-                             draft again from your mail client",
-                            content_type(part),
-                        ),
-                    ));
-                };
-                if damage.is_some() || part.is_encoding_problem {
-                    let kind = if content_type(part) == "text/html" {
-                        PartKind::Html
-                    } else {
-                        PartKind::Plain
-                    };
-                    repaired.push(id);
-                    parts.push(BodyPart {
-                        kind,
-                        text: decode_charset(part, &bytes).replace("\r\n", "\n"),
-                        line: lines.line_of(body_start),
-                        damaged: Some(DamagedEncoding {
-                            encoding,
-                            line: lines
-                                .line_of(body_start + damage.as_ref().map_or(0, |d| d.offset)),
-                            what: damage.map_or("the encoding could not be read", |d| d.what),
-                        }),
-                    });
-                    continue;
-                }
-            }
-            let (kind, text) = match &part.body {
-                PartType::Text(text) => (PartKind::Plain, text),
-                PartType::Html(text) => (PartKind::Html, text),
-                _ => continue,
-            };
-            parts.push(BodyPart {
-                kind,
-                // Line breaks as Rust strings have them; the sender writes
-                // CRLF on the wire anyway.
-                text: text.replace("\r\n", "\n"),
-                line: lines.line_of(at(part.offset_body)),
-                damaged: None,
-            });
-        }
-
-        let attachments: Vec<Attachment> = message
-            .attachments
-            .iter()
-            .filter(|id| !repaired.contains(id))
-            .filter_map(|&id| message.parts.get(id as usize))
-            .filter_map(|part| {
-                let data = match &part.body {
-                    PartType::Text(text) | PartType::Html(text) => text.as_bytes().to_vec(),
-                    PartType::Binary(data) | PartType::InlineBinary(data) => data.to_vec(),
-                    PartType::Message(_) => raw
-                        .get(at(part.offset_body)..at(part.offset_end))
-                        .unwrap_or_default()
-                        .to_vec(),
-                    PartType::Multipart(_) => return None,
-                };
-                Some(Attachment {
-                    filename: part.attachment_name().map(str::to_string),
-                    content_type: content_type(part),
-                    data,
-                    line: lines.line_of(skip_blank_lines(&raw, at(part.offset_header))),
-                })
-            })
-            .collect();
+        let mime = MimeTree {
+            raw: &raw,
+            message: &message,
+            start,
+            lines: &lines,
+        };
+        let BodyParts { parts, repaired } =
+            body_parts(&mime).map_err(|(line, message)| fail(Some(line), message))?;
+        let attachments = attachments(&mime, &repaired);
 
         if parts.is_empty() {
             let found: Vec<String> = attachments.iter().map(|a| a.content_type.clone()).collect();

@@ -480,7 +480,7 @@ impl<'a, 's> RowChecker<'a, 's> {
             });
         }
         if !verdict.stopped {
-            empty_merge_field::check(
+            let failed = empty_merge_field::check(
                 self.templates,
                 self.columns,
                 &self.tracked,
@@ -495,6 +495,17 @@ impl<'a, 's> RowChecker<'a, 's> {
                     });
                 },
             );
+            // A template that fails with this row's values fails its send:
+            // reported like a header that cannot be built, once per row.
+            if let Some((template, message)) = failed
+                && !findings.iter().any(|f| f.rule == RuleId::InvalidMergeValue)
+            {
+                findings.push(RowFinding {
+                    rule: RuleId::InvalidMergeValue,
+                    message: Cow::Owned(message),
+                    field: template,
+                });
+            }
         }
     }
 }

@@ -281,6 +281,67 @@ fn a_row_lint_called_sendable_failed_in_send() {
 }
 
 #[test]
+fn a_value_that_failed_the_render_was_an_empty_merge_field_warning() {
+    // The greeting only tests `first_name`; the loop is as long as `n`
+    // says. Jan's n runs the render out of fuel: send fails him, so lint
+    // must block him (not warn that his empty first name shows), and Piet,
+    // with the same empty first name and a short loop, gets no finding.
+    let dir = case(
+        b"email,first_name,n,consent_at,consent_source\n\
+          jan@example.nl,,100000,2026-01-01,form\n\
+          piet@example.nl,,2,2026-01-01,form\n\
+          kees@example.nl,Kees,3,2026-01-01,form\n",
+    );
+    std::fs::write(
+        dir.path().join("d.eml"),
+        "From: Shop <news@shop.example>\r\nTo: news@shop.example\r\nSubject: Hallo\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n\
+         {% if first_name %}Beste {{ first_name }}{% else %}Beste klant{% endif %},\r\n\
+         {% for i in range(n|int) %}{% for j in range(n|int) %}.{% endfor %}{% endfor %}\r\n\
+         Shop, afmelden: {{ unsubscribe_url }}\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("campaign.toml"),
+        "[campaign]\nname = \"t\"\ndraft = \"d.eml\"\nrecipients = \"r.csv\"\n\
+         product = \"bbq\"\nsender = \"Shop\"\nunsubscribe_url = 'https://x.example/u'\n",
+    )
+    .unwrap();
+    let output = mailgate(dir.path(), &["lint", "campaign.toml", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(diagnostics(&output, "empty-merge-field"), vec![]);
+    let found = diagnostics(&output, "invalid-merge-value");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, Some(2));
+    assert!(
+        found[0]
+            .1
+            .contains("text/plain template cannot be rendered"),
+        "{found:?}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["summary"]["sendable"], 2);
+
+    // Send agrees: with --skip-blocked the other two go out and none fails.
+    let output = mailgate(
+        dir.path(),
+        &[
+            "send",
+            "campaign.toml",
+            "--dry-run",
+            "out",
+            "--skip-blocked",
+            "--format",
+            "json",
+        ],
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(summary["summary"]["failed"], 0, "{summary}");
+    assert_eq!(summary["summary"]["sent"], 2, "{summary}");
+}
+
+#[test]
 fn a_line_break_in_a_quoted_key_or_header_started_a_line_of_its_own_on_stderr() {
     let dir = campaign("https://x.example/u", DRAFT);
     let toml = std::fs::read_to_string(dir.path().join("campaign.toml")).unwrap();

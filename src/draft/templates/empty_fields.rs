@@ -15,6 +15,17 @@
 //! The cached answer was computed with the non-empty values of the first
 //! recipient who had that pattern; a template that branches on a value
 //! (`{% if country == "NL" %}`) is judged by that recipient's branch.
+//!
+//! A template that does not render in the probe is not taken for one that
+//! shows its fields: whether it renders may depend on a value (a loop as
+//! long as `n`, `first_name|int`), so it is tried again for each recipient
+//! of the pattern. If it cannot be rendered with a recipient's real values,
+//! `send` would fail that recipient, and that is what is reported
+//! ([`EmptyFieldsShown::failed`], `invalid-merge-value` in lint) — a gap
+//! listed instead would be a warning for an error, and would send the user
+//! looking at the wrong field. Rows the probe does not render (no field
+//! empty) are not rendered by lint at all; a failure there is met by `send`,
+//! which fails that recipient and goes on.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -23,11 +34,39 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use minijinja::value::{Object, Value};
 
-use super::{BUILTIN_VARIABLES, Templates};
+use super::{BUILTIN_VARIABLES, TemplateSource, Templates};
 
 /// How many variables [`Templates::empty_fields_shown`] can track (one bit
 /// each in the cache key).
 pub const MAX_TRACKED_VARIABLES: usize = 64;
+
+/// What [`Templates::empty_fields_shown_with`] found for one recipient.
+#[derive(Debug, Default)]
+pub struct EmptyFieldsShown<'t> {
+    /// The empty variables the recipient would see as gaps, sorted.
+    pub shown: Vec<&'t str>,
+    /// The first template (the subject, then the parts) that cannot be
+    /// rendered with this recipient's values at all, and minijinja's
+    /// reason. `send` fails this recipient on it, so this is what to tell
+    /// the user; no gap is listed then (no message is made to show one).
+    pub failed: Option<(TemplateSource, minijinja::Error)>,
+}
+
+/// The probe's answer for one pattern of empty fields (bit `i` of a mask is
+/// `tracked[i]`).
+#[derive(Clone, Debug)]
+pub(super) struct Probed {
+    /// The empty fields that the templates which rendered with the markers
+    /// showed.
+    shown: u64,
+    /// The templates (indices into `compiled`) that did not render with the
+    /// markers, each with the empty fields it reads. Whether such a template
+    /// renders may depend on the recipient's values (`range(n|int)` with a
+    /// huge `n`), so it is rendered again for each recipient of the pattern
+    /// ([`Templates::probe_for_recipient`]) rather than judged once by the
+    /// first.
+    unrendered: Vec<(usize, u64)>,
+}
 
 impl Templates {
     /// The variables that a recipient would see rendered as empty text:
@@ -41,7 +80,10 @@ impl Templates {
     /// is never listed. A value of only whitespace counts as empty. The
     /// built-ins `email` and `unsubscribe_url` are never empty. See the
     /// module documentation for the 64-variable limit.
-    pub fn empty_fields_shown<'v>(&self, value: &dyn Fn(&str) -> Option<&'v str>) -> Vec<&str> {
+    pub fn empty_fields_shown<'v>(
+        &self,
+        value: &dyn Fn(&str) -> Option<&'v str>,
+    ) -> EmptyFieldsShown<'_> {
         self.empty_fields_shown_with(&|i| value(&self.tracked[i]), value)
     }
 
@@ -54,12 +96,13 @@ impl Templates {
     /// [`Templates::empty_fields_shown`] for a caller that can give the
     /// value of [`Templates::tracked_variables`]`[i]` as `tracked(i)`
     /// quicker than by name. `value` is still asked, by name, about any
-    /// variable when a pattern of empty fields is seen for the first time.
+    /// variable when a pattern of empty fields is seen for the first time,
+    /// and when a template has to be rendered with the real values.
     pub fn empty_fields_shown_with<'v>(
         &self,
         tracked: &dyn Fn(usize) -> Option<&'v str>,
         value: &dyn Fn(&str) -> Option<&'v str>,
-    ) -> Vec<&str> {
+    ) -> EmptyFieldsShown<'_> {
         let mut empty = 0u64;
         let mut blank = 0u64;
         for i in 0..self.tracked.len() {
@@ -73,7 +116,7 @@ impl Templates {
             }
         }
         if empty == 0 {
-            return Vec::new();
+            return EmptyFieldsShown::default();
         }
         let key = (empty, blank);
         let cached = self
@@ -82,39 +125,117 @@ impl Templates {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .get(&key)
             .cloned();
-        let shown = match cached {
-            Some(shown) => shown,
+        let probed = match cached {
+            Some(probed) => probed,
             None => {
-                let shown = self.probe(empty, blank, value);
+                let probed = self.probe(empty, blank, value);
                 self.shown_cache
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .insert(key, shown.clone());
-                shown
+                    .insert(key, probed.clone());
+                probed
             }
         };
-        shown.iter().map(|&i| self.tracked[i].as_str()).collect()
+        let mut bits = probed.shown;
+        for &(index, reads) in &probed.unrendered {
+            match self.probe_for_recipient(index, empty, blank, reads, value) {
+                Ok(shown) => bits |= shown,
+                Err(e) => {
+                    return EmptyFieldsShown {
+                        shown: Vec::new(),
+                        failed: Some((self.compiled[index].source, e)),
+                    };
+                }
+            }
+        }
+        EmptyFieldsShown {
+            shown: (0..self.tracked.len())
+                .filter(|i| bits & (1 << i) != 0)
+                .map(|i| self.tracked[i].as_str())
+                .collect(),
+            failed: None,
+        }
     }
 
     /// Renders every template once with the empty fields replaced by
-    /// [`EmptyField`] markers and returns the indices (into `tracked`) of the
-    /// markers that were rendered.
-    fn probe<'v>(
+    /// [`EmptyField`] markers: which markers were rendered, and which
+    /// templates could not be rendered (with this, the first recipient's,
+    /// values), to be tried again for each recipient.
+    fn probe<'v>(&self, empty: u64, blank: u64, value: &dyn Fn(&str) -> Option<&'v str>) -> Probed {
+        let rendered = Arc::new(AtomicU64::new(0));
+        let context = self.probe_context(value, Some((empty, blank, &rendered)));
+        let mut unrendered = Vec::new();
+        for (index, c) in self.compiled.iter().enumerate() {
+            let ok = self
+                .env
+                .get_template(&c.name)
+                .and_then(|t| t.render(context.clone()))
+                .is_ok();
+            if !ok {
+                let reads = c
+                    .variables
+                    .iter()
+                    .filter_map(|name| self.tracked.binary_search(name).ok())
+                    .fold(0u64, |reads, i| reads | (empty & (1 << i)));
+                unrendered.push((index, reads));
+            }
+        }
+        Probed {
+            shown: rendered.load(Ordering::Relaxed),
+            unrendered,
+        }
+    }
+
+    /// The empty fields template `index` shows to this recipient, for a
+    /// template that did not render with the markers for the first
+    /// recipient of the pattern (it reads the empty fields `reads`).
+    ///
+    /// With this recipient's values and the markers it may render: the
+    /// first one's values were at fault. If not, it is rendered as `send`
+    /// would render it: when that fails too, the recipient's message cannot
+    /// be made at all — the error is what to report, not a gap. When it
+    /// renders, the markers were at fault (a method called on a field, say)
+    /// and which fields it shows cannot be told: every empty field it reads
+    /// counts as shown, the safe side for a warning.
+    fn probe_for_recipient<'v>(
         &self,
+        index: usize,
         empty: u64,
         blank: u64,
+        reads: u64,
         value: &dyn Fn(&str) -> Option<&'v str>,
-    ) -> Vec<usize> {
+    ) -> Result<u64, minijinja::Error> {
+        let compiled = &self.compiled[index];
         let rendered = Arc::new(AtomicU64::new(0));
+        let markers = self.probe_context(value, Some((empty, blank, &rendered)));
+        if self.render(compiled.source, &markers).is_ok() {
+            return Ok(rendered.load(Ordering::Relaxed));
+        }
+        self.render(compiled.source, &self.probe_context(value, None))?;
+        Ok(reads)
+    }
+
+    /// The context of a probe render: every variable with the recipient's
+    /// value, the empty ones (`empty`, with `blank` those of only spaces)
+    /// as [`EmptyField`] markers reporting to `rendered` when `markers` is
+    /// given. An empty built-in gets a placeholder, as `send` never renders
+    /// one empty.
+    fn probe_context<'v>(
+        &self,
+        value: &dyn Fn(&str) -> Option<&'v str>,
+        markers: Option<(u64, u64, &Arc<AtomicU64>)>,
+    ) -> Value {
         let mut context = BTreeMap::new();
         for name in &self.variables {
             let tracked = self.tracked.binary_search(name).ok();
-            let v = match tracked {
-                Some(i) if empty & (1 << i) != 0 => Value::from_object(EmptyField {
-                    bit: 1 << i,
-                    truthy: blank & (1 << i) != 0,
-                    rendered: Arc::clone(&rendered),
-                }),
+            let v = match (tracked, markers) {
+                (Some(i), Some((empty, blank, rendered))) if empty & (1 << i) != 0 => {
+                    Value::from_object(EmptyField {
+                        bit: 1 << i,
+                        truthy: blank & (1 << i) != 0,
+                        rendered: Arc::clone(rendered),
+                    })
+                }
                 _ if BUILTIN_VARIABLES.contains(&name.as_str()) => {
                     let placeholder = if name == "email" {
                         "recipient@example.invalid"
@@ -134,30 +255,7 @@ impl Templates {
             };
             context.insert(name.clone(), v);
         }
-        let context = Value::from(context);
-
-        // A template that cannot be rendered with markers (a method called
-        // on a field, say) cannot tell us anything: count every empty field
-        // it uses as shown, the safe side for a warning.
-        let mut unknown = 0u64;
-        for c in &self.compiled {
-            let ok = self
-                .env
-                .get_template(&c.name)
-                .and_then(|t| t.render(context.clone()))
-                .is_ok();
-            if !ok {
-                for name in &c.variables {
-                    if let Ok(i) = self.tracked.binary_search(name) {
-                        unknown |= empty & (1 << i);
-                    }
-                }
-            }
-        }
-        let bits = rendered.load(Ordering::Relaxed) | unknown;
-        (0..self.tracked.len())
-            .filter(|i| bits & (1 << i) != 0)
-            .collect()
+        Value::from(context)
     }
 }
 
@@ -189,12 +287,19 @@ mod tests {
     use super::super::test_support::plain;
     use super::*;
 
-    fn shown<'t>(templates: &'t Templates, values: &[(&str, &str)]) -> Vec<&'t str> {
+    fn outcome<'t>(templates: &'t Templates, values: &[(&str, &str)]) -> EmptyFieldsShown<'t> {
         let values: HashMap<String, String> = values
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         templates.empty_fields_shown(&|name| values.get(name).map(String::as_str))
+    }
+
+    #[track_caller]
+    fn shown<'t>(templates: &'t Templates, values: &[(&str, &str)]) -> Vec<&'t str> {
+        let outcome = outcome(templates, values);
+        assert!(outcome.failed.is_none(), "{:?}", outcome.failed);
+        outcome.shown
     }
 
     #[test]
@@ -239,14 +344,61 @@ mod tests {
         assert!(shown(&templates, &[("email", ""), ("unsubscribe_url", "")]).is_empty());
     }
 
+    /// A guarded greeting and a loop as long as a value says: too long a
+    /// loop runs out of fuel, a render failure that depends on the value.
+    const GUARDED_GREETING_AND_LOOP: &str = "{% if first_name %}Beste {{ first_name }}\
+        {% else %}Beste klant{% endif %},\n\
+        {% for i in range(n|int) %}{% for j in range(n|int) %}.{% endfor %}{% endfor %}\n";
+
     #[test]
-    fn a_template_the_probe_cannot_render_counts_its_empty_fields() {
-        // A method call fails on the probe's marker: be safe, report it.
+    fn a_value_that_fails_the_render_was_reported_as_an_empty_field_shown() {
+        let templates = plain(GUARDED_GREETING_AND_LOOP);
+        // The loop cannot be rendered with n = 100000: send fails this
+        // recipient, and that is what is reported — not the greeting's
+        // field, which is only tested.
+        let failing = outcome(&templates, &[("first_name", ""), ("n", "100000")]);
+        assert!(failing.shown.is_empty(), "{:?}", failing.shown);
+        let (source, error) = failing.failed.expect("a render failure");
+        assert_eq!(source, TemplateSource::Part(0));
+        assert_eq!(error.kind(), minijinja::ErrorKind::OutOfFuel);
+        assert_eq!(templates.template_name(source), "text/plain");
+        // The next recipient with the same empty field renders: nothing to
+        // report (the first one's failure was once cached for the whole
+        // pattern, as this field shown).
+        let fine = outcome(&templates, &[("first_name", ""), ("n", "2")]);
+        assert!(fine.failed.is_none(), "{:?}", fine.failed);
+        assert!(fine.shown.is_empty(), "{:?}", fine.shown);
+        // And the one after fails again.
+        let again = outcome(&templates, &[("first_name", ""), ("n", "100000")]);
+        assert!(again.failed.is_some());
+    }
+
+    #[test]
+    fn a_method_call_that_fails_for_everyone_is_a_render_failure_not_a_gap() {
+        // minijinja strings have no methods: send fails on this template
+        // whatever the value, so the empty field is not the news.
         let templates = plain("{{ first_name.upper() }} {{ last_name }}\n");
-        assert_eq!(
-            shown(&templates, &[("first_name", ""), ("last_name", "Jansen")]),
-            ["first_name"]
+        let result = outcome(&templates, &[("first_name", ""), ("last_name", "Jansen")]);
+        assert!(result.shown.is_empty(), "{:?}", result.shown);
+        let (_, error) = result.failed.expect("a render failure");
+        assert!(
+            error.to_string().contains("no method named upper"),
+            "{error}"
         );
+    }
+
+    #[test]
+    fn a_template_only_the_probe_cannot_render_counts_its_empty_fields() {
+        // The marker is no string, so the probe takes the `else` branch and
+        // fails there; with the real value the template renders and shows
+        // the empty field. The probe cannot tell which fields the real
+        // render shows: every empty field of that template counts, the
+        // safe side for a warning.
+        let templates = plain(
+            "{% if first_name is string %}Beste {{ first_name }}\
+             {% else %}{{ first_name.x() }}{% endif %}\n",
+        );
+        assert_eq!(shown(&templates, &[("first_name", "")]), ["first_name"]);
     }
 
     #[test]

@@ -31,7 +31,7 @@ use minijinja::{Environment, Error, ErrorKind};
 
 use super::parse::LineMap;
 
-pub use empty_fields::MAX_TRACKED_VARIABLES;
+pub use empty_fields::{EmptyFieldsShown, MAX_TRACKED_VARIABLES};
 pub use environment::{MAX_TAG_OPERATORS, OUT_OF_FUEL, RENDER_FUEL, TOO_DEEP, environment};
 pub use unknown_filters::unknown_filters_and_tests;
 pub use unsubscribe_url::UnsubscribeTemplate;
@@ -79,8 +79,8 @@ pub struct Templates {
     /// The variables `empty_fields_shown` tracks, sorted; bit `i` of a mask
     /// is `tracked[i]`.
     tracked: Vec<String>,
-    /// (empty mask, blank-but-not-"" mask) → indices into `tracked`.
-    shown_cache: Mutex<HashMap<(u64, u64), Vec<usize>>>,
+    /// (empty mask, blank-but-not-"" mask) → what the probe found.
+    shown_cache: Mutex<HashMap<(u64, u64), empty_fields::Probed>>,
     /// Where each variable is first used (see [`Templates::first_use`]).
     first_uses: OnceLock<HashMap<String, (TemplateSource, u64)>>,
 }
@@ -102,6 +102,20 @@ impl Templates {
     /// The templates that compiled, in order: the subject, then the parts.
     pub fn sources(&self) -> impl Iterator<Item = TemplateSource> + '_ {
         self.compiled.iter().map(|c| c.source)
+    }
+
+    /// What a template is called in messages, the way `send` names it when
+    /// its render fails: `Subject`, `text/plain` or `text/html`.
+    pub fn template_name(&self, source: TemplateSource) -> &'static str {
+        let html = self
+            .compiled
+            .iter()
+            .any(|c| c.source == source && c.name.ends_with(".html"));
+        match source {
+            TemplateSource::Subject => "Subject",
+            TemplateSource::Part(_) if html => "text/html",
+            TemplateSource::Part(_) => "text/plain",
+        }
     }
 
     /// Renders one template with the given context.

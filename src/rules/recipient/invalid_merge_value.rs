@@ -1,5 +1,8 @@
 //! `invalid-merge-value`: a merge value that cannot go into this recipient's
-//! message headers (checked by the same code that builds them for `send`).
+//! message headers (checked by the same code that builds them for `send`), or
+//! that makes a template of the draft fail to render (found by
+//! `empty_merge_field::check`, which renders the message of a recipient
+//! with an empty field).
 //!
 //! Unlike the other recipient rules it is not decided by the judge (SPEC §2
 //! says nothing of it): the lint asks [`HeaderCheck`] about every row the
@@ -17,7 +20,7 @@ crate::declare_rule! {
     scope: recipient,
     default: error,
     order: 130,
-    summary: "a merge value cannot go into this recipient's Subject or unsubscribe URL",
+    summary: "a merge value cannot go into this recipient's Subject, unsubscribe URL or body",
     explain: "invalid_merge_value.md",
 }
 

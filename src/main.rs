@@ -48,6 +48,13 @@ fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
+            if let Some(errors) = e.downcast_ref::<mailgate::campaign::ConfigErrors>() {
+                // Rendered like every diagnostic, the lines styled; anstream
+                // strips the styles off a pipe or a file, and under NO_COLOR.
+                let text = mailgate::report::render_config_errors(errors);
+                let _ = anstream::stderr().lock().write_all(text.as_bytes());
+                return ExitCode::from(2);
+            }
             // Messages quote file content (a TOML key, a CSV header): its
             // control characters are shown escaped, line by line, so that
             // only mailgate's own line breaks break lines.
@@ -147,21 +154,10 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<Outcome> {
     }
 }
 
-/// Every problem of the campaign settings, one per line.
+/// Every problem of the campaign settings, as the error `main` renders
+/// (see [`mailgate::report::render_config_errors`]).
 fn config_error(errors: mailgate::campaign::ConfigErrors) -> anyhow::Error {
-    // Each problem on one line: a key or value quoted from the file has its
-    // control characters (a line break too) shown escaped.
-    let lines: Vec<String> = errors
-        .0
-        .iter()
-        .map(|e| format!("  {}", mailgate::escape::control_chars(&e.to_string())))
-        .collect();
-    anyhow::anyhow!(
-        "the campaign settings are not usable ({} problem{}):\n{}",
-        lines.len(),
-        if lines.len() == 1 { "" } else { "s" },
-        lines.join("\n")
-    )
+    anyhow::Error::new(errors)
 }
 
 fn strsim_hint(name: &str, names: &[&str]) -> String {

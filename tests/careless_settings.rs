@@ -35,6 +35,15 @@ fn folder(csv: &str, campaign: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Where the config error whose message starts with `message` points:
+/// the `file:line:column` of the `-->` line under its title.
+fn config_error_at(stderr: &str, message: &str) -> Option<String> {
+    let mut lines = stderr.lines();
+    lines.find(|l| l.starts_with(&format!("error: {message}")))?;
+    let at = lines.next()?.trim_start().strip_prefix("--> ")?;
+    Some(at.to_owned())
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -75,12 +84,14 @@ fn connections_zero_was_rejected_by_a_message_that_allows_it() {
     let output = mailgate(dir.path(), &["lint", "campaign.toml"]);
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("campaign.toml:10: `connections` must be a whole number from 1 to 64"),
+    assert_eq!(
+        config_error_at(&err, "`connections` must be a whole number from 1 to 64").as_deref(),
+        Some("campaign.toml:10:15"),
         "{err}"
     );
-    assert!(
-        err.contains("campaign.toml:8: `port` must be a whole number from 1 to 65535"),
+    assert_eq!(
+        config_error_at(&err, "`port` must be a whole number from 1 to 65535").as_deref(),
+        Some("campaign.toml:8:8"),
         "{err}"
     );
 }
@@ -92,7 +103,11 @@ fn a_toml_recursion_limit_error_pointed_at_line_1() {
     let output = mailgate(dir.path(), &["lint", "campaign.toml"]);
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{err}");
-    assert!(err.contains("campaign.toml:7: not valid TOML"), "{err}");
+    assert_eq!(
+        config_error_at(&err, "not valid TOML").as_deref(),
+        Some("campaign.toml:7:1"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -1586,10 +1586,13 @@ fn a_ca_file_that_is_not_pem_is_refused_when_the_campaign_is_read() {
     let output = campaign.send(&["--yes"]);
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{err}");
+    // The file and line, with the value at fault shown under them.
     assert!(
-        err.contains("campaign.toml:"),
+        err.lines()
+            .any(|l| l.trim_start().starts_with("--> ") && l.contains("campaign.toml:")),
         "names the file and line: {err}"
     );
+    assert!(err.contains("| ca_file = \"ca.der\""), "{err}");
     assert!(err.contains("not a PEM certificate"), "{err}");
     assert!(err.contains("openssl x509 -inform der"), "{err}");
     assert!(!err.contains("sendable"), "before the lint: {err}");

@@ -151,3 +151,103 @@ fn a_draft_header_whose_name_recurs_in_its_value_is_pointed_at_by_its_value() {
     let regions = sarif_regions(&lint(dir.path(), "sarif"), "no-reply-sender");
     assert_eq!(regions, [(1, 7, from.len() as i64 + 1)]);
 }
+
+/// `mailgate ARGS` in `dir`, standard output and error piped (not a
+/// terminal) and `NO_COLOR` unset: (exit code, stdout, stderr).
+fn run_piped(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::cargo_bin("mailgate")
+        .expect("the mailgate binary is built")
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("mailgate runs");
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).expect("UTF-8 output"),
+        String::from_utf8(output.stderr).expect("UTF-8 errors"),
+    )
+}
+
+#[test]
+fn a_config_error_is_shown_with_its_line_and_a_caret_under_the_value() {
+    let dir = campaign("email\njan@example.nl\n", None);
+    let toml = std::fs::read_to_string(dir.path().join("campaign.toml")).expect("read");
+    let toml = toml.replace("jurisdiction = \"nl\"", "jurisdiction = \"de\"");
+    std::fs::write(dir.path().join("campaign.toml"), format!("{toml}wat = 1\n")).expect("written");
+    let (code, stdout, stderr) = run_piped(dir.path(), &["lint", "campaign.toml"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stdout, "");
+    // All problems at once, each with its place and line; no colour in a pipe.
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+    assert!(
+        stderr.contains(
+            "error: unknown jurisdiction `de`; expected nl, eu, us or ca\n \
+             --> campaign.toml:9:16\n  |\n9 | jurisdiction = \"de\"\n  |                ^^^^\n"
+        ),
+        "{stderr}"
+    );
+    // Under [products], the last table: a group must list products.
+    assert!(
+        stderr.contains(
+            "error: `wat` must be an array of strings, not integer\n  \
+             --> campaign.toml:15:7\n   |\n15 | wat = 1\n   |       ^\n"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("error: the campaign settings are not usable (2 problems); nothing was checked or sent\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_password_literal_was_printed_under_its_diagnostic() {
+    let case = repo_root().join("fixtures/cases/password-in-config");
+    let secret = "Tuin2027!";
+    let toml = std::fs::read_to_string(case.join("campaign.toml")).expect("the fixture");
+    assert!(toml.contains(secret), "the fixture holds the literal");
+    let (code, stdout, _) = run_piped(&case, &["lint", "campaign.toml"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("password = ********"), "{stdout}");
+    assert!(!stdout.contains(secret), "{stdout}");
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let html = out.path().join("report.html");
+    let html_arg = html.to_str().expect("a UTF-8 path");
+    run_piped(
+        &case,
+        &[
+            "lint",
+            "campaign.toml",
+            "--format",
+            "html",
+            "--output",
+            html_arg,
+        ],
+    );
+    let page = std::fs::read_to_string(&html).expect("the HTML report");
+    assert!(
+        page.contains("<mark>password</mark> = ********</pre>"),
+        "the line, its key marked, its value concealed"
+    );
+    assert!(!page.contains(secret));
+}
+
+#[test]
+fn an_unknown_product_is_pointed_at_in_the_list_of_products() {
+    let dir = campaign("email,customer,purchased\nans@example.nl,ja,bbq\n", None);
+    let toml = std::fs::read_to_string(dir.path().join("campaign.toml")).expect("read");
+    let line = "products = [\"bbq\", \"bb\"]";
+    let toml = toml.replace("product = \"hammocks\"", line);
+    std::fs::write(dir.path().join("campaign.toml"), toml).expect("written");
+    let regions = sarif_regions(&lint(dir.path(), "sarif"), "unknown-product");
+    // `"bb"`, not `bbq` and not the whole line.
+    assert_eq!(regions, [(5, 20, 24)]);
+    let human = lint(dir.path(), "human");
+    let block = human
+        .split("warning[unknown-product]")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no unknown-product in\n{human}"));
+    assert_eq!(underline(block, line), (19, 4), "{human}");
+}

@@ -221,7 +221,12 @@ fn a_javascript_unsubscribe_url_was_accepted() {
     let output = mailgate(dir.path(), &["lint", "campaign.toml"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("campaign.toml:7"), "{stderr}");
+    // The value on line 7, with a caret under it.
+    assert!(stderr.contains("--> campaign.toml:7:19"), "{stderr}");
+    assert!(
+        stderr.contains("7 | unsubscribe_url = 'javascript:alert(document.cookie)'"),
+        "{stderr}"
+    );
     assert!(stderr.contains("`javascript:`"), "{stderr}");
 }
 

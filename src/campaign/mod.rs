@@ -14,6 +14,7 @@ use jiff::civil::Date;
 pub use crate::levels::Jurisdiction;
 use crate::levels::{Level, RuleId};
 use crate::recipients::Field;
+use crate::span::Place;
 
 /// How the SMTP connection is secured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -44,11 +45,11 @@ pub struct Smtp {
     pub ca_file: Option<PathBuf>,
     pub connections: u32,
     pub rate: Option<Rate>,
-    /// Line of the `tls` key (or of the table), for `insecure-transport`.
-    pub tls_line: Option<u64>,
-    /// Line of a `password` key, for `password-in-config` (its value is
+    /// Where the `tls` value is, for `insecure-transport`.
+    pub tls_at: Option<Place>,
+    /// Where a `password` key is, for `password-in-config` (its value is
     /// never kept: a secret must not travel further).
-    pub password_line: Option<u64>,
+    pub password_at: Option<Place>,
 }
 
 /// A `[products]` similarity group.
@@ -71,13 +72,17 @@ pub struct Campaign {
     pub suppression: Vec<PathBuf>,
     /// What the mailing promotes.
     pub products: Vec<String>,
-    /// Line of `product`/`products` in the campaign file.
-    pub products_line: Option<u64>,
+    /// Where the `product`/`products` key is in the campaign file (`None`
+    /// when the products come from `--product`).
+    pub products_at: Option<Place>,
+    /// Where each of `products` is written in the campaign file, in order
+    /// (empty when they come from `--product`).
+    pub product_places: Vec<Place>,
     pub sender: Option<String>,
     pub postal_address: Option<String>,
     pub unsubscribe_url: Option<String>,
-    /// Line of `unsubscribe_url` in the campaign file.
-    pub unsubscribe_url_line: Option<u64>,
+    /// Where the `unsubscribe_url` value is in the campaign file.
+    pub unsubscribe_url_at: Option<Place>,
     pub jurisdiction: Jurisdiction,
     /// The date ages are measured against.
     pub today: Date,

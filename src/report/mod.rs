@@ -5,6 +5,7 @@
 //! the human format keeps counts and a few examples per rule, JSON streams
 //! into its file (or spills to a temporary one on the way to stdout).
 
+mod config_errors;
 mod github;
 mod html;
 mod human;
@@ -16,6 +17,7 @@ pub mod sarif;
 mod source;
 mod write_behind;
 
+pub use config_errors::render_config_errors;
 pub use github::GithubEmitter;
 pub use html::HtmlEmitter;
 pub use human::HumanEmitter;

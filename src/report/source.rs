@@ -68,7 +68,12 @@ impl SourceLines {
         line: u64,
         span: Option<Span>,
     ) -> Option<(String, Range<usize>)> {
-        let pieces = pieces(self.raw(scope, file, line, span)?, span);
+        let raw = self.raw(scope, file, line, span)?;
+        let (raw, span) = match secret_value(raw).filter(|_| scope == Scope::Campaign) {
+            Some(at) => concealed(raw, at, span),
+            None => (Cow::Borrowed(raw), span),
+        };
+        let pieces = pieces(&raw, span);
         let before = escape::control_chars(&pieces.before);
         let within = escape::control_chars(&pieces.within);
         let after = escape::control_chars(&pieces.after);
@@ -91,6 +96,66 @@ impl SourceLines {
         let start = units(&pieces.before) + 1;
         Some((start, start + units(&pieces.within)))
     }
+}
+
+/// What a concealed value is shown as.
+const CONCEALED: &[u8] = b"********";
+
+/// Where on a campaign-file line a secret's value starts, if the line sets
+/// one: a key naming a password, secret or token (not `password_env`,
+/// which names a variable). A line shown under a diagnostic — about that
+/// key, or a typo in it, or TOML that does not parse there — must not
+/// print the secret to a terminal or a CI log.
+fn secret_value(line: &[u8]) -> Option<usize> {
+    let lower = line.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(at) = ["pass", "secret", "token"]
+        .iter()
+        .filter_map(|word| {
+            let found = lower[from..]
+                .windows(word.len())
+                .position(|w| w == word.as_bytes())?;
+            Some(from + found)
+        })
+        .min()
+    {
+        // The rest of the key, up to `=`: key characters, quotes, spaces.
+        let key_end = lower[at..]
+            .iter()
+            .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')))
+            .map_or(lower.len(), |i| at + i);
+        let rest = &lower[key_end..];
+        let equals = rest
+            .iter()
+            .position(|&b| !matches!(b, b' ' | b'\t' | b'"' | b'\''))
+            .filter(|&i| rest[i] == b'=');
+        if let Some(equals) = equals
+            && !lower[at..key_end].ends_with(b"_env")
+        {
+            let value = key_end + equals + 1;
+            return Some(value + (line.len() - value - line[value..].trim_ascii_start().len()));
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// `line` with everything from `at` on shown as [`CONCEALED`], and `span`
+/// moved to match (a span inside the secret covers its stand-in).
+fn concealed(line: &[u8], at: usize, span: Option<Span>) -> (Cow<'_, [u8]>, Option<Span>) {
+    let mut shown = line[..at].to_vec();
+    shown.extend_from_slice(CONCEALED);
+    let end = shown.len();
+    let span = span.map(|s| {
+        let start = (s.start as usize).min(at);
+        let stop = if s.end as usize > at {
+            end
+        } else {
+            s.end as usize
+        };
+        Span::new(start, stop)
+    });
+    (Cow::Owned(shown), span)
 }
 
 /// `line` split at `span`, each piece decoded as the reader decodes it
@@ -176,6 +241,45 @@ mod tests {
         // Inside `ï`, and past the end.
         assert_eq!(columns_of(line, Some(Span::new(3, 4))), (1, 10));
         assert_eq!(columns_of(line, Some(Span::new(2, 40))), (1, 10));
+    }
+
+    #[test]
+    fn a_secret_on_a_campaign_line_is_never_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("campaign.toml");
+        std::fs::write(
+            &path,
+            "password = \"hunter2\"\n\
+             passwrd = \"hunter2\"\n\
+             smtp = { host = \"h\", \"api-token\" = \"hunter2\" }\n\
+             password = hunter2 oops\n\
+             password_env = \"SMTP_PASSWORD\"\n",
+        )
+        .unwrap();
+        let mut sources = SourceLines::default();
+        let path = path.to_str().unwrap();
+        let shown = |sources: &mut SourceLines, line, span| {
+            let (text, range) = sources.shown(Scope::Campaign, path, line, span).unwrap();
+            (text.clone(), text[range].to_owned())
+        };
+        assert_eq!(
+            shown(&mut sources, 1, Some(Span::new(0, 8))),
+            ("password = ********".to_owned(), "password".to_owned())
+        );
+        assert_eq!(
+            shown(&mut sources, 1, Some(Span::new(11, 20))),
+            ("password = ********".to_owned(), "********".to_owned())
+        );
+        assert_eq!(shown(&mut sources, 2, None).0, "passwrd = ********");
+        assert_eq!(
+            shown(&mut sources, 3, None).0,
+            "smtp = { host = \"h\", \"api-token\" = ********"
+        );
+        assert_eq!(shown(&mut sources, 4, None).0, "password = ********");
+        assert_eq!(
+            shown(&mut sources, 5, None).0,
+            "password_env = \"SMTP_PASSWORD\""
+        );
     }
 
     #[test]

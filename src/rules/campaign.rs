@@ -85,7 +85,7 @@ fn check_products(
 ) -> Vec<Finding> {
     // Where the products were named: the campaign file's key, or the
     // `--product` flag (then there is no line in any file to point at).
-    let from_flag = !campaign.products.is_empty() && campaign.products_line.is_none();
+    let from_flag = !campaign.products.is_empty() && campaign.products_at.is_none();
     let field = if from_flag || file.is_none() {
         "--product"
     } else {

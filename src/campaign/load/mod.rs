@@ -18,6 +18,7 @@ use toml::de::DeTable;
 use super::{Campaign, Jurisdiction, Overrides, ProductGroup, Smtp};
 use crate::levels::{Level, RuleId};
 use crate::recipients::Field;
+use crate::span::Place;
 use crate::suggest::suggest;
 use sections::{read_campaign, read_columns, read_rules, read_smtp};
 use toml_reader::Reader;
@@ -57,8 +58,9 @@ pub(super) struct Settings {
     pub(super) recipients: Option<PathBuf>,
     pub(super) suppression: Vec<PathBuf>,
     pub(super) products: Vec<String>,
-    pub(super) products_line: Option<u64>,
-    pub(super) unsubscribe_url_line: Option<u64>,
+    pub(super) products_at: Option<Place>,
+    pub(super) product_places: Vec<Place>,
+    pub(super) unsubscribe_url_at: Option<Place>,
     pub(super) sender: Option<String>,
     pub(super) postal_address: Option<String>,
     pub(super) unsubscribe_url: Option<String>,
@@ -80,13 +82,8 @@ impl Campaign {
         let mut settings = Settings::default();
         let mut errors = Vec::new();
         if let Some(path) = path {
-            let source = read_campaign_file(path).map_err(|message| {
-                ConfigErrors(vec![ConfigError {
-                    path: path.to_path_buf(),
-                    line: None,
-                    message,
-                }])
-            })?;
+            let source = read_campaign_file(path)
+                .map_err(|message| ConfigErrors(vec![ConfigError::unplaced(path, message)]))?;
             let mut reader = Reader {
                 path,
                 source: &source,
@@ -112,6 +109,7 @@ impl Campaign {
         let missing = |what: &str, flag: &str| ConfigError {
             path: display.clone(),
             line: None,
+            span: None,
             message: match path {
                 Some(_) => {
                     format!("no {what}: set `{what} = \"...\"` in [campaign], or pass {flag} FILE")
@@ -126,13 +124,17 @@ impl Campaign {
             errors.push(missing("recipients", "--recipients"));
         }
         if !errors.is_empty() {
-            errors.sort_by_key(|e| (e.line.is_none(), e.line));
+            errors.sort_by_key(|e| (e.line.is_none(), e.line, e.span.map(|s| s.start)));
             return Err(ConfigErrors(errors));
         }
-        let (products, products_line) = if overrides.products.is_empty() {
-            (settings.products, settings.products_line)
+        let (products, products_at, product_places) = if overrides.products.is_empty() {
+            (
+                settings.products,
+                settings.products_at,
+                settings.product_places,
+            )
         } else {
-            (overrides.products.clone(), None)
+            (overrides.products.clone(), None, Vec::new())
         };
         let name = settings.name.unwrap_or_else(|| {
             path.and_then(Path::file_stem)
@@ -146,11 +148,12 @@ impl Campaign {
             recipients: recipients.unwrap_or_default(),
             suppression: settings.suppression.into_iter().map(&resolve).collect(),
             products,
-            products_line,
+            products_at,
+            product_places,
             sender: settings.sender,
             postal_address: settings.postal_address,
             unsubscribe_url: settings.unsubscribe_url,
-            unsubscribe_url_line: settings.unsubscribe_url_line,
+            unsubscribe_url_at: settings.unsubscribe_url_at,
             jurisdiction: settings.jurisdiction,
             today: settings
                 .today
@@ -195,24 +198,19 @@ fn read_settings(reader: &mut Reader<'_>) -> Option<Settings> {
             // toml gives no place for some errors (its recursion limit on
             // dotted keys and table headers): then the most deeply nested
             // line is named, never a made-up line 1.
-            match e
-                .span()
-                .map(|s| s.start)
-                .or_else(|| deepest_line(reader.source))
-            {
-                Some(offset) => reader.error(offset, format!("not valid TOML: {message}")),
-                None => reader.errors.push(ConfigError {
-                    path: reader.path.to_path_buf(),
-                    line: None,
-                    message: format!("not valid TOML: {message}"),
-                }),
+            let message = format!("not valid TOML: {message}");
+            match (e.span(), deepest_line(reader.source)) {
+                (Some(range), _) => reader.error(range, message),
+                (None, Some(offset)) => reader.error_on_line(offset, message),
+                (None, None) => reader
+                    .errors
+                    .push(ConfigError::unplaced(reader.path, message)),
             }
             return None;
         }
     };
     for (key, value) in document.get_ref().iter() {
         let name: &str = key.get_ref();
-        let start = key.span().start;
         match name {
             "campaign" => {
                 if let Some(t) = reader.table(value, name) {
@@ -244,14 +242,14 @@ fn read_settings(reader: &mut Reader<'_>) -> Option<Settings> {
             }
             "smtp" => {
                 if let Some(t) = reader.table(value, name) {
-                    settings.smtp = read_smtp(reader, t);
+                    settings.smtp = read_smtp(reader, t, key.span());
                 }
             }
             _ => {
                 let hint = suggest(name, TABLES)
                     .map(|s| format!("did you mean [{s}]?"))
                     .unwrap_or_else(|| format!("expected one of [{}]", TABLES.join("], [")));
-                reader.error(start, format!("unknown table or key `{name}`; {hint}"));
+                reader.error(key.span(), format!("unknown table or key `{name}`; {hint}"));
             }
         }
     }
@@ -263,6 +261,7 @@ mod tests {
     use super::sections::parse_rate;
     use super::*;
     use crate::campaign::{Rate, Tls};
+    use crate::span::Span;
 
     fn load_text(text: &str) -> Result<Campaign, ConfigErrors> {
         let dir = tempfile::tempdir().unwrap();
@@ -311,7 +310,7 @@ rate = "3000/min"
         assert!(campaign.recipients.ends_with("data/recipients.csv"));
         assert!(campaign.recipients.is_absolute());
         assert_eq!(campaign.products, ["garden-furniture", "parasols"]);
-        assert_eq!(campaign.products_line, Some(7));
+        assert_eq!(campaign.products_at.map(|p| p.line), Some(7));
         assert_eq!(campaign.jurisdiction, Jurisdiction::Ca);
         assert_eq!(campaign.today, jiff::civil::date(2027, 3, 1));
         assert_eq!(
@@ -357,7 +356,13 @@ rate = "3000/min"
             "[campaign]\ndraft = \"d.eml\"\nrecipients = \"r.csv\"\n[smtp]\nhost = \"h\"\npassword = \"hunter2\"\n",
         )
         .unwrap();
-        assert_eq!(campaign.smtp.as_ref().unwrap().password_line, Some(6));
+        assert_eq!(
+            campaign.smtp.as_ref().unwrap().password_at,
+            Some(Place {
+                line: 6,
+                span: Span::new(0, 8)
+            })
+        );
         assert!(!format!("{campaign:?}").contains("hunter2"));
     }
 

@@ -1,6 +1,7 @@
 //! The sections of the campaign file: `[campaign]`, `[columns]`, `[rules]`
 //! and `[smtp]`, each read from the document into the [`Settings`].
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
@@ -67,7 +68,7 @@ pub(super) fn read_campaign(reader: &mut Reader<'_>, table: &DeTable<'_>, settin
             "product" | "products" => {
                 if let Some(other) = product_key {
                     reader.error(
-                        key.span().start,
+                        key.span(),
                         format!("both `{other}` and `{name}` are set; keep one"),
                     );
                     continue;
@@ -77,7 +78,7 @@ pub(super) fn read_campaign(reader: &mut Reader<'_>, table: &DeTable<'_>, settin
                     DeValue::String(s) if name == "product" => Some(vec![s.to_string()]),
                     _ if name == "product" => {
                         reader.error(
-                            value.span().start,
+                            value.span(),
                             "`product` must be a string; use `products = [...]` for several",
                         );
                         None
@@ -85,19 +86,28 @@ pub(super) fn read_campaign(reader: &mut Reader<'_>, table: &DeTable<'_>, settin
                     _ => reader.strings(value, name),
                 };
                 settings.products = list.unwrap_or_default();
-                settings.products_line = Some(reader.line_of(key.span().start));
+                settings.products_at = Some(reader.place(key.span()));
+                settings.product_places = match value.get_ref() {
+                    DeValue::Array(items) => {
+                        items.iter().map(|item| reader.place(item.span())).collect()
+                    }
+                    _ => vec![reader.place(value.span())],
+                };
+                if settings.product_places.len() != settings.products.len() {
+                    settings.product_places.clear();
+                }
             }
             "sender" => settings.sender = reader.string(value, name),
             "postal_address" => settings.postal_address = reader.string(value, name),
             "unsubscribe_url" => {
                 settings.unsubscribe_url = reader.string(value, name);
-                settings.unsubscribe_url_line = Some(reader.line_of(key.span().start));
+                settings.unsubscribe_url_at = Some(reader.place(value.span()));
                 if let Some(problem) = settings
                     .unsubscribe_url
                     .as_deref()
                     .and_then(crate::campaign::unsubscribe::template_problem)
                 {
-                    reader.error(value.span().start, problem);
+                    reader.error(value.span(), problem);
                 }
             }
             "jurisdiction" => {
@@ -105,7 +115,7 @@ pub(super) fn read_campaign(reader: &mut Reader<'_>, table: &DeTable<'_>, settin
                     match Jurisdiction::from_name(&j) {
                         Some(j) => settings.jurisdiction = j,
                         None => reader.error(
-                            value.span().start,
+                            value.span(),
                             format!("unknown jurisdiction `{j}`; expected nl, eu, us or ca"),
                         ),
                     }
@@ -119,10 +129,7 @@ pub(super) fn read_campaign(reader: &mut Reader<'_>, table: &DeTable<'_>, settin
                 };
                 match text.as_deref().map(str::parse::<Date>) {
                     Some(Ok(date)) => settings.today = Some(date),
-                    _ => reader.error(
-                        value.span().start,
-                        "`today` must be a date like \"2027-03-01\"",
-                    ),
+                    _ => reader.error(value.span(), "`today` must be a date like \"2027-03-01\""),
                 }
             }
             _ => {} // reported by unknown_keys
@@ -139,7 +146,7 @@ pub(super) fn read_columns(reader: &mut Reader<'_>, table: &DeTable<'_>, setting
                 .map(|s| format!("did you mean `{s}`?"))
                 .unwrap_or_else(|| format!("expected one of: {}", names.join(", ")));
             reader.error(
-                key.span().start,
+                key.span(),
                 format!("unknown field `{name}` in [columns]; {hint}"),
             );
             continue;
@@ -166,7 +173,7 @@ pub(super) fn read_rules(reader: &mut Reader<'_>, table: &DeTable<'_>, settings:
         };
         let DeValue::Array(items) = value.get_ref() else {
             reader.error(
-                value.span().start,
+                value.span(),
                 format!("`{list}` must be an array of rule names"),
             );
             continue;
@@ -179,7 +186,7 @@ pub(super) fn read_rules(reader: &mut Reader<'_>, table: &DeTable<'_>, settings:
                 Some(rule) => {
                     if let Some((_, other)) = seen.iter().find(|(r, _)| *r == rule) {
                         reader.error(
-                            item.span().start,
+                            item.span(),
                             format!("`{rule_name}` is in both `{other}` and `{list}`; keep one"),
                         );
                     } else {
@@ -192,7 +199,7 @@ pub(super) fn read_rules(reader: &mut Reader<'_>, table: &DeTable<'_>, settings:
                         .map(|s| format!("did you mean `{s}`?"))
                         .unwrap_or_else(|| "run `mailgate rules` for the list".to_owned());
                     reader.error(
-                        item.span().start,
+                        item.span(),
                         format!("unknown rule `{rule_name}` in `{list}`; {hint}"),
                     );
                 }
@@ -249,12 +256,17 @@ fn ca_file_problem(campaign: &Path, ca_file: &Path) -> Option<String> {
     ))
 }
 
-pub(super) fn read_smtp(reader: &mut Reader<'_>, table: &DeTable<'_>) -> Option<Smtp> {
+/// The `[smtp]` table, named at `at` in the file.
+pub(super) fn read_smtp(
+    reader: &mut Reader<'_>,
+    table: &DeTable<'_>,
+    at: Range<usize>,
+) -> Option<Smtp> {
     reader.unknown_keys(table, "smtp", SMTP_KEYS);
     let mut host = None;
     let mut port = None;
     let mut tls = Tls::Starttls;
-    let mut tls_line = None;
+    let mut tls_at = None;
     let mut smtp = Smtp {
         host: String::new(),
         port: 0,
@@ -264,8 +276,8 @@ pub(super) fn read_smtp(reader: &mut Reader<'_>, table: &DeTable<'_>) -> Option<
         ca_file: None,
         connections: 4,
         rate: None,
-        tls_line: None,
-        password_line: None,
+        tls_at: None,
+        password_at: None,
     };
     for (key, value) in table.iter() {
         let name: &str = key.get_ref();
@@ -273,14 +285,14 @@ pub(super) fn read_smtp(reader: &mut Reader<'_>, table: &DeTable<'_>) -> Option<
             "host" => host = reader.string(value, name),
             "port" => port = reader.integer(value, name, 1, 65535).map(|p| p as u16),
             "tls" => {
-                tls_line = Some(reader.line_of(key.span().start));
+                tls_at = Some(reader.place(value.span()));
                 if let Some(t) = reader.string(value, name) {
                     match t.as_str() {
                         "starttls" => tls = Tls::Starttls,
                         "tls" => tls = Tls::Tls,
                         "none" => tls = Tls::None,
                         other => reader.error(
-                            value.span().start,
+                            value.span(),
                             format!("unknown tls mode `{other}`; expected starttls, tls or none"),
                         ),
                     }
@@ -289,7 +301,7 @@ pub(super) fn read_smtp(reader: &mut Reader<'_>, table: &DeTable<'_>) -> Option<
             "username" => smtp.username = reader.string(value, name),
             "password_env" => smtp.password_env = reader.string(value, name),
             // Never keep the value: it is a secret that must not travel further.
-            "password" => smtp.password_line = Some(reader.line_of(key.span().start)),
+            "password" => smtp.password_at = Some(reader.place(key.span())),
             "ca_file" => {
                 smtp.ca_file = reader.string(value, name).map(PathBuf::from);
                 if let Some(problem) = smtp
@@ -297,7 +309,7 @@ pub(super) fn read_smtp(reader: &mut Reader<'_>, table: &DeTable<'_>) -> Option<
                     .as_deref()
                     .and_then(|f| ca_file_problem(reader.path, f))
                 {
-                    reader.error(value.span().start, problem);
+                    reader.error(value.span(), problem);
                 }
             }
             "connections" => {
@@ -310,7 +322,7 @@ pub(super) fn read_smtp(reader: &mut Reader<'_>, table: &DeTable<'_>) -> Option<
                     match parse_rate(&text) {
                         Some(rate) => smtp.rate = Some(rate),
                         None => reader.error(
-                            value.span().start,
+                            value.span(),
                             format!("bad rate `{text}`; write e.g. \"50/s\", \"3000/min\" or \"100000/h\""),
                         ),
                     }
@@ -320,12 +332,7 @@ pub(super) fn read_smtp(reader: &mut Reader<'_>, table: &DeTable<'_>) -> Option<
         }
     }
     let Some(host) = host else {
-        let offset = table
-            .iter()
-            .next()
-            .map(|(k, _)| k.span().start)
-            .unwrap_or(0);
-        reader.error(offset, "[smtp] needs `host`");
+        reader.error(at, "[smtp] needs `host`");
         return None;
     };
     smtp.port = port.unwrap_or(match tls {
@@ -335,7 +342,7 @@ pub(super) fn read_smtp(reader: &mut Reader<'_>, table: &DeTable<'_>) -> Option<
     });
     smtp.host = host;
     smtp.tls = tls;
-    smtp.tls_line = tls_line;
+    smtp.tls_at = tls_at;
     Some(smtp)
 }
 

@@ -2,19 +2,37 @@
 //! becomes a [`ConfigError`] with its line, collected rather than returned.
 
 use std::fmt;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use crate::span::{Place, Span};
 use crate::suggest::suggest;
 
 /// One problem in the campaign file or the command-line settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
     pub path: PathBuf,
+    /// 1-based line in `path`; `None` for a problem with no place in the
+    /// file (a missing setting, an unreadable file, a flag).
     pub line: Option<u64>,
+    /// What on `line` is wrong (a key, a value), where that is known.
+    pub span: Option<Span>,
     pub message: String,
+}
+
+impl ConfigError {
+    /// A problem with no place in the file at `path`.
+    pub fn unplaced(path: &Path, message: impl Into<String>) -> Self {
+        ConfigError {
+            path: path.to_path_buf(),
+            line: None,
+            span: None,
+            message: message.into(),
+        }
+    }
 }
 
 /// Every problem found, reported together.
@@ -43,6 +61,7 @@ impl fmt::Display for ConfigErrors {
 }
 
 impl std::error::Error for ConfigErrors {}
+
 /// Collects problems while walking the document.
 pub(super) struct Reader<'a> {
     pub(super) path: &'a Path,
@@ -60,11 +79,29 @@ impl Reader<'_> {
             + 1
     }
 
-    pub(super) fn error(&mut self, offset: usize, message: impl Into<String>) {
+    /// Where `range` (offsets into the file, from toml's spans) is.
+    pub(super) fn place(&self, range: Range<usize>) -> Place {
+        Span::locate(self.source.as_bytes(), range)
+    }
+
+    /// A problem with what is at `range` in the file (a key, a value).
+    pub(super) fn error(&mut self, range: Range<usize>, message: impl Into<String>) {
+        let place = self.place(range);
+        self.errors.push(ConfigError {
+            path: self.path.to_path_buf(),
+            line: Some(place.line),
+            span: Some(place.span),
+            message: message.into(),
+        });
+    }
+
+    /// A problem on the line of `offset`, with nothing on it to point at.
+    pub(super) fn error_on_line(&mut self, offset: usize, message: impl Into<String>) {
         let line = Some(self.line_of(offset));
         self.errors.push(ConfigError {
             path: self.path.to_path_buf(),
             line,
+            span: None,
             message: message.into(),
         });
     }
@@ -78,7 +115,7 @@ impl Reader<'_> {
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_else(|| format!("; expected one of: {}", known.join(", ")));
                 self.error(
-                    key.span().start,
+                    key.span(),
                     format!("unknown key `{name}` in [{section}]{hint}"),
                 );
             }
@@ -91,7 +128,7 @@ impl Reader<'_> {
             other => {
                 let kind = other.type_str();
                 self.error(
-                    value.span().start,
+                    value.span(),
                     format!("`{key}` must be a string, not {kind}"),
                 );
                 None
@@ -115,7 +152,7 @@ impl Reader<'_> {
             other => {
                 let kind = other.type_str();
                 self.error(
-                    value.span().start,
+                    value.span(),
                     format!("`{key}` must be an array of strings, not {kind}"),
                 );
                 None
@@ -139,7 +176,7 @@ impl Reader<'_> {
             Some(n) if (min..=max).contains(&n) => Some(n),
             _ => {
                 self.error(
-                    value.span().start,
+                    value.span(),
                     format!("`{key}` must be a whole number from {min} to {max}"),
                 );
                 None
@@ -155,10 +192,7 @@ impl Reader<'_> {
         match value.get_ref() {
             DeValue::Table(t) => Some(t),
             _ => {
-                self.error(
-                    value.span().start,
-                    format!("`{name}` must be a table: [{name}]"),
-                );
+                self.error(value.span(), format!("`{name}` must be a table: [{name}]"));
                 None
             }
         }

@@ -28,7 +28,7 @@ pub fn check(campaign: &Campaign, out: &mut Vec<Finding>) {
                     smtp.host
                 ),
             )
-            .line(smtp.tls_line)
+            .at(smtp.tls_at)
             .field("smtp.tls"),
         );
     }

@@ -30,6 +30,8 @@ pub fn check_list(
                  similar to what they bought, but the campaign names no product; set \
                  `product = \"...\"` in [campaign] or pass --product",
             )
+            // `products = []`: the key that names none.
+            .at(campaign.products_at)
             .field(field),
         );
     }

@@ -15,14 +15,14 @@ crate::declare_rule! {
 
 /// A password literal in `[smtp]`: where it is written (never what).
 pub fn check(campaign: &Campaign, out: &mut Vec<Finding>) {
-    if let Some(line) = campaign.smtp.as_ref().and_then(|smtp| smtp.password_line) {
+    if let Some(place) = campaign.smtp.as_ref().and_then(|smtp| smtp.password_at) {
         out.push(
             Finding::new(
                 RuleId::PasswordInConfig,
                 "a password is written in the campaign file; remove it and set \
                  `password_env` to the name of an environment variable",
             )
-            .line(line)
+            .at(place)
             .field("smtp.password"),
         );
     }

@@ -31,7 +31,7 @@ pub fn check_list(
         .flat_map(|g| g.products.iter().map(String::as_str))
         .chain(purchased_names.iter().map(String::as_str))
         .collect();
-    for (product, &seen) in campaign.products.iter().zip(purchased) {
+    for (index, (product, &seen)) in campaign.products.iter().zip(purchased).enumerate() {
         let grouped = campaign
             .product_groups
             .iter()
@@ -48,7 +48,9 @@ pub fn check_list(
                          (soft opt-in can cover nobody for it){hint}"
                     ),
                 )
-                .line(campaign.products_line)
+                // The product as written in the file, else the key (a
+                // place from `--product` is none).
+                .at(campaign.product_places.get(index).copied().or(campaign.products_at))
                 .field(field),
             );
         }

@@ -50,7 +50,7 @@ pub fn in_unsubscribe_url(campaign: &Campaign, message: &str) -> Finding {
         format!("unsubscribe_url is not a valid template: {message}"),
     )
     .field("unsubscribe_url")
-    .line(campaign.unsubscribe_url_line);
+    .at(campaign.unsubscribe_url_at);
     match campaign.display_path() {
         Some(file) => finding.file(file),
         None => finding,

@@ -307,58 +307,7 @@ impl Emitter for HtmlEmitter {
 }
 
 /// The page's style: system fonts, no external resource.
-const STYLE: &str = r#"
-:root { --err: #c62828; --warn: #b26a00; --info: #1565c0; --ok: #2e7d32; --ink: #1d2329;
-        --mute: #5f6b76; --line: #dde3e8; --bg: #f6f8fa; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue",
-       Arial, sans-serif; color: var(--ink); background: var(--bg); }
-main { max-width: 1100px; margin: 0 auto; padding: 24px 28px 48px; }
-header h1 { margin: 0 0 4px; font-size: 26px; }
-header p { margin: 0; color: var(--mute); }
-h2 { font-size: 19px; margin: 32px 0 12px; border-bottom: 1px solid var(--line); padding-bottom: 6px; }
-h3 { font-size: 16px; margin: 18px 0 6px; }
-.numbers { display: flex; gap: 16px; flex-wrap: wrap; margin: 22px 0 8px; }
-.number { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 14px 22px;
-          min-width: 170px; }
-.number .value { display: block; font-size: 44px; font-weight: 700; line-height: 1.1; }
-.number .label { color: var(--mute); }
-.number.sendable .value { color: var(--ok); }
-.number.blocked .value { color: var(--err); }
-.verdict { font-weight: 600; margin: 10px 0 0; }
-.verdict.bad { color: var(--err); } .verdict.good { color: var(--ok); }
-svg.chart { background: #fff; border: 1px solid var(--line); border-radius: 10px; max-width: 100%; height: auto; }
-svg.chart text { font: 13px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; fill: var(--ink); }
-svg.chart .bar.blocks { fill: var(--err); } svg.chart .bar.flags { fill: #e0a030; }
-.legend { color: var(--mute); font-size: 13px; margin: 6px 0 0; }
-.badge { display: inline-block; font-size: 12px; font-weight: 700; text-transform: uppercase;
-         border-radius: 4px; padding: 1px 6px; color: #fff; vertical-align: 1px; }
-.badge.error { background: var(--err); } .badge.warning { background: var(--warn); }
-.badge.info { background: var(--info); }
-.count { color: var(--mute); font-weight: 400; }
-.rule { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 4px 16px 12px;
-        margin: 12px 0; }
-.rule p.summary { margin: 2px 0 8px; color: var(--mute); }
-details { margin: 6px 0; } summary { cursor: pointer; color: var(--info); }
-pre { white-space: pre-wrap; word-break: break-word; background: var(--bg); border: 1px solid var(--line);
-      border-radius: 6px; padding: 10px 12px; font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo,
-      Consolas, monospace; }
-pre.source .ln { color: var(--mute); user-select: none; margin-right: 12px; }
-table { border-collapse: collapse; width: 100%; font-size: 14px; }
-th, td { text-align: left; border-bottom: 1px solid var(--line); padding: 5px 8px; vertical-align: top; }
-th { background: var(--bg); font-weight: 600; } th small { color: var(--mute); font-weight: 400; }
-td.row { color: var(--mute); white-space: nowrap; } td.value { font-family: ui-monospace, Menlo, Consolas, monospace; }
-td.empty { color: var(--mute); font-style: italic; }
-ul.findings { list-style: none; padding: 0; margin: 0; }
-ul.findings li { margin: 8px 0; } .loc { color: var(--mute); font-size: 13px; }
-.more { color: var(--mute); font-style: italic; }
-.ok { color: var(--ok); }
-.preview { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 12px 16px; }
-.preview dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0 0 10px; }
-.preview dt { color: var(--mute); } .preview dd { margin: 0; }
-iframe.message { width: 100%; height: 480px; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
-footer { margin-top: 36px; color: var(--mute); font-size: 13px; }
-"#;
+const STYLE: &str = include_str!("html.css");
 
 /// The policy of the page and of the message preview inside it: nothing is
 /// loaded from anywhere, no script runs; inline styles and `data:` images

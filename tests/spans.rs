@@ -251,3 +251,23 @@ fn an_unknown_product_is_pointed_at_in_the_list_of_products() {
         .unwrap_or_else(|| panic!("no unknown-product in\n{human}"));
     assert_eq!(underline(block, line), (19, 4), "{human}");
 }
+
+#[test]
+fn a_header_after_blank_lines_was_reported_on_line_1() {
+    let header = "email,customer,purchased,ref";
+    let dir = campaign(
+        &format!("\n\n{header}\nans@example.nl,ja,garden-furniture,x\n"),
+        None,
+    );
+    let report: Value = serde_json::from_str(&lint(dir.path(), "json")).expect("JSON");
+    let lines: Vec<&Value> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "unused-column")
+        .map(|d| &d["line"])
+        .collect();
+    assert_eq!(lines, [&Value::from(3)], "{report}");
+    let regions = sarif_regions(&lint(dir.path(), "sarif"), "unused-column");
+    assert_eq!(regions, [(3, 26, 29)]);
+}

@@ -15,9 +15,17 @@ use crate::span::line_text;
 /// when a diagnostic first points into them.
 #[derive(Debug, Default)]
 pub(super) struct SourceLines {
-    /// Each file's lines as read (raw bytes, line breaks and a leading
-    /// byte-order mark removed), or `None` when it cannot be read.
-    files: HashMap<String, Option<Vec<Vec<u8>>>>,
+    /// Each file's first lines, or `None` when it cannot be read.
+    files: HashMap<String, Option<Head>>,
+}
+
+/// The first lines of a file, as read.
+#[derive(Debug)]
+struct Head {
+    /// Raw bytes, line breaks and a leading byte-order mark removed.
+    lines: Vec<Vec<u8>>,
+    /// How many lines were asked for (the file may have had fewer).
+    asked: usize,
 }
 
 /// A line split around what a diagnostic points at, decoded.
@@ -48,12 +56,20 @@ impl SourceLines {
             Scope::List => usize::try_from(line).ok()?,
             _ => Self::LIMIT,
         };
-        let lines = self
+        let read =
+            |asked| read_head(file, asked, Self::MAX_BYTES).map(|lines| Head { lines, asked });
+        let cached = self
             .files
             .entry(file.to_owned())
-            .or_insert_with(|| read_head(file, limit, Self::MAX_BYTES))
-            .as_ref()?;
-        lines
+            .or_insert_with(|| read(limit));
+        // A list's header read first, then a line below it (the header
+        // after blank lines): read again, as far as now needed.
+        if cached.as_ref().is_some_and(|head| head.asked < limit) {
+            *cached = read(limit);
+        }
+        cached
+            .as_ref()?
+            .lines
             .get(usize::try_from(line).ok()?.checked_sub(1)?)
             .map(Vec::as_slice)
     }
@@ -295,7 +311,11 @@ mod tests {
             .unwrap();
         assert_eq!(text, "café\\temail;email");
         assert_eq!(&text[range], "email");
-        // Rows are never read back.
+        // Rows are never read back; a header cell below line 1 is.
         assert!(sources.shown(Scope::List, path, 2, None).is_none());
+        let (text, range) = sources
+            .shown(Scope::List, path, 2, Some(Span::new(0, 1)))
+            .unwrap();
+        assert_eq!(&text[range], "x");
     }
 }

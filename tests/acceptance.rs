@@ -432,30 +432,46 @@ fn expected_files_are_self_consistent() {
     }
 }
 
-/// SPEC §3: every rule has a case that triggers it (its near miss is a case whose
-/// exact diagnostics leave it out; fixtures/cases/README.md pairs them).
+/// SPEC §3: every rule has a case that triggers it and a near miss, a case
+/// that comes close without triggering it (`"near_miss"` in its
+/// expected.json; fixtures/cases/README.md).
 #[test]
-fn every_rule_is_triggered_by_some_case() {
-    let triggered: BTreeSet<String> = CASES
-        .iter()
-        .map(|case| load_json(&cases_dir().join(case).join("expected.json")))
-        .flat_map(|e| {
-            e["diagnostics"]
+fn every_rule_has_a_triggering_case_and_a_near_miss() {
+    let mut triggered: BTreeSet<String> = BTreeSet::new();
+    let mut near_missed: BTreeSet<String> = BTreeSet::new();
+    for case in CASES {
+        let expected = load_json(&cases_dir().join(case).join("expected.json"));
+        let rules = |key: &str, field: Option<&str>| -> Vec<String> {
+            expected[key]
                 .as_array()
                 .cloned()
                 .unwrap_or_default()
                 .into_iter()
-                .filter_map(|d| d["rule"].as_str().map(str::to_owned))
-        })
-        .collect();
-    let untested: Vec<&str> = mailgate::rules::RULES
-        .iter()
-        .map(|r| r.name)
-        .filter(|name| !triggered.contains(*name))
-        .collect();
+                .filter_map(|d| match field {
+                    Some(field) => d[field].as_str().map(str::to_owned),
+                    None => d.as_str().map(str::to_owned),
+                })
+                .collect()
+        };
+        triggered.extend(rules("diagnostics", Some("rule")));
+        for rule in rules("near_miss", None) {
+            assert!(
+                mailgate::rules::RuleId::from_name(&rule).is_some(),
+                "{case}: near_miss names `{rule}`, which is no rule"
+            );
+            near_missed.insert(rule);
+        }
+    }
+    let names = || mailgate::rules::RULES.iter().map(|r| r.name);
+    let untested: Vec<&str> = names().filter(|n| !triggered.contains(*n)).collect();
     assert!(
         untested.is_empty(),
         "rules no case in fixtures/cases triggers: {untested:?}"
+    );
+    let no_near_miss: Vec<&str> = names().filter(|n| !near_missed.contains(*n)).collect();
+    assert!(
+        no_near_miss.is_empty(),
+        "rules no case in fixtures/cases names as its near miss: {no_near_miss:?}"
     );
 }
 

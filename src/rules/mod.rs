@@ -1,20 +1,35 @@
-//! The rule registry (SPEC §3): one table that maps every stable rule name to
-//! its scope, default level, one-line summary and full explanation, and the
+//! The rule registry (SPEC §3): one table that maps every rule to its
+//! scope, default level, one-line summary and full explanation, and the
 //! [`Levels`] that turn `[rules] allow/warn/deny` and the jurisdiction into a
 //! severity per rule — applied in one place, after the checks have run.
 //!
 //! A rule is one file, `src/rules/<scope>/<rule_name>.rs`, with its
 //! explanation beside it as `<rule_name>.md` (What it checks, Why, Example,
 //! How to fix it). The file declares the rule with
-//! [`declare_rule!`](crate::declare_rule) and, for a draft rule or a campaign rule that
-//! needs only the campaign file, holds its check as `pub fn check` (the
-//! scope's `Check` signature). build.rs finds the files: the registry, the
-//! `RuleId` variant (`rule_name` in CamelCase) and the scope's `CHECKS` are
-//! generated. Recipient rules are decided together by [`crate::judge`]
-//! (SPEC §2); list rules by the list scan in [`list`]. Adding a draft rule
-//! is therefore: its `.rs` and `.md`, a folder in `fixtures/cases/` that
-//! triggers it (found by build.rs too), and `docs/rules.md` regenerated
-//! with `MAILGATE_BLESS=1 cargo test --test rules_doc`.
+//! [`declare_rule!`](crate::declare_rule) and holds its check as `pub fn
+//! check`, of its scope's `Check` signature:
+//! - a draft rule ([`draft::Check`]): the draft and the campaign, once;
+//! - a campaign rule that needs only the campaign file ([`campaign::Check`]);
+//! - a list rule ([`list::Check`]): the list's header once, returning, if it
+//!   needs the rows, a [`list::Scan`] that is given no rows, the sampled
+//!   first rows or every row, and finishes after the last.
+//!
+//! build.rs finds the files: the `RuleId` variant (`rule_name` in
+//! CamelCase) and the rule's name in the leaf [`crate::levels`] (so the
+//! campaign file, the judge and the diagnostics name rules without
+//! importing this module), the registry here, and each scope's `CHECKS`.
+//!
+//! Where a check is not its file's `pub fn check`, the file says where the
+//! rule is decided: recipient rules together by [`crate::judge`] (SPEC §2
+//! settles one basis per recipient; `empty-merge-field` and
+//! `invalid-merge-value` are asked row by row by the lint), the product
+//! rules after the list by [`campaign::ProductTally`], `non-utf8` and
+//! `unreadable-suppression-line` by the readers that decode the files.
+//!
+//! Adding a draft or list rule is therefore: its `.rs` and `.md`, a folder
+//! in `fixtures/cases/` that triggers it (found by build.rs too), and
+//! `docs/rules.md` regenerated with `MAILGATE_BLESS=1 cargo test --test
+//! rules_doc`.
 
 pub mod campaign;
 pub mod draft;

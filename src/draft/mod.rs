@@ -4,6 +4,7 @@
 
 mod addresses;
 mod lenient;
+mod line_counter;
 pub mod opt_out;
 mod parse;
 pub mod templates;

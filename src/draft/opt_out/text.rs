@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use super::mentions_unsubscribe_url;
 use super::vocabulary::vocabulary;
+use crate::draft::line_counter::LineCounter;
 
 /// A paragraph of text (or a block of HTML), with the copy of it that
 /// mechanisms are looked for in (for HTML, link texts blanked).
@@ -215,8 +216,7 @@ fn is_address(word: &str) -> bool {
 pub(super) fn href_attributes(source: &str) -> Vec<(u64, String)> {
     let bytes = source.as_bytes();
     let mut out = Vec::new();
-    let mut line = 1u64;
-    let mut counted = 0;
+    let mut lines = LineCounter::new(source);
     let mut from = 0;
     while let Some(at) = find_href(bytes, from) {
         from = at + 4;
@@ -248,13 +248,11 @@ pub(super) fn href_attributes(source: &str) -> Vec<(u64, String)> {
             }
             None => break,
         };
-        line += bytes[counted..start]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        counted = start;
         let value = source.get(start..end).unwrap_or_default();
-        out.push((line, decode_references(value).trim().to_owned()));
+        out.push((
+            lines.line_at(start),
+            decode_references(value).trim().to_owned(),
+        ));
         from = end.max(from);
     }
     out

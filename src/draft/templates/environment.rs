@@ -5,6 +5,8 @@
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
 
+use super::tags::{TagKind, tags};
+
 /// The work one render of one template may do, in minijinja's fuel: about
 /// one unit per instruction run and one per 64 bytes of text made (output,
 /// strings, lists). So a render runs at most a few million steps and makes
@@ -66,23 +68,11 @@ pub const TOO_DEEP: &str = "a tag chains more than 400 filters or operators \
 /// [`MAX_TAG_OPERATORS`] filters and operators (outside string literals).
 pub(super) fn too_deep(text: &str) -> Option<u64> {
     let bytes = text.as_bytes();
-    let mut pos = 0;
-    while let Some(found) = memchr::memchr(b'{', &bytes[pos..]) {
-        let open = pos + found;
-        let close: &[u8] = match bytes.get(open + 1) {
-            Some(b'{') => b"}}",
-            Some(b'%') => b"%}",
-            _ => {
-                pos = open + 1;
-                continue;
-            }
-        };
-        let body_start = open + 2;
-        let body_end = memchr::memmem::find(&bytes[body_start..], close)
-            .map_or(bytes.len(), |i| body_start + i);
+    for tag in tags(text).filter(|t| t.kind != TagKind::Comment) {
+        let body_end = tag.body.end;
         let mut operators = 0;
         let mut quote = None;
-        let mut i = body_start;
+        let mut i = tag.body.start;
         while i < body_end {
             let b = bytes[i];
             match quote {
@@ -109,11 +99,10 @@ pub(super) fn too_deep(text: &str) -> Option<u64> {
                 None => {}
             }
             if operators > MAX_TAG_OPERATORS {
-                return Some(text[..open].matches('\n').count() as u64 + 1);
+                return Some(text[..tag.open].matches('\n').count() as u64 + 1);
             }
             i += 1;
         }
-        pos = (body_end + 2).min(bytes.len());
     }
     None
 }

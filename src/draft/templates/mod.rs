@@ -12,6 +12,7 @@
 //!   the `template-error` problems found on the way;
 //! - `unknown_filters`: filters and tests the environment does not have;
 //! - `variables`: which variables a template reads, and where first;
+//! - `tags`: the tags of a template's source, found by a quick scan;
 //! - `empty_fields`: which empty fields a recipient would see
 //!   (`empty-merge-field`);
 //! - [`UnsubscribeTemplate`]: the campaign's `unsubscribe_url`, compiled the
@@ -20,6 +21,7 @@
 mod compile;
 mod empty_fields;
 mod environment;
+mod tags;
 mod unknown_filters;
 mod unsubscribe_url;
 mod variables;

@@ -5,7 +5,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use minijinja::Environment;
 
+use super::tags::{TagKind, tags};
 use super::{TemplateSource, Templates};
+use crate::draft::line_counter::LineCounter;
 
 /// The variables a template reads from its context: minijinja's undeclared
 /// variables less the environment's globals (`range`, `namespace`, …),
@@ -56,40 +58,12 @@ impl Templates {
 /// (`x.name`), in order, with its 1-based line within `text`. One pass over
 /// the text, however many names it holds.
 fn visit_identifiers<'t>(text: &'t str, mut visit: impl FnMut(&'t str, u64)) {
-    let bytes = text.as_bytes();
-    let mut line = 1u64;
-    // Newlines are counted up to here.
-    let mut counted = 0;
-    let mut line_at = |offset: usize| {
-        line += bytes[counted..offset]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        counted = offset;
-        line
-    };
-    let mut pos = 0;
-    while let Some(found) = memchr::memchr(b'{', &bytes[pos..]) {
-        let open = pos + found;
-        let close = match bytes.get(open + 1) {
-            Some(b'{') => "}}",
-            Some(b'%') => "%}",
-            Some(b'#') => "#}",
-            _ => {
-                pos = open + 1;
-                continue;
-            }
-        };
-        let body_start = open + 2;
-        let body_end = text[body_start..]
-            .find(close)
-            .map_or(text.len(), |i| body_start + i);
-        if close != "#}" {
-            for_each_identifier(&text[body_start..body_end], |at, name| {
-                visit(name, line_at(body_start + at));
-            });
-        }
-        pos = (body_end + 2).min(text.len());
+    let mut lines = LineCounter::new(text);
+    for tag in tags(text).filter(|t| t.kind != TagKind::Comment) {
+        let body_start = tag.body.start;
+        for_each_identifier(&text[tag.body], |at, name| {
+            visit(name, lines.line_at(body_start + at));
+        });
     }
 }
 

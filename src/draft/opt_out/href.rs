@@ -11,7 +11,11 @@ pub(super) fn href_is_opt_out(href: &str) -> bool {
         return true;
     }
     let v = vocabulary();
-    let decoded = percent_decode(&href.replace("&amp;", "&"));
+    // `%2D`, `%C3%A9`: the words of a URL may be percent-encoded (a `%`
+    // not followed by two hex digits stays as it is).
+    let decoded = percent_encoding::percent_decode_str(&href.replace("&amp;", "&"))
+        .decode_utf8_lossy()
+        .into_owned();
     let mut says = false;
     vocabulary::for_each_clause(
         &decoded.replace(['.', ':', '?', ',', ';', '(', ')'], " "),
@@ -73,24 +77,4 @@ pub fn mentions_unsubscribe_url(text: &str) -> bool {
         expr.strip_prefix("unsubscribe_url")
             .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
     })
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(&hi), Some(&lo)) = (bytes.get(i + 1), bytes.get(i + 2))
-            && let (Some(hi), Some(lo)) = (hex(hi), hex(lo))
-        {
-            out.push((hi * 16 + lo) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

@@ -26,10 +26,12 @@
 //! rules after the list by [`campaign::ProductTally`], `non-utf8` and
 //! `unreadable-suppression-line` by the readers that decode the files.
 //!
-//! Adding a draft or list rule is therefore: its `.rs` and `.md`, a folder
-//! in `fixtures/cases/` that triggers it (found by build.rs too), and
-//! `docs/rules.md` regenerated with `MAILGATE_BLESS=1 cargo test --test
-//! rules_doc`.
+//! Adding a draft or list rule is therefore: its `.rs` and `.md`, case
+//! folders in `fixtures/cases/` that trigger it and come close (found by
+//! build.rs too; a case names its near misses in its `expected.json`), and
+//! the two generated files, `docs/rules.md` and the `mailgate rules`
+//! snapshot `tests/snapshots/rules.txt`, regenerated with
+//! `MAILGATE_BLESS=1 cargo test --test rules_doc --test snapshots`.
 
 pub mod campaign;
 pub mod draft;

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-pub use crate::address_book::AddressBook;
+use crate::address_book::AddressBook;
 use crate::campaign::Campaign;
 use crate::diagnostic::{Diagnostic, Finding, Severity};
 use crate::draft::templates::UnsubscribeTemplate;
@@ -13,7 +13,7 @@ use crate::draft::{Draft, DraftError, Templates};
 use crate::escape;
 use crate::judge::{Basis, Judge, Verdict};
 use crate::output_file::OutputFile;
-pub use crate::paths::display;
+use crate::paths::display;
 use crate::recipients::suppression::Suppression;
 use crate::recipients::{ColumnMap, Dialect, Field, InputError, RecipientReader, Row, VarRef};
 use crate::report::{Emitter, Summary};

@@ -13,7 +13,7 @@ use super::rate::RateLimiter;
 use super::retry::RelayDown;
 use super::summary::{Counters, NOT_BUILT_SHOWN, SendSummary};
 use super::transport::{Connector, Session};
-use super::worker::{BATCH, Outgoing, Sink};
+use super::worker::{BATCH, Outgoing, Relay, Sink};
 use super::{SendError, SendOptions, dry_run};
 use crate::campaign::Campaign;
 use crate::draft::{Draft, Templates};
@@ -64,7 +64,7 @@ pub fn run(
     // Pick this run's recipients and render their messages.
     let workers = match &sink {
         Sink::Directory(_) => 1,
-        Sink::Relay { connections, .. } => *connections,
+        Sink::Relay(relay) => relay.connections,
     };
     let (sender, receiver) = mpsc::sync_channel::<Outgoing>(workers * BATCH * 2);
     let receiver = Arc::new(Mutex::new(receiver));
@@ -91,7 +91,7 @@ pub fn run(
         // forever for room that no one will make.
         drop(receiver);
         let journal = match &sink {
-            Sink::Relay { journal, .. } => Some(journal),
+            Sink::Relay(relay) => Some(&relay.journal),
             Sink::Directory(_) => None,
         };
         let produced = produce(
@@ -110,9 +110,9 @@ pub fn run(
     })?;
 
     if let Some(e) = failure.into_inner().expect("not poisoned") {
-        if let Sink::Relay { journal, .. } = sink {
+        if let Sink::Relay(relay) = sink {
             // Keep what was recorded before reporting the failure.
-            let _ = journal.close();
+            let _ = relay.journal.close();
         }
         return Err(e);
     }
@@ -120,8 +120,8 @@ pub fn run(
     summary.failed += counters.failed.load(Ordering::SeqCst);
     summary.deferred += counters.deferred.load(Ordering::SeqCst);
     summary.unknown += counters.unknown.load(Ordering::SeqCst);
-    if let Sink::Relay { journal, .. } = sink {
-        journal.close()?;
+    if let Sink::Relay(relay) = sink {
+        relay.journal.close()?;
     }
     Ok(summary)
 }
@@ -167,13 +167,13 @@ fn open_relay(
         options.accept_changes,
     )?;
     let first_session = connector.connect_once().map_err(SendError::Relay)?;
-    let sink = Sink::Relay {
+    let sink = Sink::Relay(Relay {
         connector,
         journal,
         rate: smtp.rate.map(RateLimiter::new),
         connections: smtp.connections.max(1) as usize,
         down: RelayDown::default(),
-    };
+    });
     Ok((sink, state, first_session))
 }
 

@@ -2,14 +2,14 @@
 //! attempts and commit the journal once (the durability invariant), then
 //! deliver each message and record its outcome.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, mpsc};
 
 use lettre::address::Envelope;
 
 use super::SendError;
-use super::journal::Journal;
+use super::journal::{Journal, JournalError};
 use super::rate::RateLimiter;
 use super::retry::{RelayDown, deliver_with_retries};
 use super::summary::Counters;
@@ -30,13 +30,16 @@ pub(super) struct Outgoing {
 #[allow(clippy::large_enum_variant)]
 pub(super) enum Sink {
     Directory(PathBuf),
-    Relay {
-        connector: Connector,
-        journal: Journal,
-        rate: Option<RateLimiter>,
-        connections: usize,
-        down: RelayDown,
-    },
+    Relay(Relay),
+}
+
+/// The relay, and what every worker shares to deliver to it.
+pub(super) struct Relay {
+    pub(super) connector: Connector,
+    pub(super) journal: Journal,
+    pub(super) rate: Option<RateLimiter>,
+    pub(super) connections: usize,
+    pub(super) down: RelayDown,
 }
 
 impl Sink {
@@ -55,97 +58,123 @@ impl Sink {
                 break;
             }
             match self {
-                Sink::Directory(dir) => {
-                    for outgoing in batch {
-                        let n = sequence.fetch_add(1, Ordering::SeqCst) + 1;
-                        let path = dir.join(format!("{n:06}.eml"));
-                        std::fs::write(&path, &outgoing.bytes).map_err(|e| {
-                            SendError::Setup(format!("cannot write {}: {e}", path.display()))
-                        })?;
-                        counters.sent.fetch_add(1, Ordering::SeqCst);
-                    }
-                }
-                Sink::Relay {
-                    connector,
-                    journal,
-                    rate,
-                    down,
-                    ..
-                } => {
-                    for outgoing in &batch {
-                        journal.record_attempt(&outgoing.address, &outgoing.message_id)?;
-                    }
-                    // The durability invariant: attempts are on disk before
-                    // any of these messages reaches the server.
-                    journal.commit()?;
-                    let mut rest = batch.into_iter();
-                    for outgoing in rest.by_ref() {
-                        if stop.load(Ordering::SeqCst) {
-                            journal
-                                .record_deferred(&outgoing.address, "interrupted before sending")?;
-                            counters.deferred.fetch_add(1, Ordering::SeqCst);
-                            continue;
-                        }
-                        if let Some(rate) = rate {
-                            rate.wait();
-                        }
-                        let outcome = deliver_with_retries(
-                            connector,
-                            &mut session,
-                            &outgoing,
-                            stop,
-                            journal,
-                            down,
-                        );
-                        match outcome {
-                            Ok(Delivery::Unknown(reason)) => {
-                                journal.record_unknown(&outgoing.address, &reason)?;
-                                counters.unknown.fetch_add(1, Ordering::SeqCst);
-                            }
-                            Err(e @ SendError::Journal(_)) => return Err(e),
-                            Ok(Delivery::Accepted(reply)) => {
-                                journal.record_sent(&outgoing.address, &reply)?;
-                                counters.sent.fetch_add(1, Ordering::SeqCst);
-                            }
-                            Ok(Delivery::Refused(reply)) => {
-                                journal.record_failed(&outgoing.address, &reply)?;
-                                counters.failed.fetch_add(1, Ordering::SeqCst);
-                            }
-                            Ok(Delivery::Deferred(reply)) => {
-                                journal.record_deferred(&outgoing.address, &reply)?;
-                                counters.deferred.fetch_add(1, Ordering::SeqCst);
-                            }
-                            Err(e) => {
-                                // The relay refuses us altogether: nothing of
-                                // this batch was delivered; retry next run.
-                                journal.record_deferred(&outgoing.address, &e.to_string())?;
-                                counters.deferred.fetch_add(1, Ordering::SeqCst);
-                                for outgoing in rest {
-                                    journal.record_deferred(
-                                        &outgoing.address,
-                                        "not sent: run stopped",
-                                    )?;
-                                    counters.deferred.fetch_add(1, Ordering::SeqCst);
-                                }
-                                journal.commit()?;
-                                return Err(e);
-                            }
-                        }
-                    }
-                }
+                Sink::Directory(dir) => write_batch(dir, batch, counters, sequence)?,
+                Sink::Relay(relay) => relay.deliver_batch(batch, &mut session, counters, stop)?,
             }
             if stop.load(Ordering::SeqCst) {
                 break;
             }
         }
-        if let Sink::Relay { journal, .. } = self {
-            journal.commit()?;
+        if let Sink::Relay(relay) = self {
+            relay.journal.commit()?;
         }
         if let Some(session) = session {
             session.quit();
         }
         Ok(())
     }
+}
+
+/// `--dry-run`: each message to its own numbered file.
+fn write_batch(
+    dir: &Path,
+    batch: Vec<Outgoing>,
+    counters: &Counters,
+    sequence: &AtomicU64,
+) -> Result<(), SendError> {
+    for outgoing in batch {
+        let n = sequence.fetch_add(1, Ordering::SeqCst) + 1;
+        let path = dir.join(format!("{n:06}.eml"));
+        std::fs::write(&path, &outgoing.bytes)
+            .map_err(|e| SendError::Setup(format!("cannot write {}: {e}", path.display())))?;
+        counters.sent.fetch_add(1, Ordering::SeqCst);
+    }
+    Ok(())
+}
+
+impl Relay {
+    /// Journals a batch's attempts, then delivers its messages one by one
+    /// and journals each outcome.
+    fn deliver_batch(
+        &self,
+        batch: Vec<Outgoing>,
+        session: &mut Option<Session>,
+        counters: &Counters,
+        stop: &AtomicBool,
+    ) -> Result<(), SendError> {
+        let journal = &self.journal;
+        for outgoing in &batch {
+            journal.record_attempt(&outgoing.address, &outgoing.message_id)?;
+        }
+        // The durability invariant: attempts are on disk before any of
+        // these messages reaches the server.
+        journal.commit()?;
+        let mut rest = batch.into_iter();
+        for outgoing in rest.by_ref() {
+            let delivery = if stop.load(Ordering::SeqCst) {
+                Delivery::Deferred("interrupted before sending".to_owned())
+            } else {
+                if let Some(rate) = &self.rate {
+                    rate.wait();
+                }
+                match deliver_with_retries(
+                    &self.connector,
+                    session,
+                    &outgoing,
+                    stop,
+                    journal,
+                    &self.down,
+                ) {
+                    Ok(delivery) => delivery,
+                    Err(e @ SendError::Journal(_)) => return Err(e),
+                    Err(e) => {
+                        // The relay refuses us altogether: nothing of this
+                        // batch was delivered; retry next run.
+                        let stopped = Delivery::Deferred(e.to_string());
+                        record_outcome(journal, counters, &outgoing.address, &stopped)?;
+                        let not_sent = Delivery::Deferred("not sent: run stopped".to_owned());
+                        for outgoing in rest {
+                            record_outcome(journal, counters, &outgoing.address, &not_sent)?;
+                        }
+                        journal.commit()?;
+                        return Err(e);
+                    }
+                }
+            };
+            record_outcome(journal, counters, &outgoing.address, &delivery)?;
+        }
+        Ok(())
+    }
+}
+
+/// Journals what became of a message (written at once, synced with the
+/// next commit) and counts it for the progress bar and the summary.
+fn record_outcome(
+    journal: &Journal,
+    counters: &Counters,
+    address: &str,
+    delivery: &Delivery,
+) -> Result<(), JournalError> {
+    let counter = match delivery {
+        Delivery::Accepted(reply) => {
+            journal.record_sent(address, reply)?;
+            &counters.sent
+        }
+        Delivery::Refused(reply) => {
+            journal.record_failed(address, reply)?;
+            &counters.failed
+        }
+        Delivery::Deferred(reply) => {
+            journal.record_deferred(address, reply)?;
+            &counters.deferred
+        }
+        Delivery::Unknown(reason) => {
+            journal.record_unknown(address, reason)?;
+            &counters.unknown
+        }
+    };
+    counter.fetch_add(1, Ordering::SeqCst);
+    Ok(())
 }
 
 /// Up to [`BATCH`] messages: waits for the first, takes what else is ready.

@@ -103,3 +103,75 @@ pub fn needs_escape(bytes: &[u8]) -> bool {
     }
     found != 0
 }
+
+/// True when `text` holds a control character (Unicode category Cc:
+/// U+0000–U+001F and U+007F–U+009F) other than a tab — what
+/// `text.chars().any(|c| c.is_control() && c != '\t')` answers, for the
+/// merge values of every row (the lint asks it of each value a header
+/// renders). In UTF-8 such a character is a byte below 0x20, 0x7F, or
+/// 0xC2 followed by 0x80–0x9F: eight bytes at a time, a word with none of
+/// the bytes below 0x20, 0x7F and 0xC2 is passed over, and a text with one
+/// is looked at character by character (a tab or a `é` lead byte is not
+/// a control character).
+#[inline]
+pub fn has_control_char(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    // As in `needs_escape`: a byte's high bit, set where the byte of `w`
+    // is below `n` (bytes of 0x80 and above never count).
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS;
+    let equal = |w: u64, b: u8| below(w ^ (ONES * u64::from(b)), 1);
+    let suspect = |w: u64| below(w, 0x20) | equal(w, 0x7f) | equal(w, 0xc2);
+    let (words, rest) = bytes.as_chunks::<8>();
+    let mut found = 0;
+    for word in words {
+        found |= suspect(u64::from_le_bytes(*word));
+    }
+    if !rest.is_empty() {
+        // The last eight bytes again, or the few there are padded with
+        // spaces (which are not suspect).
+        let last = match bytes.last_chunk::<8>() {
+            Some(last) => *last,
+            None => {
+                let mut padded = [b' '; 8];
+                padded[..rest.len()].copy_from_slice(rest);
+                padded
+            }
+        };
+        found |= suspect(u64::from_le_bytes(last));
+    }
+    found != 0 && text.chars().any(|c| c.is_control() && c != '\t')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slow(text: &str) -> bool {
+        text.chars().any(|c| c.is_control() && c != '\t')
+    }
+
+    #[test]
+    fn has_control_char_is_the_char_test() {
+        // Every character below U+0800 (all of one and two bytes, where the
+        // control characters are) and a few beyond, alone and at each
+        // position of texts of 1 to 20 bytes.
+        let chars = (0..0x800u32)
+            .chain([0x2028, 0x200b, 0xfeff, 0xfffd, 0x1f600])
+            .filter_map(char::from_u32);
+        for c in chars {
+            for len in 0..20 {
+                for at in [0, len / 2, len] {
+                    let mut text: String = "Jansen-de Vries Zoë".chars().take(len).collect();
+                    let at = text.char_indices().nth(at).map_or(text.len(), |(i, _)| i);
+                    text.insert(at, c);
+                    assert_eq!(has_control_char(&text), slow(&text), "{text:?}");
+                }
+            }
+        }
+        assert!(!has_control_char(""));
+        assert!(!has_control_char("a\tb"));
+        assert!(has_control_char("a\u{85}b"), "NEL, a C1 control");
+        assert!(has_control_char("a\rb"));
+        assert!(!has_control_char("Geïnteresseerd in één ¿"));
+    }
+}

@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::bytes::has_control_char;
 use crate::draft::Templates;
 use crate::draft::templates::{BUILTIN_VARIABLES, UnsubscribeTemplate};
 use crate::recipients::{ColumnMap, Field, RecipientReader, Row, VarRef};
@@ -73,12 +74,11 @@ impl<'a> HeaderCheck<'a> {
     /// variable's header in `columns`, or `unsubscribe_url` when no column
     /// is to blame) and the message.
     pub fn check<'c>(&self, row: &Row<'_>, columns: &'c ColumnMap) -> Option<(&'c str, String)> {
-        let control = |v: &str| v.chars().any(|c| c.is_control() && c != '\t');
         let suspect = self.every_row
             || self
                 .variables
                 .iter()
-                .any(|(name, var)| row.var_at(*var, name).is_some_and(control));
+                .any(|(name, var)| row.var_at(*var, name).is_some_and(has_control_char));
         if !suspect {
             return None;
         }

@@ -107,7 +107,7 @@ impl ListChecks {
     }
 
     /// Gives one row to the scans that want it: once past the sample, only
-    /// the tallies over every row (two, today) cost anything per row.
+    /// the tallies over every row cost anything per row.
     #[inline]
     pub fn row(&mut self, row: &Row<'_>) {
         for scan in &mut self.every_row {

@@ -119,6 +119,16 @@ impl Campaign {
     }
 }
 
+impl Smtp {
+    /// True when mail and the password would cross the network in clear
+    /// text: `tls = "none"` to a host that is not this machine. One test for
+    /// the `insecure-transport` rule, which reports it, and for `send`, which
+    /// refuses it unless forced, so that the two cannot disagree.
+    pub fn is_clear_text_off_machine(&self) -> bool {
+        self.tls == Tls::None && !is_loopback(&self.host)
+    }
+}
+
 /// True for `localhost` and loopback IP addresses.
 pub fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');

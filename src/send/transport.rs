@@ -19,7 +19,7 @@ use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
 
-use crate::campaign::{Smtp, Tls, is_loopback};
+use crate::campaign::{Smtp, Tls};
 
 /// How long one SMTP command may take before the session counts as dropped.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
@@ -97,7 +97,7 @@ impl Connector {
             port: smtp.port,
             what,
         };
-        if smtp.tls == Tls::None && !is_loopback(&smtp.host) && !allow_plaintext {
+        if smtp.is_clear_text_off_machine() && !allow_plaintext {
             return Err(fail(
                 "tls = \"none\" to a host that is not loopback would send mail and the \
                  password in clear text; use starttls or tls"
@@ -604,7 +604,40 @@ fn data_payload(message: &[u8]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::data_payload;
+    use super::{Connector, data_payload};
+    use crate::campaign::{Smtp, Tls};
+
+    fn smtp(host: &str, tls: Tls) -> Smtp {
+        Smtp {
+            host: host.to_owned(),
+            port: 2525,
+            tls,
+            username: None,
+            password_env: None,
+            ca_file: None,
+            connections: 1,
+            rate: None,
+            tls_at: None,
+            password_at: None,
+        }
+    }
+
+    /// `send` refuses what `insecure-transport` reports (the same test,
+    /// `Smtp::is_clear_text_off_machine`), unless forced.
+    #[test]
+    fn clear_text_to_another_machine_is_refused_unless_forced() {
+        let remote = smtp("smtp.example.nl", Tls::None);
+        assert!(remote.is_clear_text_off_machine());
+        let refused = Connector::new(&remote, false, None).err().expect("refused");
+        assert!(refused.what.contains("clear text"), "{}", refused.what);
+        assert!(Connector::new(&remote, true, None).is_ok());
+        for host in ["127.0.0.1", "localhost", "[::1]"] {
+            let local = smtp(host, Tls::None);
+            assert!(!local.is_clear_text_off_machine(), "{host}");
+            assert!(Connector::new(&local, false, None).is_ok(), "{host}");
+        }
+        assert!(!smtp("smtp.example.nl", Tls::Starttls).is_clear_text_off_machine());
+    }
 
     #[test]
     fn data_payload_stuffs_dots_like_lettre_and_ends_the_data() {

@@ -1,6 +1,6 @@
 //! `insecure-transport`: tls = "none" to a host that is not loopback.
 
-use crate::campaign::{Campaign, Tls, is_loopback};
+use crate::campaign::Campaign;
 use crate::diagnostic::Finding;
 use crate::rules::RuleId;
 
@@ -16,8 +16,7 @@ crate::declare_rule! {
 /// `tls = "none"` to a host that is not loopback.
 pub fn check(campaign: &Campaign, out: &mut Vec<Finding>) {
     if let Some(smtp) = &campaign.smtp
-        && smtp.tls == Tls::None
-        && !is_loopback(&smtp.host)
+        && smtp.is_clear_text_off_machine()
     {
         out.push(
             Finding::new(
@@ -36,7 +35,7 @@ pub fn check(campaign: &Campaign, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::campaign::is_loopback;
 
     #[test]
     fn loopback_hosts() {

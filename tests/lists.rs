@@ -240,3 +240,48 @@ fn did_you_mean_for_products_merge_fields_and_columns() {
         "{unused}"
     );
 }
+
+/// The list rules see the rows they ask for: a tally (`unknown-list-source`,
+/// `unknown-customer-value`) every row, far past the first 10,000 that the
+/// value samplers (`special-category-data`, `national-id`) look at; and a
+/// sampler sees the last row of its sample.
+#[test]
+fn list_rules_see_every_row_or_their_sample() {
+    let mut list = String::from("email,consent_at,consent_source,list_source,customer,notities\n");
+    for row in 1..=12_000 {
+        let (source, customer, note) = match row {
+            10_000 => ("own", "", "diabetes"),
+            11_500 => ("beurs Utrecht", "misschien", ""),
+            _ => ("own", "", ""),
+        };
+        list.push_str(&format!(
+            "r{row}@example.nl,2026-01-01,form,{source},{customer},{note}\n"
+        ));
+    }
+    let found = messages(&list, "{{ notities }}, e-bikes", "e-bike");
+    let lines = |rule: &str| -> Vec<String> {
+        found
+            .iter()
+            .filter(|(r, _)| r == rule)
+            .map(|(_, m)| m.clone())
+            .collect()
+    };
+    // Row 10,000 is line 10,001 (the header is line 1).
+    let special = lines("special-category-data");
+    assert!(
+        special
+            .iter()
+            .any(|m| m.contains("`notities`") && m.contains("diabetes")),
+        "{found:?}"
+    );
+    let source = lines("unknown-list-source");
+    assert!(
+        source.len() == 1 && source[0].contains("beurs Utrecht") && source[0].contains("11501"),
+        "{source:?}"
+    );
+    let customer = lines("unknown-customer-value");
+    assert!(
+        customer.len() == 1 && customer[0].contains("misschien"),
+        "{customer:?}"
+    );
+}

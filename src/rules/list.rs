@@ -28,6 +28,18 @@ pub struct List<'a> {
     pub file: &'a str,
 }
 
+impl List<'_> {
+    /// `finding` located at `column`'s cell in the header (line 1 when the
+    /// reader did not record where the cell was).
+    pub fn at_header(&self, column: &Column, finding: Finding) -> Finding {
+        finding
+            .file(self.file)
+            .line(1)
+            .at(column.place)
+            .field(&column.header)
+    }
+}
+
 /// What is known only after the last row.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AfterLastRow {

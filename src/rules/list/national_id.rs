@@ -25,7 +25,8 @@ pub fn check(list: &List<'_>, out: &mut Vec<Finding>) -> Option<Box<dyn Scan>> {
     for column in &list.columns.columns {
         if national_id_name(&column.header) {
             named.push(column.index);
-            out.push(
+            out.push(list.at_header(
+                column,
                 Finding::new(
                     RuleId::NationalId,
                     format!(
@@ -33,12 +34,8 @@ pub fn check(list: &List<'_>, out: &mut Vec<Finding>) -> Option<Box<dyn Scan>> {
                          never needs; remove the column",
                         column.header
                     ),
-                )
-                .file(list.file)
-                .line(1)
-                .at(column.place)
-                .field(&column.header),
-            );
+                ),
+            ));
         }
     }
     let columns: Vec<NumberColumn> = value_columns(list.columns)

@@ -25,7 +25,8 @@ pub fn check(list: &List<'_>, out: &mut Vec<Finding>) -> Option<Box<dyn Scan>> {
     for column in &list.columns.columns {
         if let Some(stem) = special_name(&column.header) {
             named.push(column.index);
-            out.push(
+            out.push(list.at_header(
+                column,
                 Finding::new(
                     RuleId::SpecialCategoryData,
                     format!(
@@ -33,12 +34,8 @@ pub fn check(list: &List<'_>, out: &mut Vec<Finding>) -> Option<Box<dyn Scan>> {
                          mailing never needs; remove the column",
                         column.header
                     ),
-                )
-                .file(list.file)
-                .line(1)
-                .at(column.place)
-                .field(&column.header),
-            );
+                ),
+            ));
         }
     }
     // A column named so is reported once, from its name.

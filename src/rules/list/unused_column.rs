@@ -25,11 +25,10 @@ crate::declare_rule! {
 /// not known (a template did not compile), no column is called unused,
 /// rather than every column that only the broken template uses.
 pub fn check(list: &List<'_>, out: &mut Vec<Finding>) -> Option<Box<dyn Scan>> {
-    let (columns, used_by_templates, file) = (list.columns, list.used_by_templates, list.file);
+    let (columns, used_by_templates) = (list.columns, list.used_by_templates);
     // An export's own bookkeeping columns left unused: one finding for all.
     let mut bookkeeping: Vec<&Column> = Vec::new();
     for column in &columns.columns {
-        let locate = |f: Finding| f.file(file).line(1).at(column.place).field(&column.header);
         let used = column_is_used(column, used_by_templates);
         if !used && columns.is_bookkeeping(column) {
             bookkeeping.push(column);
@@ -45,7 +44,9 @@ pub fn check(list: &List<'_>, out: &mut Vec<Finding>) -> Option<Box<dyn Scan>> {
                     )
                 })
                 .unwrap_or_default();
-            out.push(locate(Finding::new(
+            out.push(list.at_header(
+                column,
+                Finding::new(
                 RuleId::UnusedColumn,
                 format!(
                     "column `{}` is used by no template and no rule; leave it out of the \
@@ -60,7 +61,8 @@ pub fn check(list: &List<'_>, out: &mut Vec<Finding>) -> Option<Box<dyn Scan>> {
             .iter()
             .map(|c| format!("`{}`", c.header))
             .collect();
-        out.push(
+        out.push(list.at_header(
+            first,
             Finding::new(
                 RuleId::UnusedColumn,
                 format!(
@@ -70,12 +72,8 @@ pub fn check(list: &List<'_>, out: &mut Vec<Finding>) -> Option<Box<dyn Scan>> {
                     names.len(),
                     names.join(", ")
                 ),
-            )
-            .file(file)
-            .line(1)
-            .at(first.place)
-            .field(&first.header),
-        );
+            ),
+        ));
     }
     None
 }

@@ -3,8 +3,8 @@
 //! on the way (syntax errors at the line of the tag at fault, template
 //! bombs, chains too deep to compile, unknown filters and tests).
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, OnceLock};
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use minijinja::Error;
 use minijinja::ErrorKind;
@@ -119,7 +119,7 @@ impl Templates {
             compiled,
             variables,
             tracked,
-            shown_cache: Mutex::new(HashMap::new()),
+            probe_cache: Default::default(),
             first_uses: OnceLock::new(),
         };
         (templates, problems)

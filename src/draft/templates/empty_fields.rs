@@ -27,11 +27,12 @@
 //! empty) are not rendered by lint at all; a failure there is met by `send`,
 //! which fails that recipient and goes on.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use minijinja::ErrorKind;
 use minijinja::value::{Object, Value};
 
 use super::{BUILTIN_VARIABLES, TemplateSource, Templates};
@@ -49,7 +50,35 @@ pub struct EmptyFieldsShown<'t> {
     /// rendered with this recipient's values at all, and minijinja's
     /// reason. `send` fails this recipient on it, so this is what to tell
     /// the user; no gap is listed then (no message is made to show one).
-    pub failed: Option<(TemplateSource, minijinja::Error)>,
+    pub failed: Option<(TemplateSource, String)>,
+}
+
+/// How many re-renders for single recipients may run out of fuel before
+/// the probe stops re-rendering (each costs a few milliseconds; a list of a
+/// million rows, each with its own value that sends a loop past the fuel,
+/// would keep lint busy for hours). Past it, a template the markers cannot
+/// render counts its empty fields as shown, unrendered; `send` still meets
+/// each failure, for that recipient alone.
+const MAX_FUEL_OUTS: usize = 100;
+
+/// How many re-render outcomes are remembered before the memory is cleared.
+const MAX_REMEMBERED_RERENDERS: usize = 4096;
+
+/// A template (index into `compiled`), the pattern of empty fields (empty,
+/// blank) and the values of the variables it reads: what decides a
+/// re-render's outcome.
+type RerenderKey = (usize, u64, u64, Vec<Option<String>>);
+
+/// What the probe remembers from one recipient to the next.
+#[derive(Default)]
+pub(super) struct ProbeCache {
+    /// (empty mask, blank-but-not-"" mask) → what the probe found.
+    patterns: Mutex<HashMap<(u64, u64), Probed>>,
+    /// Re-renders for single recipients ([`Templates::probe_for_recipient`])
+    /// by what decides them: a list repeats its values.
+    rerenders: Mutex<HashMap<RerenderKey, Result<u64, String>>>,
+    /// How many of those ran out of fuel (see [`MAX_FUEL_OUTS`]).
+    fuel_outs: AtomicUsize,
 }
 
 /// The probe's answer for one pattern of empty fields (bit `i` of a mask is
@@ -119,20 +148,12 @@ impl Templates {
             return EmptyFieldsShown::default();
         }
         let key = (empty, blank);
-        let cached = self
-            .shown_cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(&key)
-            .cloned();
+        let cached = lock(&self.probe_cache.patterns).get(&key).cloned();
         let probed = match cached {
             Some(probed) => probed,
             None => {
                 let probed = self.probe(empty, blank, value);
-                self.shown_cache
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .insert(key, probed.clone());
+                lock(&self.probe_cache.patterns).insert(key, probed.clone());
                 probed
             }
         };
@@ -190,13 +211,14 @@ impl Templates {
     /// template that did not render with the markers for the first
     /// recipient of the pattern (it reads the empty fields `reads`).
     ///
-    /// With this recipient's values and the markers it may render: the
-    /// first one's values were at fault. If not, it is rendered as `send`
-    /// would render it: when that fails too, the recipient's message cannot
-    /// be made at all — the error is what to report, not a gap. When it
-    /// renders, the markers were at fault (a method called on a field, say)
-    /// and which fields it shows cannot be told: every empty field it reads
-    /// counts as shown, the safe side for a warning.
+    /// It is rendered as `send` would render it: when that fails, the
+    /// recipient's message cannot be made at all — the error is what to
+    /// report, not a gap. When it renders, the first recipient's values were
+    /// at fault or the markers were: rendered with the markers and this
+    /// recipient's values, it tells which empty fields it shows; if the
+    /// markers still cannot be rendered (a method called on a field, say),
+    /// every empty field it reads counts as shown, the safe side for a
+    /// warning. Outcomes are remembered by the values that decide them.
     fn probe_for_recipient<'v>(
         &self,
         index: usize,
@@ -204,15 +226,43 @@ impl Templates {
         blank: u64,
         reads: u64,
         value: &dyn Fn(&str) -> Option<&'v str>,
-    ) -> Result<u64, minijinja::Error> {
+    ) -> Result<u64, String> {
+        let cache = &self.probe_cache;
         let compiled = &self.compiled[index];
-        let rendered = Arc::new(AtomicU64::new(0));
-        let markers = self.probe_context(value, Some((empty, blank, &rendered)));
-        if self.render(compiled.source, &markers).is_ok() {
-            return Ok(rendered.load(Ordering::Relaxed));
+        let values = compiled
+            .variables
+            .iter()
+            .map(|name| value(name).map(str::to_owned))
+            .collect();
+        let key = (index, empty, blank, values);
+        if let Some(known) = lock(&cache.rerenders).get(&key) {
+            return known.clone();
         }
-        self.render(compiled.source, &self.probe_context(value, None))?;
-        Ok(reads)
+        if cache.fuel_outs.load(Ordering::Relaxed) >= MAX_FUEL_OUTS {
+            return Ok(reads);
+        }
+        let outcome = match self.render(compiled.source, &self.probe_context(value, None)) {
+            Err(e) => {
+                if e.kind() == ErrorKind::OutOfFuel {
+                    cache.fuel_outs.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e.to_string())
+            }
+            Ok(_) => {
+                let rendered = Arc::new(AtomicU64::new(0));
+                let markers = self.probe_context(value, Some((empty, blank, &rendered)));
+                match self.render(compiled.source, &markers) {
+                    Ok(_) => Ok(rendered.load(Ordering::Relaxed)),
+                    Err(_) => Ok(reads),
+                }
+            }
+        };
+        let mut remembered = lock(&cache.rerenders);
+        if remembered.len() >= MAX_REMEMBERED_RERENDERS {
+            remembered.clear();
+        }
+        remembered.insert(key, outcome.clone());
+        outcome
     }
 
     /// The context of a probe render: every variable with the recipient's
@@ -257,6 +307,14 @@ impl Templates {
         }
         Value::from(context)
     }
+}
+
+/// The cache behind `mutex`: a panic elsewhere while it was held left
+/// nothing half-written in it (each entry is inserted whole).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// An empty field in a probe render: as falsy as the empty string it stands
@@ -360,7 +418,7 @@ mod tests {
         assert!(failing.shown.is_empty(), "{:?}", failing.shown);
         let (source, error) = failing.failed.expect("a render failure");
         assert_eq!(source, TemplateSource::Part(0));
-        assert_eq!(error.kind(), minijinja::ErrorKind::OutOfFuel);
+        assert!(error.contains(super::super::OUT_OF_FUEL), "{error}");
         assert_eq!(templates.template_name(source), "text/plain");
         // The next recipient with the same empty field renders: nothing to
         // report (the first one's failure was once cached for the whole
@@ -371,6 +429,20 @@ mod tests {
         // And the one after fails again.
         let again = outcome(&templates, &[("first_name", ""), ("n", "100000")]);
         assert!(again.failed.is_some());
+    }
+
+    #[test]
+    fn a_re_render_is_remembered_by_the_values_that_decide_it() {
+        let templates = plain(GUARDED_GREETING_AND_LOOP);
+        for _ in 0..3 {
+            let failing = outcome(&templates, &[("first_name", ""), ("n", "100000")]);
+            assert!(failing.failed.is_some());
+        }
+        let fine = outcome(&templates, &[("first_name", ""), ("n", "2")]);
+        assert!(fine.failed.is_none() && fine.shown.is_empty(), "{fine:?}");
+        // One fuel-out paid for three recipients with the same values.
+        assert_eq!(templates.probe_cache.fuel_outs.load(Ordering::Relaxed), 1);
+        assert_eq!(lock(&templates.probe_cache.rerenders).len(), 2);
     }
 
     #[test]
@@ -417,7 +489,7 @@ mod tests {
             shown(&templates, &[("a", "1"), ("b", ""), ("c", "1")]),
             ["b"]
         );
-        let cache = templates.shown_cache.lock().expect("cache");
+        let cache = templates.probe_cache.patterns.lock().expect("cache");
         assert_eq!(cache.len(), 2, "two patterns of empty fields");
     }
 

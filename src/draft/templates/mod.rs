@@ -27,7 +27,7 @@ mod unsubscribe_url;
 mod variables;
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use minijinja::{Environment, Error, ErrorKind};
 
@@ -81,8 +81,8 @@ pub struct Templates {
     /// The variables `empty_fields_shown` tracks, sorted; bit `i` of a mask
     /// is `tracked[i]`.
     tracked: Vec<String>,
-    /// (empty mask, blank-but-not-"" mask) → what the probe found.
-    shown_cache: Mutex<HashMap<(u64, u64), empty_fields::Probed>>,
+    /// What the empty-field probe remembers between recipients.
+    probe_cache: empty_fields::ProbeCache,
     /// Where each variable is first used (see [`Templates::first_use`]).
     first_uses: OnceLock<HashMap<String, (TemplateSource, u64)>>,
 }

@@ -15,12 +15,11 @@ use crate::draft::{Draft, DraftError, Templates};
 use crate::judge::{Judge, Verdict};
 use crate::paths::display;
 use crate::recipients::suppression::Suppression;
-use crate::recipients::{ColumnMap, Dialect, Field, InputError, RecipientReader, Row, VarRef};
+use crate::recipients::{ColumnMap, Dialect, Field, InputError, RecipientReader, Row};
 use crate::report::{Emitter, Summary};
 use crate::rules::draft::{template_error, unknown_merge_field};
 use crate::rules::list::{AfterLastRow, List, ListChecks, unreadable_suppression_line};
-use crate::rules::recipient::empty_merge_field;
-use crate::rules::recipient::invalid_merge_value::HeaderCheck;
+use crate::rules::recipient::MergeChecks;
 use crate::rules::{self, Levels, RuleId};
 
 mod outputs;
@@ -211,13 +210,14 @@ pub fn lint_with_addresses(
     let mut sampled_bytes = 0u64;
     let mut products = rules::campaign::ProductTally::new(campaign);
     let mut recipients = 0u64;
-    let headers = HeaderCheck::new(
+    let merge = MergeChecks::new(
         &templates,
         draft.subject.is_some(),
         unsubscribe.as_ref(),
         &reader,
+        &columns,
     );
-    let rows = RowChecker::new(&judge, &templates, &reader, &columns).with_headers(headers);
+    let rows = RowChecker::new(&judge, merge, &columns);
     // Reused from row to row.
     let mut verdict = Verdict::default();
     let mut findings = Vec::new();
@@ -398,41 +398,22 @@ struct RowFinding<'a> {
 /// Judges one row and locates its findings; shared by the lint pass and the
 /// second pass that writes per-recipient files.
 struct RowChecker<'a, 's> {
-    headers_check: Option<HeaderCheck<'a>>,
     judge: &'a Judge<'s>,
-    templates: &'a Templates,
-    columns: &'a ColumnMap,
+    /// The recipient rules asked after the judge.
+    merge: MergeChecks<'a>,
     /// The header of each logical field (its name when no column holds it).
     headers: [&'a str; Field::ALL.len()],
-    /// The templates' tracked variables, resolved in the list's header.
-    tracked: Vec<VarRef>,
+    columns: &'a ColumnMap,
 }
 
 impl<'a, 's> RowChecker<'a, 's> {
-    fn new(
-        judge: &'a Judge<'s>,
-        templates: &'a Templates,
-        reader: &RecipientReader,
-        columns: &'a ColumnMap,
-    ) -> Self {
+    fn new(judge: &'a Judge<'s>, merge: MergeChecks<'a>, columns: &'a ColumnMap) -> Self {
         RowChecker {
-            headers_check: None,
             judge,
-            templates,
-            columns,
+            merge,
             headers: Field::ALL.map(|field| columns.header_of(field).unwrap_or(field.name())),
-            tracked: templates
-                .tracked_variables()
-                .iter()
-                .map(|name| reader.resolve_var(name))
-                .collect(),
+            columns,
         }
-    }
-
-    /// Also checks every row's headers as `send` would build them.
-    fn with_headers(mut self, check: HeaderCheck<'a>) -> Self {
-        self.headers_check = Some(check);
-        self
     }
 
     /// Judges `row` into `verdict` and puts its findings in `findings`
@@ -462,45 +443,18 @@ impl<'a, 's> RowChecker<'a, 's> {
                 });
             }
         }
-        if !verdict.stopped
-            && let Some((field, message)) = self
-                .headers_check
-                .as_ref()
-                .and_then(|c| c.check(row, self.columns))
-        {
-            findings.push(RowFinding {
-                rule: RuleId::InvalidMergeValue,
-                message: Cow::Owned(message),
-                field,
-            });
-        }
         if !verdict.stopped {
-            let failed = empty_merge_field::check(
-                self.templates,
-                self.columns,
-                &self.tracked,
+            self.merge.check(
                 row,
-                |header, variable| {
-                    let mut message = verdict.message_buffer();
-                    empty_merge_field::message(&mut message, variable);
+                || verdict.message_buffer(),
+                |rule, message, field| {
                     findings.push(RowFinding {
-                        rule: RuleId::EmptyMergeField,
-                        message: Cow::Owned(message),
-                        field: header,
-                    });
+                        rule,
+                        message,
+                        field,
+                    })
                 },
             );
-            // A template that fails with this row's values fails its send:
-            // reported like a header that cannot be built, once per row.
-            if let Some((template, message)) = failed
-                && !findings.iter().any(|f| f.rule == RuleId::InvalidMergeValue)
-            {
-                findings.push(RowFinding {
-                    rule: RuleId::InvalidMergeValue,
-                    message: Cow::Owned(message),
-                    field: template,
-                });
-            }
         }
     }
 }

@@ -5,8 +5,9 @@
 //! with an empty field).
 //!
 //! Unlike the other recipient rules it is not decided by the judge (SPEC §2
-//! says nothing of it): the lint asks [`HeaderCheck`] about every row the
-//! judgement did not stop, and a row it fails is blocked, since `send`
+//! says nothing of it): [`super::MergeChecks`] asks [`HeaderCheck`] (and
+//! the templates, through `empty-merge-field`'s render) about every row the
+//! judgement did not stop, and the lint blocks a row it fails, since `send`
 //! could not build its message.
 
 use std::collections::{BTreeMap, BTreeSet};

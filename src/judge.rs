@@ -52,6 +52,13 @@ pub trait Fields {
     fn bounced(&self) -> &str {
         ""
     }
+
+    /// The `list_source` value [`list_source::classify`]d. A row that has
+    /// the answer already (a CSV row's reading thread works it out) gives
+    /// it instead.
+    fn list_source(&self) -> ListSource {
+        list_source::classify(self.get(Field::ListSource))
+    }
 }
 
 impl Fields for crate::recipients::Row<'_> {
@@ -68,6 +75,11 @@ impl Fields for crate::recipients::Row<'_> {
     #[inline]
     fn bounced(&self) -> &str {
         crate::recipients::Row::bounced(self)
+    }
+
+    #[inline]
+    fn list_source(&self) -> ListSource {
+        crate::recipients::Row::list_source(self)
     }
 }
 
@@ -420,7 +432,7 @@ impl<'s> Judge<'s> {
         let last = row.get(Field::LastPurchaseAt);
         let customer = customer(row.get(Field::Customer), purchased, last);
         let list_source = row.get(Field::ListSource);
-        let source = list_source::classify(list_source);
+        let source = row.list_source();
         let purchased_list = source.judged_as_purchased();
         verdict.soft_opt_in_tried = customer && !purchased_list;
         let unrelated = if customer && !purchased_list && self.similarity_required {

@@ -5,6 +5,7 @@ use encoding_rs::{CoderResult, WINDOWS_1252};
 
 use super::InputError;
 use crate::recipients::address::is_deliverable;
+use crate::recipients::list_source::{self, ListSource};
 
 /// Records per batch handed from the reading thread to the caller.
 pub(super) const BATCH: usize = 1024;
@@ -32,6 +33,17 @@ pub(super) struct Batch {
     pub(super) end: Option<Result<(), InputError>>,
 }
 
+/// The columns whose values the reading thread works something out for,
+/// record by record, so that the judging thread finds it done.
+#[derive(Clone, Copy, Debug, Default)]
+pub(in crate::recipients) struct AheadColumns {
+    /// The address column: its [`crate::recipients::address_hash`], and
+    /// whether it [`is_deliverable`] (trimmed as `Row::get` trims it).
+    pub(in crate::recipients) email: Option<usize>,
+    /// The `list_source` column: its value [`list_source::classify`]d.
+    pub(in crate::recipients) list_source: Option<usize>,
+}
+
 /// Where one record of a [`Batch`] is.
 #[derive(Clone, Copy)]
 pub(super) struct RecordSpan {
@@ -51,6 +63,8 @@ pub(super) struct RecordSpan {
     pub(super) address_hash: Option<u64>,
     /// Whether that address [`is_deliverable`] (`None`: not worked out).
     pub(super) address_ok: Option<bool>,
+    /// The list source column's value classified (`None`: not worked out).
+    pub(super) list_source: Option<ListSource>,
 }
 
 impl Batch {
@@ -78,11 +92,12 @@ impl Batch {
     }
 
     /// Makes the batch's text from `raw`, the records' bytes as parsed (the
-    /// records' spans and ends point into it), and hashes the address in
-    /// `email_column` of each record and checks that it is deliverable. A record's text is its bytes when
-    /// every field is UTF-8, else they are decoded from Windows-1252.
-    /// `input_utf8` says the input they were parsed from was valid UTF-8.
-    pub(super) fn take_text(&mut self, raw: &[u8], input_utf8: bool, email_column: Option<usize>) {
+    /// records' spans and ends point into it), and works out what
+    /// `columns` asks of each record (see [`AheadColumns`]). A record's
+    /// text is its bytes when every field is UTF-8, else they are decoded
+    /// from Windows-1252. `input_utf8` says the input they were parsed
+    /// from was valid UTF-8.
+    pub(super) fn take_text(&mut self, raw: &[u8], input_utf8: bool, columns: AheadColumns) {
         // Usually the whole batch is UTF-8 and no field end splits a
         // character, which is exactly when every field is (what a check
         // field by field would ask): then it is one check and one copy,
@@ -97,7 +112,7 @@ impl Batch {
             Some(text) => self.text.push_str(text),
             None => self.decode_records(raw),
         }
-        if let Some(column) = email_column {
+        if let Some(column) = columns.email {
             for i in 0..self.records.len() {
                 let span = self.records[i];
                 let address = self.span_record(&span).get(column).unwrap_or("");
@@ -109,6 +124,15 @@ impl Batch {
                 let ok = is_deliverable(address);
                 self.records[i].address_hash = Some(hash);
                 self.records[i].address_ok = Some(ok);
+            }
+        }
+        // Both the judge and the `unknown-list-source` tally need it; this
+        // thread has the time.
+        if let Some(column) = columns.list_source {
+            for i in 0..self.records.len() {
+                let span = self.records[i];
+                let value = self.span_record(&span).get(column).unwrap_or("");
+                self.records[i].list_source = Some(list_source::classify(value));
             }
         }
     }

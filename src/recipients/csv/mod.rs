@@ -22,6 +22,7 @@ mod read_ahead;
 #[cfg(test)]
 mod tests;
 
+pub(super) use batch::AheadColumns;
 pub(super) use batch::Record;
 #[cfg(test)]
 use batch::decode_windows_1252;
@@ -178,7 +179,7 @@ impl Records {
     /// end of the file.
     pub(super) fn next(&mut self) -> Result<bool, InputError> {
         let mut current = std::mem::take(&mut self.current);
-        self.fill(&mut current, 1, None);
+        self.fill(&mut current, 1, AheadColumns::default());
         let end = current.end.take();
         if let Some(record) = current.records.first()
             && record.decoded
@@ -195,8 +196,8 @@ impl Records {
 
     /// Refills `batch` with up to `limit` records, noting in `batch.end`
     /// the end of the file or the error that stopped the reading, if either
-    /// came first; `email_column` says which field's address to hash.
-    fn fill(&mut self, batch: &mut Batch, limit: usize, email_column: Option<usize>) {
+    /// came first; `columns` says what to work out for each record.
+    fn fill(&mut self, batch: &mut Batch, limit: usize, columns: AheadColumns) {
         batch.clear();
         self.parser.start_batch();
         let mut raw_len = 0;
@@ -217,7 +218,7 @@ impl Records {
                 Err(err) => break Some(Err(err)),
             }
         };
-        batch.take_text(&self.raw[..raw_len], self.parser.input_utf8, email_column);
+        batch.take_text(&self.raw[..raw_len], self.parser.input_utf8, columns);
         batch.end = end;
     }
 
@@ -292,17 +293,18 @@ impl Records {
                 decoded: false,
                 address_hash: None,
                 address_ok: None,
+                list_source: None,
             }));
         }
     }
 
     /// Hands the rest of the file to a thread that reads ahead of the
-    /// caller (see [`ReadAhead`]), and also hashes the address in
-    /// `email_column` of each record there and checks that it
-    /// [`is_deliverable`]. The current record is not
-    /// carried over.
-    pub(super) fn read_ahead(self, email_column: Option<usize>) -> ReadAhead {
-        ReadAhead::spawn(self, email_column)
+    /// caller (see [`ReadAhead`]), and also works out there what
+    /// `columns` asks of each record: the address's hash and whether it
+    /// [`is_deliverable`], the list source's classification. The current
+    /// record is not carried over.
+    pub(in crate::recipients) fn read_ahead(self, columns: AheadColumns) -> ReadAhead {
+        ReadAhead::spawn(self, columns)
     }
 }
 

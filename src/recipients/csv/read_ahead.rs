@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-use super::batch::{BATCH, BATCHES, Batch, Record};
+use super::batch::{AheadColumns, BATCH, BATCHES, Batch, Record};
 use super::{InputError, Records};
+use crate::recipients::ListSource;
 
 /// [`Records`] read on a second thread, so that parsing the CSV (the csv
 /// crate, line endings, UTF-8 checks) runs beside whatever the caller does
@@ -33,7 +34,7 @@ pub(in crate::recipients) struct ReadAhead {
 }
 
 impl ReadAhead {
-    pub(super) fn spawn(mut records: Records, email_column: Option<usize>) -> ReadAhead {
+    pub(super) fn spawn(mut records: Records, columns: AheadColumns) -> ReadAhead {
         let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(2);
         let (spent_tx, spent_rx) = mpsc::sync_channel::<Batch>(BATCHES);
         let path = records.path.clone();
@@ -59,7 +60,7 @@ impl ReadAhead {
                             Err(_) => return,
                         },
                     };
-                    records.fill(&mut batch, BATCH, email_column);
+                    records.fill(&mut batch, BATCH, columns);
                     let last = batch.end.is_some();
                     // The receiver is gone when the caller stopped reading.
                     if full_tx.send(batch).is_err() || last {
@@ -140,6 +141,12 @@ impl ReadAhead {
     /// address column).
     pub(in crate::recipients) fn address_ok(&self) -> Option<bool> {
         self.batch.records.get(self.position)?.address_ok
+    }
+
+    /// The list source of the current record classified, as worked out on
+    /// the reading thread; `None` when it was not (no such column).
+    pub(in crate::recipients) fn list_source(&self) -> Option<ListSource> {
+        self.batch.records.get(self.position)?.list_source
     }
 
     /// The address hashes of the records already read after the current

@@ -115,7 +115,10 @@ fn read_all_with_buffer(
     if !records.next()? {
         return Ok(one_by_one);
     }
-    let mut ahead = records.read_ahead(Some(0));
+    let mut ahead = records.read_ahead(AheadColumns {
+        email: Some(0),
+        list_source: None,
+    });
     let mut batched = vec![one_by_one[0].clone()];
     while ahead.next().unwrap() {
         let record = ahead.record().unwrap();

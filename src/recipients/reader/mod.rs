@@ -18,7 +18,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::csv::{ReadAhead, Records};
+use super::csv::{AheadColumns, ReadAhead, Records};
 use super::headers::{self, Listmonk, Mailchimp};
 use super::{ColumnMap, Field, InputError, Preset};
 use crate::hash::FastHashMap;
@@ -144,11 +144,19 @@ impl RecipientReader {
                     .or_insert(Var::Column(column.index));
             }
         }
+        let column_of = |field: Field| match base[field.index()] {
+            Value::Column(i) => Some(i),
+            _ => None,
+        };
         let mut reader = RecipientReader {
             header_fields: headers.len(),
-            records: records.read_ahead(match base[Field::Email.index()] {
-                Value::Column(i) => Some(i),
-                _ => None,
+            // What `Row` reads from these columns is the column itself on
+            // every row (no preset derives the address or the list source
+            // per row), so what the reading thread works out for them
+            // holds.
+            records: records.read_ahead(AheadColumns {
+                email: column_of(Field::Email),
+                list_source: column_of(Field::ListSource),
             }),
             columns: mapping.columns,
             preset: mapping.preset,

@@ -4,6 +4,7 @@
 use super::{RecipientReader, Value, Var, VarRef};
 use crate::recipients::Field;
 use crate::recipients::csv::Record;
+use crate::recipients::list_source::{self, ListSource};
 
 /// One data row, borrowed from the reader until the next call to `next_row`.
 pub struct Row<'r> {
@@ -128,6 +129,18 @@ impl<'r> Row<'r> {
             Some(column) => crate::recipients::trim(self.cell(column)),
             None => "",
         }
+    }
+
+    /// The row's `list_source` value ([`Row::get`] of [`Field::ListSource`])
+    /// [`list_source::classify`]d: worked out on the reading thread (which
+    /// has the time), or here when it was not. The judge and the
+    /// `unknown-list-source` tally both ask.
+    #[inline]
+    pub fn list_source(&self) -> ListSource {
+        self.reader
+            .records
+            .list_source()
+            .unwrap_or_else(|| list_source::classify(self.get(Field::ListSource)))
     }
 
     /// The address hashes of the rows after this one that are already read,

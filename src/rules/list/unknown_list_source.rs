@@ -6,7 +6,7 @@
 //! named once, with its count and first line.
 
 use crate::diagnostic::Finding;
-use crate::recipients::list_source::{self, ListSource};
+use crate::recipients::list_source::ListSource;
 use crate::recipients::{Field, Row};
 use crate::rules::RuleId;
 use crate::rules::list::{AfterLastRow, DistinctValues, List, Rows, Scan};
@@ -40,7 +40,8 @@ impl Scan for ListSourceValues {
     fn row(&mut self, row: &Row<'_>) {
         let value = row.get(Field::ListSource);
         // The usual empty or `own` cell is answered by the first test.
-        if value.is_empty() || list_source::classify(value) != ListSource::Unknown {
+        // The reading thread classified it already (see `Row::list_source`).
+        if value.is_empty() || row.list_source() != ListSource::Unknown {
             return;
         }
         self.unknown.add(value, row.line());

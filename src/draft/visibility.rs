@@ -51,7 +51,7 @@ pub struct Hiding {
 }
 
 impl Hiding {
-    /// "`display:none`, set on the enclosing <div>" or "…, set on the link
+    /// "`display:none`, set on the enclosing `<div>`" or "…, set on the link
     /// itself".
     pub fn describe(&self, link: &OptOutLink) -> String {
         let on = match (self.element, link.chain.get(self.element)) {

@@ -181,7 +181,7 @@ fn skip_of(element: &scraper::node::Element) -> Skip {
 
 /// Reads `document` into blocks and links. With `keep_quotes`, quoted and
 /// forwarded mail, code and the text of dead links are read too (for
-/// [`visible_text`](super::visible_text)).
+/// [`visible_text`]).
 pub(super) fn flow(document: &Html, keep_quotes: bool) -> Flow {
     let mut units = vec![Unit::default()];
     let mut links: Vec<FlowLink> = Vec::new();

@@ -18,7 +18,7 @@
 //!   "log in and change your preferences".
 //!
 //! What is said in words comes from the vocabulary files, one per language
-//! ([`vocabulary`]). Quoted replies (`>` lines, `<blockquote type="cite">`),
+//! (`vocabulary`). Quoted replies (`>` lines, `<blockquote type="cite">`),
 //! forwarded messages, patches and code identifiers in a part are not the
 //! sender's and do not count.
 //!
@@ -28,7 +28,7 @@
 //! - `text`: a text body's readings, sentences and mechanisms;
 //! - `href`: what a link target says by itself;
 //! - `links`: the opt-out links of an HTML body, for `hidden-opt-out`;
-//! - [`vocabulary`]: the words, per language.
+//! - `vocabulary`: the words, per language.
 
 mod href;
 mod html;

@@ -9,7 +9,7 @@ use super::mime_part::{MimeTree, content_type};
 use crate::draft::Attachment;
 
 /// mail-parser's attachments, less the `repaired` parts that were read as
-/// bodies after all (see [`super::body_parts`]), in file order.
+/// bodies after all (see [`body_parts`](super::body_parts::body_parts)), in file order.
 pub(super) fn attachments(mime: &MimeTree<'_>, repaired: &[u32]) -> Vec<Attachment> {
     let MimeTree {
         raw,

@@ -6,7 +6,7 @@
 //! may be chained (`{{ a.b }}`); mailgate finds unknown variables itself, from
 //! [`Templates::variables`], before anything is rendered.
 //!
-//! - [`environment`]: the minijinja environment every template renders in,
+//! - `environment`: the minijinja environment every template renders in,
 //!   and the bounds on a template's work (fuel per render, operators per tag);
 //! - [`compile`](Templates::compile): the draft's templates compiled, with
 //!   the `template-error` problems found on the way;

@@ -1,7 +1,7 @@
 //! The tags of a template's source (`{{ … }}`, `{% … %}`, `{# … #}`), found
 //! by a quick scan of the text rather than minijinja's lexer: for the check
 //! that must run before minijinja compiles a template (a chain too deep to
-//! compile, [`super::environment`]) and for finding where a name is written
+//! compile, `environment`) and for finding where a name is written
 //! (minijinja keeps no positions of names, [`super::variables`]).
 
 use std::ops::Range;

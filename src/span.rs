@@ -34,7 +34,9 @@ pub struct Place {
     pub span: Span,
 }
 
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+/// The UTF-8 byte-order mark, which some editors write at the start of a
+/// file; no part of its first line.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 impl Span {
     /// The columns `start..end` (an end before the start is taken as the

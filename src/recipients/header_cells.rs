@@ -12,9 +12,7 @@ use std::path::Path;
 
 use csv_core::ReadFieldResult;
 
-use crate::span::{Place, Span};
-
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+use crate::span::{Place, Span, UTF8_BOM};
 
 /// The place of each cell of the header record that starts on `line` of
 /// `path` (cells counted as the reader counts them, with `delimiter`): the

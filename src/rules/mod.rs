@@ -22,7 +22,8 @@
 //! Where a check is not its file's `pub fn check`, the file says where the
 //! rule is decided: recipient rules together by [`crate::judge`] (SPEC §2
 //! settles one basis per recipient; `empty-merge-field` and
-//! `invalid-merge-value` are asked row by row by the lint), the product
+//! `invalid-merge-value`, which it does not decide, are asked row by row by
+//! [`recipient::MergeChecks`]), the product
 //! rules after the list by [`campaign::ProductTally`], `non-utf8` and
 //! `unreadable-suppression-line` by the readers that decode the files.
 //!

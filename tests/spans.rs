@@ -271,3 +271,19 @@ fn a_header_after_blank_lines_was_reported_on_line_1() {
     let regions = sarif_regions(&lint(dir.path(), "sarif"), "unused-column");
     assert_eq!(regions, [(3, 26, 29)]);
 }
+
+#[test]
+fn a_tab_separated_header_was_shown_with_its_tabs_escaped() {
+    let dir = campaign(
+        "email\tcustomer\tpurchased\tref_old\tref\n\
+         ans@example.nl\tja\tgarden-furniture\tx\ty\n",
+        None,
+    );
+    let human = lint(dir.path(), "human");
+    // The tabs are laid out as indentation, and the column counts a tab as
+    // one, as SARIF does.
+    assert!(!human.contains("\\t"), "{human}");
+    assert!(human.contains("--> recipients.csv:1:34\n"), "{human}");
+    let regions = sarif_regions(&lint(dir.path(), "sarif"), "unused-column");
+    assert!(regions.contains(&(1, 34, 37)), "{regions:?}");
+}

@@ -90,9 +90,9 @@ impl SourceLines {
             None => (Cow::Borrowed(raw), span),
         };
         let pieces = pieces(&raw, span);
-        let before = escape::control_chars(&pieces.before);
-        let within = escape::control_chars(&pieces.within);
-        let after = escape::control_chars(&pieces.after);
+        let before = shown_text(&pieces.before);
+        let within = shown_text(&pieces.within);
+        let after = shown_text(&pieces.after);
         let range = before.len()..before.len() + within.len();
         Some(([before, within, after].concat(), range))
     }
@@ -114,26 +114,46 @@ impl SourceLines {
     }
 }
 
+/// `text` with its control characters shown escaped, but for tabs: in a
+/// source line they are indentation, which the snippet renderer lays out
+/// (and counts as one column in `--> file:line:column`).
+fn shown_text(text: &str) -> Cow<'_, str> {
+    if !text.contains('\t') {
+        return escape::control_chars(text);
+    }
+    let parts: Vec<Cow<'_, str>> = text.split('\t').map(escape::control_chars).collect();
+    Cow::Owned(parts.join("\t"))
+}
+
 /// What a concealed value is shown as.
 const CONCEALED: &[u8] = b"********";
 
 /// Where on a campaign-file line a secret's value starts, if the line sets
-/// one: a key naming a password, secret or token (not `password_env`,
+/// one: a key naming a password (`wachtwoord` in Dutch, or misspelt as
+/// `pasword`), secret, token or credential (not `password_env`,
 /// which names a variable). A line shown under a diagnostic — about that
 /// key, or a typo in it, or TOML that does not parse there — must not
 /// print the secret to a terminal or a CI log.
 fn secret_value(line: &[u8]) -> Option<usize> {
     let lower = line.to_ascii_lowercase();
     let mut from = 0;
-    while let Some(at) = ["pass", "secret", "token"]
-        .iter()
-        .filter_map(|word| {
-            let found = lower[from..]
-                .windows(word.len())
-                .position(|w| w == word.as_bytes())?;
-            Some(from + found)
-        })
-        .min()
+    while let Some(at) = [
+        "pass",
+        "pasw",
+        "pwd",
+        "wachtwoord",
+        "secret",
+        "token",
+        "credential",
+    ]
+    .iter()
+    .filter_map(|word| {
+        let found = lower[from..]
+            .windows(word.len())
+            .position(|w| w == word.as_bytes())?;
+        Some(from + found)
+    })
+    .min()
     {
         // The rest of the key, up to `=`: key characters, quotes, spaces.
         let key_end = lower[at..]
@@ -269,7 +289,8 @@ mod tests {
              passwrd = \"hunter2\"\n\
              smtp = { host = \"h\", \"api-token\" = \"hunter2\" }\n\
              password = hunter2 oops\n\
-             password_env = \"SMTP_PASSWORD\"\n",
+             password_env = \"SMTP_PASSWORD\"\n\
+             \tpasword = \"hunter2\"\n",
         )
         .unwrap();
         let mut sources = SourceLines::default();
@@ -296,6 +317,8 @@ mod tests {
             shown(&mut sources, 5, None).0,
             "password_env = \"SMTP_PASSWORD\""
         );
+        // A misspelt key too; the tab before it stays a tab.
+        assert_eq!(shown(&mut sources, 6, None).0, "\tpasword = ********");
     }
 
     #[test]
@@ -303,13 +326,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("list.csv");
         // Windows-1252 `é` (0xE9) and a tab before the cell pointed at.
-        std::fs::write(&path, b"\xEF\xBB\xBFcaf\xE9\temail;email\r\nx\n").unwrap();
+        std::fs::write(&path, b"\xEF\xBB\xBFcaf\xE9\x1bemail;email\r\nx\n").unwrap();
         let mut sources = SourceLines::default();
         let path = path.to_str().unwrap();
         let (text, range) = sources
             .shown(Scope::List, path, 1, Some(Span::new(11, 16)))
             .unwrap();
-        assert_eq!(text, "café\\temail;email");
+        assert_eq!(text, "café\\x1bemail;email");
         assert_eq!(&text[range], "email");
         // Rows are never read back; a header cell below line 1 is.
         assert!(sources.shown(Scope::List, path, 2, None).is_none());

@@ -74,34 +74,12 @@ pub fn scan_ascii_case(bytes: &[u8]) -> (bool, bool) {
 /// by byte — this looks at every address of every diagnostic.
 #[inline]
 pub fn needs_escape(bytes: &[u8]) -> bool {
-    // A byte's high bit, set where the byte of `w` is below `n` (n ≤ 0x80;
-    // bytes of 0x80 and above never count): the classic bit trick, exact
-    // as to whether any byte is.
-    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS;
     let special = |w: u64| {
         below(w, 0x20)
             | below(w ^ (ONES * u64::from(b'"')), 1)
             | below(w ^ (ONES * u64::from(b'\\')), 1)
     };
-    let (words, rest) = bytes.as_chunks::<8>();
-    let mut found = 0;
-    for word in words {
-        found |= special(u64::from_le_bytes(*word));
-    }
-    if !rest.is_empty() {
-        // The last eight bytes overlap words already seen; with fewer than
-        // eight in all, spaces (which need no escape) make up the word.
-        let last = match bytes.last_chunk::<8>() {
-            Some(last) => *last,
-            None => {
-                let mut padded = [b' '; 8];
-                padded[..rest.len()].copy_from_slice(rest);
-                padded
-            }
-        };
-        found |= special(u64::from_le_bytes(last));
-    }
-    found != 0
+    any_word(bytes, special)
 }
 
 /// True when `text` holds a control character (Unicode category Cc:
@@ -116,19 +94,32 @@ pub fn needs_escape(bytes: &[u8]) -> bool {
 #[inline]
 pub fn has_control_char(text: &str) -> bool {
     let bytes = text.as_bytes();
-    // As in `needs_escape`: a byte's high bit, set where the byte of `w`
-    // is below `n` (bytes of 0x80 and above never count).
-    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS;
     let equal = |w: u64, b: u8| below(w ^ (ONES * u64::from(b)), 1);
     let suspect = |w: u64| below(w, 0x20) | equal(w, 0x7f) | equal(w, 0xc2);
+    any_word(bytes, suspect) && text.chars().any(|c| c.is_control() && c != '\t')
+}
+
+/// A byte's high bit, set where the byte of `w` is below `n` (n ≤ 0x80;
+/// bytes of 0x80 and above never count): the classic bit trick, exact as
+/// to whether any byte is.
+#[inline]
+fn below(w: u64, n: u8) -> u64 {
+    w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS
+}
+
+/// Whether `test` sets a high bit in any eight-byte word of `bytes`
+/// (little-endian). The bytes after the last whole word are tested as the
+/// last eight bytes again (overlapping words already seen: only whether a
+/// byte occurs matters), or, in a text shorter than eight, padded with
+/// spaces, which neither caller's `test` flags.
+#[inline]
+fn any_word(bytes: &[u8], test: impl Fn(u64) -> u64) -> bool {
     let (words, rest) = bytes.as_chunks::<8>();
     let mut found = 0;
     for word in words {
-        found |= suspect(u64::from_le_bytes(*word));
+        found |= test(u64::from_le_bytes(*word));
     }
     if !rest.is_empty() {
-        // The last eight bytes again, or the few there are padded with
-        // spaces (which are not suspect).
         let last = match bytes.last_chunk::<8>() {
             Some(last) => *last,
             None => {
@@ -137,9 +128,9 @@ pub fn has_control_char(text: &str) -> bool {
                 padded
             }
         };
-        found |= suspect(u64::from_le_bytes(last));
+        found |= test(u64::from_le_bytes(last));
     }
-    found != 0 && text.chars().any(|c| c.is_control() && c != '\t')
+    found != 0
 }
 
 #[cfg(test)]

@@ -30,7 +30,6 @@ mod coverage;
 
 #[cfg(test)]
 use cells::iso_date;
-pub use cells::parse_yes_no;
 use cells::{customer, list_items, months_before, push_iso_date};
 use coverage::{Coverage, normalise, with_normalised};
 

@@ -1,6 +1,6 @@
 //! Reading the cells the judgement needs: list cells (`purchased`,
-//! `consent_scope`), yes/no cells (`customer`), and dates as messages quote
-//! them.
+//! `consent_scope`), who is a customer (the yes/no cell itself is read by
+//! [`crate::recipients::yes_no`]), and dates as messages quote them.
 
 use std::fmt::Write as _;
 
@@ -8,6 +8,7 @@ use jiff::ToSpan;
 use jiff::civil::Date;
 
 use crate::recipients::trim;
+use crate::recipients::yes_no::parse_yes_no;
 
 /// `date` as jiff writes it (`2027-03-01`), quicker for the usual year.
 #[cfg(test)]
@@ -103,51 +104,3 @@ pub(super) fn customer(customer: &str, purchased: &str, last_purchase_at: &str) 
         None => false,
     }
 }
-
-/// Interprets a yes/no cell; `None` for empty or unrecognised values.
-#[inline]
-pub fn parse_yes_no(value: &str) -> Option<bool> {
-    // No word is longer than six bytes: the value, lower-cased (ASCII only,
-    // as the words are), fits one integer, and one `match` on it decides.
-    let value = trim(value).as_bytes();
-    if value.len() > 6 {
-        return None;
-    }
-    let lower = value.iter().map(u8::to_ascii_lowercase);
-    match packed_word(lower, value.len()) {
-        YES_Y | YES_1 | YES_J | YES_JA | YES_YES | YES_TRUE | YES_WAAR => Some(true),
-        NO_N | NO_0 | NO_NO | NO_NEE | NO_FALSE | NO_ONWAAR => Some(false),
-        _ => None,
-    }
-}
-
-/// A word of at most six bytes as one integer: its bytes, and its length
-/// above them (so that a word with leading zero bytes is not another).
-const fn packed(word: &[u8]) -> u64 {
-    let mut key = 0;
-    let mut i = 0;
-    while i < word.len() {
-        key = key << 8 | word[i] as u64;
-        i += 1;
-    }
-    key | (word.len() as u64) << 56
-}
-
-/// [`packed`] of the bytes `word`, `len` of them.
-fn packed_word(word: impl Iterator<Item = u8>, len: usize) -> u64 {
-    word.fold(0, |key, b| key << 8 | u64::from(b)) | (len as u64) << 56
-}
-
-const YES_Y: u64 = packed(b"y");
-const YES_1: u64 = packed(b"1");
-const YES_J: u64 = packed(b"j");
-const YES_JA: u64 = packed(b"ja");
-const YES_YES: u64 = packed(b"yes");
-const YES_TRUE: u64 = packed(b"true");
-const YES_WAAR: u64 = packed(b"waar");
-const NO_N: u64 = packed(b"n");
-const NO_0: u64 = packed(b"0");
-const NO_NO: u64 = packed(b"no");
-const NO_NEE: u64 = packed(b"nee");
-const NO_FALSE: u64 = packed(b"false");
-const NO_ONWAAR: u64 = packed(b"onwaar");

@@ -14,6 +14,7 @@ mod headers;
 pub mod list_source;
 mod reader;
 pub mod suppression;
+pub mod yes_no;
 
 pub use dates::parse_date;
 pub use dialect::Dialect;

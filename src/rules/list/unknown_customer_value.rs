@@ -37,7 +37,7 @@ impl Scan for CustomerValues {
 
     fn row(&mut self, row: &Row<'_>) {
         let value = row.get(Field::Customer);
-        if value.is_empty() || crate::judge::parse_yes_no(value).is_some() {
+        if value.is_empty() || crate::recipients::yes_no::parse_yes_no(value).is_some() {
             return;
         }
         self.unknown.add(value, row.line());

@@ -34,6 +34,12 @@ fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("rules");
     std::fs::create_dir_all(&out).expect("OUT_DIR is writable");
     println!("cargo::rerun-if-changed=src/rules");
+    // The generated modules name their files by absolute path; src/rules
+    // checks that it is compiled from the directory they were made for.
+    println!(
+        "cargo::rustc-env=MAILGATE_RULES_GENERATED_FOR={}",
+        root.display()
+    );
 
     let mut variants = String::new();
     let mut names = String::new();

@@ -54,29 +54,13 @@ include!(concat!(env!("OUT_DIR"), "/rules/registry.rs"));
 // and would compile the other checkout's rule files without a word: stop
 // the build instead.
 const _: () = assert!(
-    same_text(
+    same_str(
         env!("MAILGATE_RULES_GENERATED_FOR"),
         env!("CARGO_MANIFEST_DIR")
     ),
     "the rule registry in this target directory was generated for a checkout \
      in another directory: run `cargo clean -p mailgate` and build again"
 );
-
-/// `a == b`, in a constant.
-const fn same_text(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
 
 /// A rule as its file declares it (with [`declare_rule!`](crate::declare_rule)).
 #[derive(Debug)]
